@@ -1,0 +1,1 @@
+"""HTTP layer: dependencies, response shaping, versioned routers, self-hosted docs."""

@@ -1,0 +1,95 @@
+"""Dependencies shared by the routers: the session, paging, field selection, strict parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from sqlmodel import Session
+
+from app.errors import ProblemError
+from app.services.listing import PageRequest
+from app.settings import Settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def _query_aliases(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_aliases(sub)
+    return names
+
+
+@lru_cache(maxsize=512)
+def _allowed_params(route: APIRoute) -> frozenset[str]:
+    return frozenset(_query_aliases(route.dependant))
+
+
+def reject_unknown_params(request: Request) -> None:
+    """An undocumented query parameter is a 400, not silently ignored."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = _allowed_params(route)
+    unknown = sorted({k for k in request.query_params if k not in allowed})
+    if unknown:
+        raise ProblemError(
+            "unknown-parameter",
+            f"Unknown query parameter(s): {', '.join(unknown)}. Documented: {', '.join(sorted(allowed)) or 'none'}.",
+            errors=[{"field": k, "in": "query", "message": "not a parameter of this operation"} for k in unknown],
+        )
+
+
+def page_request(
+    request: Request,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=1000, description="Items per page (default 20, at most the configured maximum, 100)."),
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="Opaque cursor from `links.next` of the previous page.")
+    ] = None,
+    sort: Annotated[
+        str,
+        Query(max_length=40, pattern=r"^-?[a-z_]+$", description="Sort field; prefix `-` for descending."),
+    ] = "slug",
+) -> PageRequest:
+    settings: Settings = request.app.state.settings
+    if limit is not None and limit > settings.page_limit_max:
+        raise ProblemError(
+            "validation-error",
+            f"limit must be at most {settings.page_limit_max}.",
+            errors=[{"field": "limit", "in": "query", "message": f"at most {settings.page_limit_max}"}],
+        )
+    return PageRequest(limit=limit or settings.page_limit_default, cursor=cursor, sort=sort)
+
+
+PageDep = Annotated[PageRequest, Depends(page_request)]
+
+FieldsQuery = Annotated[
+    str | None,
+    Query(
+        max_length=500,
+        pattern=r"^[a-z_]+(,[a-z_]+)*$",
+        description="Comma-separated top-level fields of each list item to return (e.g. `slug,name`).",
+    ),
+]

@@ -1,0 +1,93 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from app import __version__
+from app.api.caching import ConditionalCacheMiddleware, ContentVersion
+from app.api.deps import reject_unknown_params
+from app.api.v1 import catalog, meta
+from app.bootstrap import prepare_store, read_content_version
+from app.db import make_engine
+from app.errors import install_error_handlers
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """
+A sourced knowledge base about **naltrexone** and **low-dose naltrexone (LDN)**: dosing regimens with
+every source's dose range, receptor mechanisms by dose, and indications (FDA-approved and off-label) with
+evidence levels, studies (negative results included) and sources.
+
+**Reference information, not medical advice.**
+
+**Stability promise:** paths are versioned (`/v1`). Within a version, changes are additive only: new
+endpoints, new optional parameters and new fields may appear; documented fields never change meaning or
+type and are never removed. Clients must ignore fields they do not know.
+"""
+
+TAGS = [
+    {
+        "name": "drugs",
+        "description": "The drug: identifiers, salts, contraindications, FDA approval history.",
+    },
+    {"name": "regimens", "description": "Dosing regimens and each source's dose range, attributed."},
+    {"name": "targets", "description": "Receptors: mu, delta, kappa opioid receptors, OGF receptor, TLR4."},
+    {"name": "mechanisms", "description": "What naltrexone does at each target, by dose and duration."},
+    {"name": "conditions", "description": "Conditions with ICD-10-CM and SNOMED CT codes."},
+    {"name": "indications", "description": "Drug x condition x regimen: status, evidence level, studies."},
+    {"name": "sources", "description": "Labels, regulatory records, trials, reviews and the seed article."},
+    {"name": "reference", "description": "Vocabularies and problem types."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare_store(engine, settings)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="ldn-kb: naltrexone knowledge base",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        contact={"name": "ldn-kb maintainers"},
+        license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_params)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+    app.include_router(catalog.router)
+    app.include_router(meta.router)
+
+    version = ContentVersion(lambda: read_content_version(engine), settings.content_check_interval)
+    app.state.content_version = version
+    cache_control = (
+        f"public, max-age={settings.cache_max_age}, stale-while-revalidate={settings.cache_stale_while_revalidate}"
+    )
+    app.add_middleware(
+        ConditionalCacheMiddleware,
+        version=version,
+        cache_control=cache_control,
+        max_entries=settings.response_cache_entries,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Link", "X-Request-ID"],
+            max_age=600,
+        )
+    return app

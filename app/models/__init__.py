@@ -1,0 +1,31 @@
+"""SQLModel tables, one module per aggregate. Importing this package registers them all."""
+
+from app.models.cds import CdsFeedback, UsedJwtId
+from app.models.condition import Condition, ConditionCode
+from app.models.drug import Approval, Drug
+from app.models.indication import Indication, IndicationSource, Study
+from app.models.mechanism import Mechanism, MechanismSource
+from app.models.regimen import DoseRange, Regimen
+from app.models.revision import DatasetState, Revision
+from app.models.source import Source
+from app.models.target import Target
+
+__all__ = [
+    "Approval",
+    "CdsFeedback",
+    "Condition",
+    "ConditionCode",
+    "DatasetState",
+    "DoseRange",
+    "Drug",
+    "Indication",
+    "IndicationSource",
+    "Mechanism",
+    "MechanismSource",
+    "Regimen",
+    "Revision",
+    "Source",
+    "Study",
+    "Target",
+    "UsedJwtId",
+]

@@ -1,0 +1,122 @@
+"""Conditions and their codes; code lookups understand ICD-10-CM headers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlmodel import Session
+
+from app.domain.vocabulary import CODE_SYSTEM_URIS
+from app.errors import NotFoundError
+from app.models import Condition, ConditionCode, Indication
+from app.services.embeds import bookkeeping, group_by
+from app.services.listing import Page, PageRequest, SortKey, paginate
+
+SORTABLE = {
+    "slug": SortKey(Condition.slug),  # type: ignore[arg-type]
+    "name": SortKey(Condition.name),  # type: ignore[arg-type]
+    "category": SortKey(Condition.category),  # type: ignore[arg-type]
+    "updated_at": SortKey(Condition.updated_at, "datetime"),  # type: ignore[arg-type]
+}
+
+
+def code_candidates(code: str) -> list[str]:
+    """The code itself and every ICD-10-CM ancestor: 'K50.90' -> K50.90, K50.9, K50."""
+    value = code.strip().upper().rstrip("-").rstrip(".")
+    out = [value]
+    while len(value) > 3:
+        value = value[:-1].rstrip(".")
+        out.append(value)
+    return out
+
+
+def matches_code(code: str, system: str | None = None) -> ColumnElement[bool]:
+    """SQL condition: a ConditionCode row equal to ``code``, or an ICD-10-CM header above it."""
+    exact = ConditionCode.code == code.strip()
+    headers = ConditionCode.code.in_(code_candidates(code))  # type: ignore[attr-defined]
+    icd = (ConditionCode.system == "icd-10-cm") & headers
+    cond = or_(exact, icd) if system in (None, "icd-10-cm") else exact
+    if system:
+        cond = cond & (ConditionCode.system == system)
+    return cond
+
+
+def condition_ids_for_code(code: str, system: str | None = None) -> Any:
+    return select(ConditionCode.condition_id).where(matches_code(code, system))
+
+
+def represent_code(c: ConditionCode) -> dict[str, Any]:
+    return {
+        "system": c.system,
+        "system_uri": CODE_SYSTEM_URIS.get(c.system),
+        "code": c.code,
+        "display": c.display,
+        "kind": c.code_kind,
+        "version_note": c.version_note,
+        "verification": c.verification,
+    }
+
+
+def codes_for(session: Session, condition_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    rows = session.scalars(
+        select(ConditionCode)
+        .where(ConditionCode.condition_id.in_(condition_ids))  # type: ignore[attr-defined]
+        .order_by(ConditionCode.condition_id, ConditionCode.ordinal)  # type: ignore[arg-type]
+    ).all()
+    return {k: [represent_code(c) for c in v] for k, v in group_by(rows, "condition_id").items()}
+
+
+def summary(condition: Condition, codes: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"slug": condition.slug, "name": condition.name, "category": condition.category, "codes": codes}
+
+
+def represent_many(session: Session, conditions: Sequence[Condition]) -> list[dict[str, Any]]:
+    ids = [c.id for c in conditions if c.id is not None]
+    codes = codes_for(session, ids)
+    indications = group_by(
+        session.scalars(select(Indication).where(Indication.condition_id.in_(ids)).order_by(Indication.slug)).all(),  # type: ignore[attr-defined]
+        "condition_id",
+    )
+    return [
+        {
+            "slug": c.slug,
+            "name": c.name,
+            "category": c.category,
+            "synonyms": c.synonyms,
+            "codes": codes.get(c.id or 0, []),
+            "indications": [
+                {"slug": i.slug, "status": i.status, "evidence_level": i.evidence_level}
+                for i in indications.get(c.id or 0, [])
+            ],
+            "clinical_summary": c.clinical_summary,
+            "plain_summary": c.plain_summary,
+            **bookkeeping(c),
+        }
+        for c in conditions
+    ]
+
+
+def list_conditions(
+    session: Session,
+    *,
+    page: PageRequest,
+    category: str | None = None,
+    code: str | None = None,
+    code_system: str | None = None,
+) -> Page[dict[str, Any]]:
+    statement = select(Condition)
+    if category:
+        statement = statement.where(Condition.category == category)
+    if code:
+        statement = statement.where(Condition.id.in_(condition_ids_for_code(code, code_system)))  # type: ignore[union-attr]
+    result = paginate(session, statement, Condition.slug, SORTABLE, page)  # type: ignore[arg-type]
+    return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
+
+
+def get_condition(session: Session, *, slug: str) -> dict[str, Any]:
+    condition = session.scalars(select(Condition).where(Condition.slug == slug)).first()
+    if condition is None:
+        raise NotFoundError("condition", slug)
+    return represent_many(session, [condition])[0]

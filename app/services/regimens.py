@@ -1,0 +1,147 @@
+"""Regimens with every source's dose range, attributed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.errors import NotFoundError
+from app.models import DoseRange, Drug, Regimen
+from app.services.embeds import bookkeeping, group_by, number, source_citation, sources_by_id
+from app.services.listing import Page, PageRequest, SortKey, paginate
+
+SORTABLE = {
+    "slug": SortKey(Regimen.slug),  # type: ignore[arg-type]
+    "name": SortKey(Regimen.name),  # type: ignore[arg-type]
+    "band": SortKey(Regimen.band),  # type: ignore[arg-type]
+    "updated_at": SortKey(Regimen.updated_at, "datetime"),  # type: ignore[arg-type]
+}
+
+_UNIT_TEXT = {"ug": "µg", "mg": "mg", "mg/kg": "mg/kg"}
+_PERIOD_TEXT = {"d": "day", "wk": "week", "mo": "month"}
+
+
+def range_display(r: DoseRange) -> str:
+    """Human text for a range, e.g. '1–5 mg/day', '< 4 mg/day', '100 mg every 2 days'."""
+    unit = _UNIT_TEXT.get(r.unit, r.unit)
+    lo, hi = number(r.min_value), number(r.max_value)
+    if lo is not None and hi is not None:
+        amount = f"{lo} {unit}" if lo == hi else f"{lo}–{hi} {unit}"
+    elif hi is not None:
+        amount = f"{'≤' if r.max_inclusive else '<'} {hi} {unit}"
+    else:
+        amount = f"{'≥' if r.min_inclusive else '>'} {lo} {unit}"
+    period = number(r.period_value)
+    name = _PERIOD_TEXT.get(r.period_unit, r.period_unit)
+    text = f"{amount}/{name}" if period == 1 else f"{amount} every {period} {name}s"
+    if r.cap_value is not None:
+        text += f" (maximum {number(r.cap_value)} {_UNIT_TEXT.get(r.cap_unit or '', r.cap_unit)})"
+    return text
+
+
+def represent_range(r: DoseRange, citation: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "slug": r.slug,
+        "label": r.label,
+        "display": range_display(r),
+        "min": number(r.min_value),
+        "max": number(r.max_value),
+        "min_inclusive": r.min_inclusive,
+        "max_inclusive": r.max_inclusive,
+        "unit": r.unit,
+        "period": {"value": number(r.period_value), "unit": r.period_unit},
+        "per": r.per,
+        "cap": None if r.cap_value is None else {"value": number(r.cap_value), "unit": r.cap_unit},
+        "is_reference": r.is_reference,
+        "reference_reason": r.reference_reason,
+        "quote": r.quote,
+        "verification": r.verification,
+        "note": r.note,
+        "source": citation,
+    }
+
+
+def summary(regimen: Regimen) -> dict[str, Any]:
+    """The compact form embedded in indications and mechanisms."""
+    return {
+        "slug": regimen.slug,
+        "name": regimen.name,
+        "band": regimen.band,
+        "route": regimen.route,
+        "approval_status": regimen.approval_status,
+    }
+
+
+def represent_many(session: Session, regimens: Sequence[Regimen]) -> list[dict[str, Any]]:
+    """Full representations in three queries whatever the count: ranges, drugs, sources."""
+    ids = [r.id for r in regimens]
+    ranges = group_by(
+        session.scalars(
+            select(DoseRange).where(DoseRange.regimen_id.in_(ids)).order_by(DoseRange.ordinal)  # type: ignore[attr-defined]
+        ).all(),
+        "regimen_id",
+    )
+    drugs = {d.id: d for d in session.scalars(select(Drug).where(Drug.id.in_({r.drug_id for r in regimens}))).all()}  # type: ignore[union-attr]
+    sources = sources_by_id(session, (x.source_id for group in ranges.values() for x in group))
+    out = []
+    for regimen in regimens:
+        own = ranges.get(regimen.id or 0, [])
+        reference = next((x.slug for x in own if x.is_reference), None)
+        cited: dict[str, dict[str, Any]] = {}
+        for x in own:
+            cited.setdefault(sources[x.source_id].slug, source_citation(sources[x.source_id]))
+        drug = drugs[regimen.drug_id]
+        out.append(
+            {
+                "slug": regimen.slug,
+                "name": regimen.name,
+                "drug": {"slug": drug.slug, "name": drug.name},
+                "band": regimen.band,
+                "route": regimen.route,
+                "form": regimen.form,
+                "frequency": regimen.frequency,
+                "timing": regimen.timing,
+                "approval_status": regimen.approval_status,
+                "reference_range": reference,
+                "dose_ranges": [represent_range(x, source_citation(sources[x.source_id])) for x in own],
+                "sources": list(cited.values()),
+                "clinical_summary": regimen.clinical_summary,
+                "plain_summary": regimen.plain_summary,
+                **bookkeeping(regimen),
+            }
+        )
+    return out
+
+
+def list_regimens(
+    session: Session,
+    *,
+    page: PageRequest,
+    approval_status: str | None = None,
+    route: str | None = None,
+    band: str | None = None,
+) -> Page[dict[str, Any]]:
+    statement = select(Regimen)
+    if approval_status:
+        statement = statement.where(Regimen.approval_status == approval_status)
+    if route:
+        statement = statement.where(Regimen.route == route)
+    if band:
+        statement = statement.where(Regimen.band == band)
+    result = paginate(session, statement, Regimen.slug, SORTABLE, page)  # type: ignore[arg-type]
+    return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
+
+
+def get_regimen(session: Session, *, slug: str) -> dict[str, Any]:
+    regimen = session.scalars(select(Regimen).where(Regimen.slug == slug)).first()
+    if regimen is None:
+        raise NotFoundError("regimen", slug)
+    return represent_many(session, [regimen])[0]
+
+
+def all_regimens(session: Session) -> list[dict[str, Any]]:
+    """Every regimen, fully represented (for dose intelligence and the integrations)."""
+    return represent_many(session, session.scalars(select(Regimen).order_by(Regimen.slug)).all())
