@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.domain.vocabulary import CODE_SYSTEM_URIS
 from app.errors import NotFoundError
@@ -15,10 +15,10 @@ from app.services.embeds import bookkeeping, group_by
 from app.services.listing import Page, PageRequest, SortKey, paginate
 
 SORTABLE = {
-    "slug": SortKey(Condition.slug),  # type: ignore[arg-type]
-    "name": SortKey(Condition.name),  # type: ignore[arg-type]
-    "category": SortKey(Condition.category),  # type: ignore[arg-type]
-    "updated_at": SortKey(Condition.updated_at, "datetime"),  # type: ignore[arg-type]
+    "slug": SortKey(col(Condition.slug)),
+    "name": SortKey(col(Condition.name)),
+    "category": SortKey(col(Condition.category)),
+    "updated_at": SortKey(col(Condition.updated_at), "datetime"),
 }
 
 
@@ -34,17 +34,17 @@ def code_candidates(code: str) -> list[str]:
 
 def matches_code(code: str, system: str | None = None) -> ColumnElement[bool]:
     """SQL condition: a ConditionCode row equal to ``code``, or an ICD-10-CM header above it."""
-    exact = ConditionCode.code == code.strip()
-    headers = ConditionCode.code.in_(code_candidates(code))  # type: ignore[attr-defined]
-    icd = (ConditionCode.system == "icd-10-cm") & headers
+    exact = col(ConditionCode.code) == code.strip()
+    headers = col(ConditionCode.code).in_(code_candidates(code))
+    icd = (col(ConditionCode.system) == "icd-10-cm") & headers
     cond = or_(exact, icd) if system in (None, "icd-10-cm") else exact
     if system:
-        cond = cond & (ConditionCode.system == system)
+        cond = cond & (col(ConditionCode.system) == system)
     return cond
 
 
 def condition_ids_for_code(code: str, system: str | None = None) -> Any:
-    return select(ConditionCode.condition_id).where(matches_code(code, system))
+    return select(col(ConditionCode.condition_id)).where(matches_code(code, system))
 
 
 def represent_code(c: ConditionCode) -> dict[str, Any]:
@@ -62,8 +62,8 @@ def represent_code(c: ConditionCode) -> dict[str, Any]:
 def codes_for(session: Session, condition_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     rows = session.scalars(
         select(ConditionCode)
-        .where(ConditionCode.condition_id.in_(condition_ids))  # type: ignore[attr-defined]
-        .order_by(ConditionCode.condition_id, ConditionCode.ordinal)  # type: ignore[arg-type]
+        .where(col(ConditionCode.condition_id).in_(condition_ids))
+        .order_by(col(ConditionCode.condition_id), col(ConditionCode.ordinal))
     ).all()
     return {k: [represent_code(c) for c in v] for k, v in group_by(rows, "condition_id").items()}
 
@@ -76,7 +76,9 @@ def represent_many(session: Session, conditions: Sequence[Condition]) -> list[di
     ids = [c.id for c in conditions if c.id is not None]
     codes = codes_for(session, ids)
     indications = group_by(
-        session.scalars(select(Indication).where(Indication.condition_id.in_(ids)).order_by(Indication.slug)).all(),  # type: ignore[attr-defined]
+        session.scalars(
+            select(Indication).where(col(Indication.condition_id).in_(ids)).order_by(col(Indication.slug))
+        ).all(),
         "condition_id",
     )
     return [
@@ -108,15 +110,15 @@ def list_conditions(
 ) -> Page[dict[str, Any]]:
     statement = select(Condition)
     if category:
-        statement = statement.where(Condition.category == category)
+        statement = statement.where(col(Condition.category) == category)
     if code:
-        statement = statement.where(Condition.id.in_(condition_ids_for_code(code, code_system)))  # type: ignore[union-attr]
-    result = paginate(session, statement, Condition.slug, SORTABLE, page)  # type: ignore[arg-type]
+        statement = statement.where(col(Condition.id).in_(condition_ids_for_code(code, code_system)))
+    result = paginate(session, statement, col(Condition.slug), SORTABLE, page)
     return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
 
 
 def get_condition(session: Session, *, slug: str) -> dict[str, Any]:
-    condition = session.scalars(select(Condition).where(Condition.slug == slug)).first()
+    condition = session.scalars(select(Condition).where(col(Condition.slug) == slug)).first()
     if condition is None:
         raise NotFoundError("condition", slug)
     return represent_many(session, [condition])[0]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.models import DatasetState
 
@@ -26,7 +26,7 @@ class DatasetInfo:
 
 
 def dataset_info(session: Session) -> DatasetInfo:
-    state = session.scalars(select(DatasetState).where(DatasetState.id == 1)).first()
+    state = session.scalars(select(DatasetState).where(col(DatasetState.id) == 1)).first()
     if state is None:
         return DatasetInfo(0, "", None)
     return DatasetInfo(state.content_version, state.content_hash, state.last_updated)

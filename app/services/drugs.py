@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.errors import NotFoundError
 from app.models import Approval, Drug, Regimen, Source
@@ -14,25 +14,26 @@ from app.services.embeds import bookkeeping, group_by, source_citation, sources_
 from app.services.listing import Page, PageRequest, SortKey, paginate
 
 SORTABLE = {
-    "slug": SortKey(Drug.slug),  # type: ignore[arg-type]
-    "name": SortKey(Drug.name),  # type: ignore[arg-type]
-    "updated_at": SortKey(Drug.updated_at, "datetime"),  # type: ignore[arg-type]
+    "slug": SortKey(col(Drug.slug)),
+    "name": SortKey(col(Drug.name)),
+    "updated_at": SortKey(col(Drug.updated_at), "datetime"),
 }
 
 
 def represent_many(session: Session, drugs: Sequence[Drug]) -> list[dict[str, Any]]:
     ids = [d.id for d in drugs]
     approvals = group_by(
-        session.scalars(select(Approval).where(Approval.drug_id.in_(ids)).order_by(Approval.ordinal)).all(),  # type: ignore[attr-defined,arg-type]
+        session.scalars(select(Approval).where(col(Approval.drug_id).in_(ids)).order_by(col(Approval.ordinal))).all(),
         "drug_id",
     )
-    regimen_rows = session.scalars(select(Regimen).where(Regimen.drug_id.in_(ids)).order_by(Regimen.slug)).all()  # type: ignore[attr-defined]
+    regimen_rows = session.scalars(
+        select(Regimen).where(col(Regimen.drug_id).in_(ids)).order_by(col(Regimen.slug))
+    ).all()
     regimens = group_by(regimen_rows, "drug_id")
     regimen_slugs = {r.id: r.slug for r in regimen_rows}
     contraindication_slugs = {c["source"] for d in drugs for c in d.contraindications}
     by_slug = {
-        s.slug: s
-        for s in session.scalars(select(Source).where(Source.slug.in_(contraindication_slugs))).all()  # type: ignore[attr-defined]
+        s.slug: s for s in session.scalars(select(Source).where(col(Source.slug).in_(contraindication_slugs))).all()
     }
     approval_sources = sources_by_id(session, (a.source_id for g in approvals.values() for a in g if a.source_id))
     out = []
@@ -80,12 +81,12 @@ def represent_many(session: Session, drugs: Sequence[Drug]) -> list[dict[str, An
 
 
 def list_drugs(session: Session, *, page: PageRequest) -> Page[dict[str, Any]]:
-    result = paginate(session, select(Drug), Drug.slug, SORTABLE, page)  # type: ignore[arg-type]
+    result = paginate(session, select(Drug), col(Drug.slug), SORTABLE, page)
     return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
 
 
 def get_drug(session: Session, *, slug: str) -> dict[str, Any]:
-    drug = session.scalars(select(Drug).where(Drug.slug == slug)).first()
+    drug = session.scalars(select(Drug).where(col(Drug.slug) == slug)).first()
     if drug is None:
         raise NotFoundError("drug", slug)
     return represent_many(session, [drug])[0]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.domain.evidence import DEFINITIONS
 from app.errors import NotFoundError
@@ -18,10 +18,10 @@ from app.services.evidence_order import evidence_rank
 from app.services.listing import Page, PageRequest, SortKey, paginate
 
 SORTABLE = {
-    "slug": SortKey(Indication.slug),  # type: ignore[arg-type]
-    "status": SortKey(Indication.status),  # type: ignore[arg-type]
-    "evidence_level": SortKey(evidence_rank(Indication.evidence_level), "int"),
-    "updated_at": SortKey(Indication.updated_at, "datetime"),  # type: ignore[arg-type]
+    "slug": SortKey(col(Indication.slug)),
+    "status": SortKey(col(Indication.status)),
+    "evidence_level": SortKey(evidence_rank(col(Indication.evidence_level)), "int"),
+    "updated_at": SortKey(col(Indication.updated_at), "datetime"),
 }
 
 _LEVEL_TITLES = {d.level.value: d.title for d in DEFINITIONS}
@@ -30,26 +30,30 @@ _LEVEL_TITLES = {d.level.value: d.title for d in DEFINITIONS}
 def represent_many(session: Session, indications: Sequence[Indication]) -> list[dict[str, Any]]:
     """Full representations in a fixed number of queries (7), whatever the number of indications."""
     ids = [i.id for i in indications]
-    drugs = {d.id: d for d in session.scalars(select(Drug).where(Drug.id.in_({i.drug_id for i in indications}))).all()}  # type: ignore[union-attr]
+    drugs = {
+        d.id: d for d in session.scalars(select(Drug).where(col(Drug.id).in_({i.drug_id for i in indications}))).all()
+    }
     conditions = {
         c.id: c
-        for c in session.scalars(select(Condition).where(Condition.id.in_({i.condition_id for i in indications}))).all()  # type: ignore[union-attr]
+        for c in session.scalars(
+            select(Condition).where(col(Condition.id).in_({i.condition_id for i in indications}))
+        ).all()
     }
     codes = condition_service.codes_for(session, [c for c in conditions if c is not None])
     regimens = {
         r.id: r
-        for r in session.scalars(select(Regimen).where(Regimen.id.in_({i.regimen_id for i in indications}))).all()  # type: ignore[union-attr]
+        for r in session.scalars(select(Regimen).where(col(Regimen.id).in_({i.regimen_id for i in indications}))).all()
     }
     links = group_by(
         session.scalars(
             select(IndicationSource)
-            .where(IndicationSource.indication_id.in_(ids))  # type: ignore[attr-defined]
-            .order_by(IndicationSource.ordinal)  # type: ignore[arg-type]
+            .where(col(IndicationSource.indication_id).in_(ids))
+            .order_by(col(IndicationSource.ordinal))
         ).all(),
         "indication_id",
     )
     studies = group_by(
-        session.scalars(select(Study).where(Study.indication_id.in_(ids)).order_by(Study.ordinal)).all(),  # type: ignore[attr-defined,arg-type]
+        session.scalars(select(Study).where(col(Study.indication_id).in_(ids)).order_by(col(Study.ordinal))).all(),
         "indication_id",
     )
     source_ids = [x.source_id for g in links.values() for x in g] + [s.source_id for g in studies.values() for s in g]
@@ -109,32 +113,32 @@ def list_indications(
 ) -> Page[dict[str, Any]]:
     statement = select(Indication)
     if status:
-        statement = statement.where(Indication.status == status)
+        statement = statement.where(col(Indication.status) == status)
     if evidence_level:
-        statement = statement.where(Indication.evidence_level == evidence_level)
+        statement = statement.where(col(Indication.evidence_level) == evidence_level)
     if claim_basis:
-        statement = statement.where(Indication.claim_basis == claim_basis)
+        statement = statement.where(col(Indication.claim_basis) == claim_basis)
     if regimen:
         statement = statement.where(
-            Indication.regimen_id.in_(select(Regimen.id).where(Regimen.slug == regimen))  # type: ignore[attr-defined]
+            col(Indication.regimen_id).in_(select(col(Regimen.id)).where(col(Regimen.slug) == regimen))
         )
     if category or condition:
-        sub = select(Condition.id)
+        sub = select(col(Condition.id))
         if category:
-            sub = sub.where(Condition.category == category)
+            sub = sub.where(col(Condition.category) == category)
         if condition:
-            sub = sub.where(Condition.slug == condition)
-        statement = statement.where(Indication.condition_id.in_(sub))  # type: ignore[attr-defined]
+            sub = sub.where(col(Condition.slug) == condition)
+        statement = statement.where(col(Indication.condition_id).in_(sub))
     if code:
         statement = statement.where(
-            Indication.condition_id.in_(condition_service.condition_ids_for_code(code, code_system))  # type: ignore[attr-defined]
+            col(Indication.condition_id).in_(condition_service.condition_ids_for_code(code, code_system))
         )
-    result = paginate(session, statement, Indication.slug, SORTABLE, page)  # type: ignore[arg-type]
+    result = paginate(session, statement, col(Indication.slug), SORTABLE, page)
     return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
 
 
 def get_indication(session: Session, *, slug: str) -> dict[str, Any]:
-    indication = session.scalars(select(Indication).where(Indication.slug == slug)).first()
+    indication = session.scalars(select(Indication).where(col(Indication.slug) == slug)).first()
     if indication is None:
         raise NotFoundError("indication", slug)
     return represent_many(session, [indication])[0]
@@ -143,9 +147,9 @@ def get_indication(session: Session, *, slug: str) -> dict[str, Any]:
 def indications_for_regimens(session: Session, regimen_slugs: Sequence[str]) -> list[dict[str, Any]]:
     statement = (
         select(Indication)
-        .join(Regimen, Regimen.id == Indication.regimen_id)  # type: ignore[arg-type]
-        .where(Regimen.slug.in_(list(regimen_slugs)))  # type: ignore[attr-defined]
-        .order_by(Indication.slug)
+        .join(Regimen, col(Regimen.id) == col(Indication.regimen_id))
+        .where(col(Regimen.slug).in_(list(regimen_slugs)))
+        .order_by(col(Indication.slug))
     )
     return represent_many(session, session.scalars(statement).all())
 
@@ -153,7 +157,7 @@ def indications_for_regimens(session: Session, regimen_slugs: Sequence[str]) -> 
 def indications_for_code(session: Session, code: str, system: str | None) -> list[dict[str, Any]]:
     statement = (
         select(Indication)
-        .where(Indication.condition_id.in_(condition_service.condition_ids_for_code(code, system)))  # type: ignore[attr-defined]
-        .order_by(Indication.slug)
+        .where(col(Indication.condition_id).in_(condition_service.condition_ids_for_code(code, system)))
+        .order_by(col(Indication.slug))
     )
     return represent_many(session, session.scalars(statement).all())

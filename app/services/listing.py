@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from app.errors import ProblemError
@@ -37,7 +37,7 @@ class Page(Generic[T]):
 class SortKey:
     """A sortable expression; ``kind`` tells how its cursor value is encoded."""
 
-    expression: ColumnElement[Any]
+    expression: Any  # a column or SQL expression
     kind: str = "str"  # str | int | datetime
 
 
@@ -71,7 +71,7 @@ def decode_cursor(cursor: str, sort: str, key: SortKey) -> tuple[Any, str]:
 def paginate(
     session: Session,
     statement: Select[Any],
-    slug_column: ColumnElement[Any],
+    slug_column: Any,
     sortable: dict[str, SortKey],
     page: PageRequest,
 ) -> Page[Any]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.errors import NotFoundError
 from app.models import Mechanism, MechanismSource, Regimen, Target
@@ -17,10 +17,10 @@ from app.services.evidence_order import evidence_rank
 from app.services.listing import Page, PageRequest, SortKey, paginate
 
 SORTABLE = {
-    "slug": SortKey(Mechanism.slug),  # type: ignore[arg-type]
-    "name": SortKey(Mechanism.name),  # type: ignore[arg-type]
-    "evidence_level": SortKey(evidence_rank(Mechanism.evidence_level), "int"),  # type: ignore[arg-type]
-    "updated_at": SortKey(Mechanism.updated_at, "datetime"),  # type: ignore[arg-type]
+    "slug": SortKey(col(Mechanism.slug)),
+    "name": SortKey(col(Mechanism.name)),
+    "evidence_level": SortKey(evidence_rank(col(Mechanism.evidence_level)), "int"),
+    "updated_at": SortKey(col(Mechanism.updated_at), "datetime"),
 }
 
 
@@ -28,13 +28,16 @@ def represent_many(session: Session, mechanisms: Sequence[Mechanism]) -> list[di
     """Five queries whatever the count: targets, regimens, links, sources (and the page itself)."""
     ids = [m.id for m in mechanisms]
     targets = {
-        t.id: t for t in session.scalars(select(Target).where(Target.id.in_({m.target_id for m in mechanisms}))).all()
-    }  # type: ignore[union-attr]
+        t.id: t
+        for t in session.scalars(select(Target).where(col(Target.id).in_({m.target_id for m in mechanisms}))).all()
+    }
     regimen_ids = {m.regimen_id for m in mechanisms if m.regimen_id is not None}
-    regimens = {r.id: r for r in session.scalars(select(Regimen).where(Regimen.id.in_(regimen_ids))).all()}  # type: ignore[union-attr]
+    regimens = {r.id: r for r in session.scalars(select(Regimen).where(col(Regimen.id).in_(regimen_ids))).all()}
     links = group_by(
         session.scalars(
-            select(MechanismSource).where(MechanismSource.mechanism_id.in_(ids)).order_by(MechanismSource.ordinal)  # type: ignore[attr-defined,arg-type]
+            select(MechanismSource)
+            .where(col(MechanismSource.mechanism_id).in_(ids))
+            .order_by(col(MechanismSource.ordinal))
         ).all(),
         "mechanism_id",
     )
@@ -77,23 +80,25 @@ def list_mechanisms(
 ) -> Page[dict[str, Any]]:
     statement = select(Mechanism)
     if target:
-        statement = statement.join(Target, Target.id == Mechanism.target_id).where(  # type: ignore[arg-type]
-            (Target.slug == target) | (Target.gene_symbol == target.upper())
+        statement = statement.join(Target, col(Target.id) == col(Mechanism.target_id)).where(
+            (col(Target.slug) == target) | (col(Target.gene_symbol) == target.upper())
         )
     if regimen:
-        statement = statement.join(Regimen, Regimen.id == Mechanism.regimen_id).where(Regimen.slug == regimen)  # type: ignore[arg-type]
+        statement = statement.join(Regimen, col(Regimen.id) == col(Mechanism.regimen_id)).where(
+            col(Regimen.slug) == regimen
+        )
     if dose_context:
-        statement = statement.where(Mechanism.dose_context == dose_context)
+        statement = statement.where(col(Mechanism.dose_context) == dose_context)
     if evidence_level:
-        statement = statement.where(Mechanism.evidence_level == evidence_level)
+        statement = statement.where(col(Mechanism.evidence_level) == evidence_level)
     if attribution:
-        statement = statement.where(Mechanism.attribution == attribution)
-    result = paginate(session, statement, Mechanism.slug, SORTABLE, page)  # type: ignore[arg-type]
+        statement = statement.where(col(Mechanism.attribution) == attribution)
+    result = paginate(session, statement, col(Mechanism.slug), SORTABLE, page)
     return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
 
 
 def get_mechanism(session: Session, *, slug: str) -> dict[str, Any]:
-    mechanism = session.scalars(select(Mechanism).where(Mechanism.slug == slug)).first()
+    mechanism = session.scalars(select(Mechanism).where(col(Mechanism.slug) == slug)).first()
     if mechanism is None:
         raise NotFoundError("mechanism", slug)
     return represent_many(session, [mechanism])[0]
@@ -103,8 +108,8 @@ def mechanisms_for_regimens(session: Session, regimen_slugs: Sequence[str]) -> l
     """Mechanisms documented for these regimens (for dose intelligence)."""
     statement = (
         select(Mechanism)
-        .join(Regimen, Regimen.id == Mechanism.regimen_id)  # type: ignore[arg-type]
-        .where(Regimen.slug.in_(list(regimen_slugs)))  # type: ignore[attr-defined]
-        .order_by(Mechanism.slug)
+        .join(Regimen, col(Regimen.id) == col(Mechanism.regimen_id))
+        .where(col(Regimen.slug).in_(list(regimen_slugs)))
+        .order_by(col(Mechanism.slug))
     )
     return represent_many(session, session.scalars(statement).all())

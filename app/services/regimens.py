@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.errors import NotFoundError
 from app.models import DoseRange, Drug, Regimen
@@ -14,10 +14,10 @@ from app.services.embeds import bookkeeping, group_by, number, source_citation, 
 from app.services.listing import Page, PageRequest, SortKey, paginate
 
 SORTABLE = {
-    "slug": SortKey(Regimen.slug),  # type: ignore[arg-type]
-    "name": SortKey(Regimen.name),  # type: ignore[arg-type]
-    "band": SortKey(Regimen.band),  # type: ignore[arg-type]
-    "updated_at": SortKey(Regimen.updated_at, "datetime"),  # type: ignore[arg-type]
+    "slug": SortKey(col(Regimen.slug)),
+    "name": SortKey(col(Regimen.name)),
+    "band": SortKey(col(Regimen.band)),
+    "updated_at": SortKey(col(Regimen.updated_at), "datetime"),
 }
 
 _UNIT_TEXT = {"ug": "µg", "mg": "mg", "mg/kg": "mg/kg"}
@@ -80,11 +80,13 @@ def represent_many(session: Session, regimens: Sequence[Regimen]) -> list[dict[s
     ids = [r.id for r in regimens]
     ranges = group_by(
         session.scalars(
-            select(DoseRange).where(DoseRange.regimen_id.in_(ids)).order_by(DoseRange.ordinal)  # type: ignore[attr-defined]
+            select(DoseRange).where(col(DoseRange.regimen_id).in_(ids)).order_by(col(DoseRange.ordinal))
         ).all(),
         "regimen_id",
     )
-    drugs = {d.id: d for d in session.scalars(select(Drug).where(Drug.id.in_({r.drug_id for r in regimens}))).all()}  # type: ignore[union-attr]
+    drugs = {
+        d.id: d for d in session.scalars(select(Drug).where(col(Drug.id).in_({r.drug_id for r in regimens}))).all()
+    }
     sources = sources_by_id(session, (x.source_id for group in ranges.values() for x in group))
     out = []
     for regimen in regimens:
@@ -126,17 +128,17 @@ def list_regimens(
 ) -> Page[dict[str, Any]]:
     statement = select(Regimen)
     if approval_status:
-        statement = statement.where(Regimen.approval_status == approval_status)
+        statement = statement.where(col(Regimen.approval_status) == approval_status)
     if route:
-        statement = statement.where(Regimen.route == route)
+        statement = statement.where(col(Regimen.route) == route)
     if band:
-        statement = statement.where(Regimen.band == band)
-    result = paginate(session, statement, Regimen.slug, SORTABLE, page)  # type: ignore[arg-type]
+        statement = statement.where(col(Regimen.band) == band)
+    result = paginate(session, statement, col(Regimen.slug), SORTABLE, page)
     return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
 
 
 def get_regimen(session: Session, *, slug: str) -> dict[str, Any]:
-    regimen = session.scalars(select(Regimen).where(Regimen.slug == slug)).first()
+    regimen = session.scalars(select(Regimen).where(col(Regimen.slug) == slug)).first()
     if regimen is None:
         raise NotFoundError("regimen", slug)
     return represent_many(session, [regimen])[0]
@@ -144,4 +146,4 @@ def get_regimen(session: Session, *, slug: str) -> dict[str, Any]:
 
 def all_regimens(session: Session) -> list[dict[str, Any]]:
     """Every regimen, fully represented (for dose intelligence and the integrations)."""
-    return represent_many(session, session.scalars(select(Regimen).order_by(Regimen.slug)).all())
+    return represent_many(session, session.scalars(select(Regimen).order_by(col(Regimen.slug))).all())

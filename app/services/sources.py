@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.errors import NotFoundError
 from app.models import Source
@@ -13,9 +13,9 @@ from app.services.embeds import bookkeeping
 from app.services.listing import Page, PageRequest, SortKey, paginate
 
 SORTABLE = {
-    "slug": SortKey(Source.slug),  # type: ignore[arg-type]
-    "year": SortKey(func.coalesce(Source.year, 0), "int"),
-    "updated_at": SortKey(Source.updated_at, "datetime"),  # type: ignore[arg-type]
+    "slug": SortKey(col(Source.slug)),
+    "year": SortKey(func.coalesce(col(Source.year), 0), "int"),
+    "updated_at": SortKey(col(Source.updated_at), "datetime"),
 }
 
 
@@ -41,15 +41,15 @@ def list_sources(
 ) -> Page[dict[str, Any]]:
     statement = select(Source)
     if kind:
-        statement = statement.where(Source.kind == kind)
+        statement = statement.where(col(Source.kind) == kind)
     if verification:
-        statement = statement.where(Source.verification == verification)
-    result = paginate(session, statement, Source.slug, SORTABLE, page)  # type: ignore[arg-type]
+        statement = statement.where(col(Source.verification) == verification)
+    result = paginate(session, statement, col(Source.slug), SORTABLE, page)
     return Page([represent(s) for s in result.items], result.total, result.limit, result.next_cursor)
 
 
 def get_source(session: Session, *, slug: str) -> dict[str, Any]:
-    source = session.scalars(select(Source).where(Source.slug == slug)).first()
+    source = session.scalars(select(Source).where(col(Source.slug) == slug)).first()
     if source is None:
         raise NotFoundError("source", slug)
     return represent(source)

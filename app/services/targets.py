@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.errors import NotFoundError
 from app.models import Mechanism, Target
@@ -14,10 +14,10 @@ from app.services.embeds import bookkeeping, group_by
 from app.services.listing import Page, PageRequest, SortKey, paginate
 
 SORTABLE = {
-    "slug": SortKey(Target.slug),  # type: ignore[arg-type]
-    "name": SortKey(Target.name),  # type: ignore[arg-type]
-    "family": SortKey(Target.family),  # type: ignore[arg-type]
-    "updated_at": SortKey(Target.updated_at, "datetime"),  # type: ignore[arg-type]
+    "slug": SortKey(col(Target.slug)),
+    "name": SortKey(col(Target.name)),
+    "family": SortKey(col(Target.family)),
+    "updated_at": SortKey(col(Target.updated_at), "datetime"),
 }
 
 
@@ -33,7 +33,7 @@ def summary(target: Target) -> dict[str, Any]:
 def represent_many(session: Session, targets: Sequence[Target]) -> list[dict[str, Any]]:
     ids = [t.id for t in targets]
     mechanisms = group_by(
-        session.scalars(select(Mechanism).where(Mechanism.target_id.in_(ids)).order_by(Mechanism.slug)).all(),  # type: ignore[attr-defined]
+        session.scalars(select(Mechanism).where(col(Mechanism.target_id).in_(ids)).order_by(col(Mechanism.slug))).all(),
         "target_id",
     )
     return [
@@ -67,13 +67,13 @@ def represent_many(session: Session, targets: Sequence[Target]) -> list[dict[str
 def list_targets(session: Session, *, page: PageRequest, family: str | None = None) -> Page[dict[str, Any]]:
     statement = select(Target)
     if family:
-        statement = statement.where(Target.family == family)
-    result = paginate(session, statement, Target.slug, SORTABLE, page)  # type: ignore[arg-type]
+        statement = statement.where(col(Target.family) == family)
+    result = paginate(session, statement, col(Target.slug), SORTABLE, page)
     return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
 
 
 def get_target(session: Session, *, slug: str) -> dict[str, Any]:
-    target = session.scalars(select(Target).where(Target.slug == slug)).first()
+    target = session.scalars(select(Target).where(col(Target.slug) == slug)).first()
     if target is None:
         raise NotFoundError("target", slug)
     return represent_many(session, [target])[0]
