@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlmodel import Session
 
 from app import migrate
@@ -15,7 +18,7 @@ from app.content.exporter import export_dataset
 from app.content.files import DATA_DIR, read_dataset, write_dataset
 from app.content.loader import load_dataset
 from app.db import make_engine
-from app.settings import get_settings
+from app.settings import get_settings, settings_table
 
 
 def openapi_yaml() -> str:
@@ -26,12 +29,31 @@ def openapi_yaml() -> str:
     return yaml.safe_dump(json.loads(json.dumps(document)), sort_keys=False, allow_unicode=True, width=100)
 
 
+def settings_errors(exc: ValidationError | SettingsError) -> list[str]:
+    """One line per invalid setting, naming its environment variable (the value is not echoed: it may be
+    a secret, such as a database URL with a password)."""
+    if isinstance(exc, ValidationError):
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            lines.append(f"LDNKB_{field.upper()}: {err['msg']}")
+        return lines
+    found = re.search(r'field "(\w+)"', str(exc))
+    name = f"LDNKB_{found.group(1).upper()}" if found else "LDNKB_*"
+    return [f"{name}: {exc}{'' if exc.__cause__ is None else f' ({exc.__cause__})'}"]
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.observability.logging import logging_config
+
+    settings = get_settings()
     uvicorn.run(
-        "app.main:create_app",
+        args.app,
         factory=True,
+        log_config=logging_config(settings.log_level, settings.log_format),
+        log_level=settings.log_level,
         host=args.host,
         port=args.port,
         workers=args.workers,
@@ -72,6 +94,11 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_table(_args: argparse.Namespace) -> int:
+    sys.stdout.write(settings_table())
+    return 0
+
+
 def _export_openapi(args: argparse.Namespace) -> int:
     text = openapi_yaml()
     if args.output == "-":
@@ -89,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--graceful-timeout", type=int, default=20, help="seconds for in-flight requests")
+    serve.add_argument("--app", default="app.main:create_app", help=argparse.SUPPRESS)  # tests: an app factory
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="upgrade the store to the latest schema").set_defaults(func=_migrate)
     load = sub.add_parser("load-content", help="load the curated dataset (idempotent)")
@@ -100,7 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     openapi = sub.add_parser("export-openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="openapi.yaml")
     openapi.set_defaults(func=_export_openapi)
+    table = sub.add_parser("settings-table", help="print the README's table of LDNKB_ settings (Markdown)")
+    table.set_defaults(func=_settings_table)
     args = parser.parse_args(argv)
+    try:
+        get_settings()
+    except (ValidationError, SettingsError) as exc:
+        print("ldn-kb: invalid settings:", file=sys.stderr)
+        for line in settings_errors(exc):
+            print(f"  {line}", file=sys.stderr)
+        return 2
     result: int = args.func(args)
     return result
 

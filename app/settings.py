@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     page_limit_max: int = Field(default=100, ge=1, le=1000, description="Largest page size accepted.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
     access_log: bool = Field(default=True, description="Write one JSON log line per request.")
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="Log lines as JSON objects (one a line) or plain text for a terminal."
+    )
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000, description="SQLite busy_timeout.")
     db_pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL connection pool size.")
     cds_trusted_issuers: dict[str, str] = Field(
@@ -66,3 +69,33 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read from the environment once."""
     return Settings()
+
+
+def _type_name(annotation: object) -> str:
+    args = getattr(annotation, "__args__", ())
+    if getattr(annotation, "__origin__", None) is Literal:
+        return " \\| ".join(f"`{a}`" for a in args)
+    if isinstance(annotation, type) and not args:
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _bounds(metadata: list[object]) -> str:
+    low = next((getattr(m, "ge", None) for m in metadata if getattr(m, "ge", None) is not None), None)
+    high = next((getattr(m, "le", None) for m in metadata if getattr(m, "le", None) is not None), None)
+    if low is None and high is None:
+        return ""
+    return f" ({'' if low is None else low}…{'' if high is None else high})"
+
+
+def settings_table() -> str:
+    """The README's settings table, rendered from the Settings model (a test keeps the README in step)."""
+    lines = ["| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
+    for name, info in Settings.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        shown = str(default).lower() if isinstance(default, bool) else str(default)
+        cell = "*(empty)*" if shown == "" else f"`{shown}`"
+        kind = _type_name(info.annotation) + _bounds(list(info.metadata))
+        about = (info.description or "").replace("|", "\\|")
+        lines.append(f"| `LDNKB_{name.upper()}` | {kind} | {cell} | {about} |")
+    return "\n".join(lines) + "\n"

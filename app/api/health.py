@@ -1,0 +1,128 @@
+"""Operations routes: liveness (``/healthz``), readiness (``/readyz``) and Prometheus ``/metrics``.
+
+None of them is cached by the response cache (it covers ``/v1/`` and ``/fhir/`` only) and each answers
+``Cache-Control: no-store`` so that no CDN or proxy keeps a stale answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from app import migrate
+from app.api.problems import responses
+from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problem_body
+from app.observability.metrics import CONTENT_TYPE, Metrics
+from app.observability.readiness import check_readiness
+
+router = APIRouter(tags=["operations"])
+
+NO_STORE = {"Cache-Control": "no-store"}
+_HEALTHY = orjson.dumps({"status": "ok"})
+
+
+class Health(BaseModel):
+    """The process is alive and serving HTTP."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+    status: Literal["ok"] = Field(description="Always `ok` when the process answers.")
+
+
+class Check(BaseModel):
+    """One readiness check: `ok`, `failed`, or `skipped` when an earlier check failed."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"status": "ok"}]})
+    status: Literal["ok", "failed", "skipped"] = Field(description="The outcome of the check.")
+
+
+class Ready(BaseModel):
+    """Every check passed: the store is reachable, migrated to head and loaded."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ready",
+                    "checks": {
+                        "database": {"status": "ok", "dialect": "postgresql"},
+                        "migrations": {"status": "ok", "current": "c1cds0000001", "head": "c1cds0000001"},
+                        "content": {"status": "ok", "content_version": 1},
+                    },
+                }
+            ]
+        }
+    )
+    status: Literal["ready"] = Field(description="Always `ready` with status 200.")
+    checks: dict[str, Check] = Field(description="`database`, `migrations` and `content`, each with details.")
+
+
+def _json(body: bytes, status: int = 200, media_type: str = "application/json") -> Response:
+    return Response(body, status_code=status, media_type=media_type, headers=NO_STORE)
+
+
+@router.get(
+    "/healthz",
+    operation_id="healthz",
+    summary="Liveness",
+    response_model=None,
+    responses={200: {"model": Health, "description": "The process is alive."}},
+)
+async def healthz() -> Response:
+    """Liveness: 200 while the process can answer HTTP. No I/O at all: a store outage does not make a
+    replica *dead* (restarting it would not help); use `/readyz` to take it out of a load balancer."""
+    return _json(_HEALTHY)
+
+
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    summary="Readiness",
+    response_model=None,
+    responses={
+        200: {"model": Ready, "description": "Ready to serve: every check passed."},
+        **responses("not-ready"),
+    },
+)
+def readyz(request: Request) -> Response:
+    """Readiness: the database answers, its schema is at the latest migration, and the curated content is
+    loaded (content version above 0). Otherwise 503 `application/problem+json` of type
+    `/problems/not-ready`, naming the failed checks in `detail` and carrying all of them in `checks`."""
+    state = request.app.state
+    head: str | None = getattr(state, "migrations_head", None)
+    if head is None:
+        head = migrate.head_revision(state.engine)
+        state.migrations_head = head
+    result = check_readiness(state.engine, head)
+    if result.ready:
+        return _json(orjson.dumps({"status": "ready", "checks": result.checks}))
+    body: dict[str, Any] = problem_body(
+        PROBLEM_TYPES["not-ready"], f"Failed readiness checks: {', '.join(result.failed)}.", request.url.path
+    )
+    body["checks"] = result.checks
+    return _json(orjson.dumps(body), 503, PROBLEM_MEDIA_TYPE)
+
+
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    summary="Prometheus metrics",
+    response_model=None,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format 0.0.4.",
+            "content": {
+                CONTENT_TYPE: {"schema": {"type": "string"}, "example": "ldn_kb_http_requests_total{...} 1.0\n"}
+            },
+        }
+    },
+)
+def metrics(request: Request) -> Response:
+    """Request counts and latency histograms by route template, method and status; requests in flight;
+    database pool use; content version; build info. With several workers, set `PROMETHEUS_MULTIPROC_DIR`
+    so that every worker's counts are summed (see the README's Deployment section)."""
+    registry: Metrics = request.app.state.metrics
+    return Response(registry.render(), media_type=CONTENT_TYPE, headers=NO_STORE)

@@ -1,0 +1,1 @@
+"""Operations: JSON logs, request ids, Prometheus metrics and the request instrumentation middleware."""
