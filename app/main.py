@@ -9,12 +9,17 @@ from fastapi import Depends, FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__
+from app.api import health
 from app.api.caching import ConditionalCacheMiddleware, ContentVersion
 from app.api.deps import reject_unknown_params
 from app.api.v1 import catalog, meta
 from app.bootstrap import prepare_store, read_content_version
 from app.db import make_engine
 from app.errors import install_error_handlers
+from app.integrations.infobutton.router import router as infobutton_router
+from app.observability.logging import AccessLog
+from app.observability.metrics import Metrics
+from app.observability.middleware import InstrumentationMiddleware
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -41,6 +46,8 @@ TAGS = [
     {"name": "indications", "description": "Drug x condition x regimen: status, evidence level, studies."},
     {"name": "sources", "description": "Labels, regulatory records, trials, reviews and the seed article."},
     {"name": "reference", "description": "Vocabularies and problem types."},
+    {"name": "infobutton", "description": "HL7 Infobutton URL-based knowledge requests (Atom or JSON)."},
+    {"name": "operations", "description": "Liveness, readiness and Prometheus metrics for the platform."},
 ]
 
 
@@ -53,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         prepare_store(engine, settings)
         yield
         engine.dispose()
+        app.state.metrics.close()
 
     app = FastAPI(
         title="ldn-kb: naltrexone knowledge base",
@@ -69,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(catalog.router)
     app.include_router(meta.router)
+    app.include_router(infobutton_router)
+    app.include_router(health.router)
 
     version = ContentVersion(lambda: read_content_version(engine), settings.content_check_interval)
     app.state.content_version = version
@@ -90,4 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Link", "X-Request-ID"],
             max_age=600,
         )
+    # Added last, so outermost: it times everything, the response cache included.
+    app.state.metrics = Metrics(engine=engine, content_version=version.current)
+    app.state.access_log = AccessLog(enabled=settings.access_log, fmt=settings.log_format)
+    app.add_middleware(InstrumentationMiddleware, metrics=app.state.metrics, access_log=app.state.access_log)
     return app

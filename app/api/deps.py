@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import lru_cache
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -39,15 +38,30 @@ def _query_aliases(dependant: Dependant) -> set[str]:
     return names
 
 
-@lru_cache(maxsize=512)
+_ALLOWED: dict[int, frozenset[str]] = {}
+
+
 def _allowed_params(route: APIRoute) -> frozenset[str]:
-    return frozenset(_query_aliases(route.dependant))
+    """The query parameters a route declares (cached per route object: routes are not hashable)."""
+    allowed = _ALLOWED.get(id(route))
+    if allowed is None:
+        allowed = _ALLOWED[id(route)] = frozenset(_query_aliases(route.dependant))
+    return allowed
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def allow_any_query_parameters(endpoint: F) -> F:
+    """Mark an endpoint that validates its own open-ended query parameters (Infobutton, FHIR)."""
+    endpoint.__ldnkb_any_query__ = True  # type: ignore[attr-defined]
+    return endpoint
 
 
 def reject_unknown_params(request: Request) -> None:
     """An undocumented query parameter is a 400, not silently ignored."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    if not isinstance(route, APIRoute) or getattr(route.endpoint, "__ldnkb_any_query__", False):
         return
     allowed = _allowed_params(route)
     unknown = sorted({k for k in request.query_params if k not in allowed})

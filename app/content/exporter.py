@@ -139,6 +139,7 @@ def export_dataset(session: Session) -> Dataset:
                     "frequency": r.frequency,
                     "timing": r.timing,
                     "approval_status": r.approval_status,
+                    "population": r.population,
                     "dose_ranges": [
                         _clean(
                             {

@@ -149,6 +149,7 @@ def _regimen_fields(r: RegimenRecord, refs: _Refs) -> dict[str, Any]:
         "frequency": r.frequency,
         "timing": r.timing,
         "approval_status": r.approval_status,
+        "population": r.population,
         **_summaries(r),
     }
 

@@ -147,6 +147,7 @@ class RegimenRecord(_Strict):
     frequency: Text
     timing: str | None = None
     approval_status: ApprovalStatus
+    population: Literal["any", "adults", "children"] = "any"
     dose_ranges: list[DoseRangeRecord] = Field(min_length=1)
     clinical_summary: Text
     plain_summary: Text

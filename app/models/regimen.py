@@ -19,6 +19,7 @@ class Regimen(RecordBase, SummariesMixin, table=True):
     frequency: str
     timing: str | None = None
     approval_status: str = Field(max_length=20, index=True, description="approved | off-label")
+    population: str = Field(default="any", max_length=20, description="any | adults | children")
 
 
 class DoseRange(RecordBase, table=True):

@@ -72,6 +72,7 @@ def summary(regimen: Regimen) -> dict[str, Any]:
         "band": regimen.band,
         "route": regimen.route,
         "approval_status": regimen.approval_status,
+        "population": regimen.population,
     }
 
 
@@ -107,6 +108,7 @@ def represent_many(session: Session, regimens: Sequence[Regimen]) -> list[dict[s
                 "frequency": regimen.frequency,
                 "timing": regimen.timing,
                 "approval_status": regimen.approval_status,
+                "population": regimen.population,
                 "reference_range": reference,
                 "dose_ranges": [represent_range(x, source_citation(sources[x.source_id])) for x in own],
                 "sources": list(cited.values()),

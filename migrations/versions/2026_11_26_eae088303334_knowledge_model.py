@@ -170,6 +170,7 @@ def upgrade() -> None:
         sa.Column("frequency", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("timing", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("approval_status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("population", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.ForeignKeyConstraint(["drug_id"], ["drug.id"], name=op.f("fk_regimen_drug_id_drug"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_regimen")),
     )

@@ -1,0 +1,137 @@
+"""Parsing and validating a URL-based Infobutton knowledge request (pure: no I/O)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from app.domain.vocabulary import CODE_SYSTEM_OIDS
+
+SYSTEM_BY_OID: dict[str, str] = {oid: system for system, oid in CODE_SYSTEM_OIDS.items()}
+SUPPORTED_SYSTEMS = ("icd-10-cm", "snomed-ct", "rxnorm")
+SYSTEM_LABELS = {"icd-10-cm": "ICD-10-CM", "snomed-ct": "SNOMED CT", "rxnorm": "RxNorm"}
+RESPONSE_TYPES = ("text/xml", "application/json")
+RECIPIENTS = ("PAT", "PROV")
+GENDERS = ("F", "M", "UN")
+
+# Parameter families of the URL-based implementation guide. A request may carry any of them; the ones
+# that do not change our answer are accepted and ignored. Anything else is a 400.
+IG_PREFIXES = (
+    "mainSearchCriteria.",
+    "knowledgeResponseType",
+    "informationRecipient",
+    "performer",
+    "patientPerson.",
+    "age.",
+    "ageGroup.",
+    "taskContext.",
+    "subTopic.",
+    "encounter.",
+    "knowledgeRequestNotification.",
+    "observation.",
+    "holder.",
+    "locationOfInterest.",
+    "severityObservation.",
+    "representedOrganization.",
+)
+
+# UCUM time units an age may come in, as years.
+_AGE_UNITS = {
+    "a": Decimal(1),
+    "mo": Decimal(1) / Decimal(12),
+    "wk": Decimal(7) / Decimal("365.25"),
+    "d": Decimal(1) / Decimal("365.25"),
+}
+_CODE = re.compile(r"^[A-Za-z0-9.\-]{1,30}$")
+
+
+class InfobuttonRequestError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeRequest:
+    code: str
+    system: str | None  # our system name; None when .cs was not given
+    system_oid: str | None
+    display_name: str | None
+    response_type: str
+    recipient: str
+    age_years: Decimal | None
+    gender: str | None
+    language: str
+
+
+def _one(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InfobuttonRequestError(name, "given more than once")
+    return values[0].strip() or None
+
+
+def unknown_parameters(names: Iterable[str]) -> list[str]:
+    return sorted({n for n in names if not n.startswith(IG_PREFIXES)})
+
+
+def parse_request(params: dict[str, list[str]]) -> KnowledgeRequest:
+    """Validate the parameters that change the answer; raise InfobuttonRequestError naming the field."""
+    unknown = unknown_parameters(params)
+    if unknown:
+        raise InfobuttonRequestError(unknown[0], "not an Infobutton URL-based request parameter")
+    code = _one(params, "mainSearchCriteria.v.c")
+    if code is None:
+        raise InfobuttonRequestError("mainSearchCriteria.v.c", "required: the code of the concept of interest")
+    if not _CODE.match(code):
+        raise InfobuttonRequestError("mainSearchCriteria.v.c", "not a code (letters, digits, '.', '-')")
+    oid = _one(params, "mainSearchCriteria.v.cs")
+    system = None
+    if oid is not None:
+        system = SYSTEM_BY_OID.get(oid)
+        if system not in SUPPORTED_SYSTEMS:
+            supported = ", ".join(f"{CODE_SYSTEM_OIDS[s]} ({SYSTEM_LABELS[s]})" for s in SUPPORTED_SYSTEMS)
+            raise InfobuttonRequestError("mainSearchCriteria.v.cs", f"unsupported code system; use {supported}")
+    response_type = _one(params, "knowledgeResponseType") or "text/xml"
+    if response_type not in RESPONSE_TYPES:
+        raise InfobuttonRequestError("knowledgeResponseType", "use text/xml (Atom) or application/json")
+    recipient = (_one(params, "informationRecipient") or "PROV").upper()
+    if recipient not in RECIPIENTS:
+        raise InfobuttonRequestError("informationRecipient", "use PAT (patient) or PROV (provider)")
+    gender = _one(params, "patientPerson.administrativeGenderCode.c")
+    if gender is not None and gender.upper() not in GENDERS:
+        raise InfobuttonRequestError("patientPerson.administrativeGenderCode.c", "use F, M or UN")
+    age_years = _age(params)
+    language = (_one(params, "informationRecipient.languageCode.c") or "en").lower()
+    return KnowledgeRequest(
+        code=code,
+        system=system,
+        system_oid=oid,
+        display_name=_one(params, "mainSearchCriteria.v.dn"),
+        response_type=response_type,
+        recipient=recipient,
+        age_years=age_years,
+        gender=gender.upper() if gender else None,
+        language=language,
+    )
+
+
+def _age(params: dict[str, list[str]]) -> Decimal | None:
+    value = _one(params, "age.v.v")
+    unit = _one(params, "age.v.u") or "a"
+    if value is None:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise InfobuttonRequestError("age.v.v", "not a number") from None
+    if not amount.is_finite() or amount < 0 or amount > 150:
+        raise InfobuttonRequestError("age.v.v", "must be between 0 and 150")
+    if unit not in _AGE_UNITS:
+        raise InfobuttonRequestError("age.v.u", "use a UCUM time unit: a, mo, wk or d")
+    return amount * _AGE_UNITS[unit]

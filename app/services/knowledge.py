@@ -1,0 +1,94 @@
+"""Knowledge by code: what we hold for a condition code (ICD-10-CM, SNOMED CT) or a drug code (RxNorm).
+
+Used by the Infobutton responder; plain data out, no HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from app.models import Drug, Regimen
+from app.services import indications as indication_service
+from app.services import regimens as regimen_service
+
+ADULT_AGE_YEARS = Decimal(18)
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeEntry:
+    kind: str  # indications | regimens | drugs
+    slug: str
+    title: str
+    clinical_summary: str
+    plain_summary: str
+    updated_at: str | None
+    population: str
+    status: str | None
+    evidence_level: str | None
+
+
+def _indication_entry(item: dict[str, Any]) -> KnowledgeEntry:
+    regimen = item["regimen"]
+    return KnowledgeEntry(
+        kind="indications",
+        slug=item["slug"],
+        title=f"Naltrexone ({regimen['name']}) for {item['condition']['name']}: {item['status']}",
+        clinical_summary=item["clinical_summary"],
+        plain_summary=item["plain_summary"],
+        updated_at=item["updated_at"],
+        population=regimen.get("population", "any"),
+        status=item["status"],
+        evidence_level=item["evidence"]["level"],
+    )
+
+
+def _regimen_entry(item: dict[str, Any]) -> KnowledgeEntry:
+    return KnowledgeEntry(
+        kind="regimens",
+        slug=item["slug"],
+        title=f"{item['name']} ({item['approval_status']})",
+        clinical_summary=item["clinical_summary"],
+        plain_summary=item["plain_summary"],
+        updated_at=item["updated_at"],
+        population=item.get("population", "any"),
+        status=item["approval_status"],
+        evidence_level=None,
+    )
+
+
+def _fits_age(entry: KnowledgeEntry, age_years: Decimal | None) -> bool:
+    if age_years is None or entry.population == "any":
+        return True
+    if entry.population == "children":
+        return age_years < ADULT_AGE_YEARS
+    return age_years >= ADULT_AGE_YEARS
+
+
+def knowledge_for_code(
+    session: Session, *, code: str, system: str | None, age_years: Decimal | None = None
+) -> list[KnowledgeEntry]:
+    """Entries for a code: indications of the conditions it names, or the regimens of the drug it names.
+
+    An age excludes entries for another population (a children's regimen for an adult, and back).
+    """
+    entries: list[KnowledgeEntry] = []
+    if system in (None, "icd-10-cm", "snomed-ct"):
+        entries += [_indication_entry(i) for i in indication_service.indications_for_code(session, code, system)]
+    if system in (None, "rxnorm"):
+        drugs = [
+            d
+            for d in session.scalars(select(Drug).order_by(col(Drug.slug))).all()
+            if any(i.get("system") == "rxnorm" and i.get("value") == code for i in d.identifiers)
+        ]
+        if drugs:
+            ids = [d.id for d in drugs]
+            rows = session.scalars(
+                select(Regimen).where(col(Regimen.drug_id).in_(ids)).order_by(col(Regimen.slug))
+            ).all()
+            entries += [_regimen_entry(r) for r in regimen_service.represent_many(session, rows)]
+    return [e for e in entries if _fits_age(e, age_years)]
