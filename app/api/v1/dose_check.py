@@ -1,0 +1,83 @@
+"""POST and GET /v1/dose-check: place a dose against the documented regimens (thin)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from app.api.deps import SessionDep
+from app.api.problems import responses
+from app.api.responses import record_response
+from app.domain.dosing import DoseInputError
+from app.errors import ProblemError
+from app.schemas.dose_check import DoseCheckRequest, DoseCheckResponse
+from app.services.dataset import dataset_info
+from app.services.dose_check import DoseRequest, check_dose
+
+router = APIRouter(prefix="/v1", tags=["dose intelligence"])
+
+_DESCRIPTION = """
+Places a naltrexone dose against **every attributed dose range of every regimen** in the knowledge base
+and says, per range and source, whether it lies inside, below or above. Where sources disagree (4.5 mg a
+day: inside the review's 1–5 mg and equal to the most studied dose, above the article's "less than 4 mg")
+every verdict comes back, attributed. `documented` is true when the dose lies inside at least one range
+whose route fits. The answer also carries the mechanisms and indications documented for the matching
+regimens, and warnings: the label's contraindications (at every dose), a route that does not fit (an
+"injection" at 4.5 mg), the paediatric trial's weight-based limit when `weight_kg` is given, and a dose
+that lies in no documented regimen or above every one.
+
+Normalisation is exact (decimal arithmetic): units mg, mcg/ug/µg, g and mg/kg; periods d = 1, wk = 7,
+mo = 28 days. Bad input (zero, negative, NaN, infinite or absurd amounts; an unknown unit or frequency;
+mg/kg without a weight; text where a number belongs) is a 422 problem+json naming the field.
+"""
+
+_RESPONSES = {
+    200: {"model": DoseCheckResponse, "description": "The verdicts, attributed."},
+    **responses("validation-error", "bad-request"),
+}
+
+
+def _answer(session: SessionDep, request: DoseRequest, where: str) -> Response:
+    try:
+        result = check_dose(session, request)
+    except DoseInputError as exc:
+        raise ProblemError(
+            "validation-error",
+            f"Invalid {exc.field}: {exc.message}.",
+            errors=[{"field": exc.field, "in": where, "message": exc.message}],
+        ) from None
+    return record_response(result, dataset_info(session))
+
+
+@router.post(
+    "/dose-check",
+    operation_id="checkDose",
+    summary="Check a dose (body)",
+    description=_DESCRIPTION,
+    responses=_RESPONSES,
+)
+def post_dose_check(body: DoseCheckRequest, session: SessionDep) -> Response:
+    request = DoseRequest(body.amount, body.unit, body.frequency, body.route, body.weight_kg, body.schedule)
+    return _answer(session, request, "body")
+
+
+@router.get(
+    "/dose-check",
+    operation_id="checkDoseByQuery",
+    summary="Check a dose (query, linkable)",
+    description=_DESCRIPTION + "\nThe same check with the fields as query parameters, so that a link can carry a dose.",
+    responses=_RESPONSES,
+)
+def get_dose_check(
+    session: SessionDep,
+    amount: Annotated[Decimal | None, Query(description="Amount per administration.", examples=[4.5])] = None,
+    unit: Annotated[str | None, Query(max_length=20, description="mg, mcg, ug, µg, g or mg/kg.")] = None,
+    frequency: Annotated[str | None, Query(max_length=80, description="daily, BID, every other day, ...")] = None,
+    route: Annotated[str | None, Query(max_length=40, description="oral or intramuscular.")] = None,
+    weight_kg: Annotated[Decimal | None, Query(description="Body weight in kg (required with mg/kg).")] = None,
+    schedule: Annotated[str | None, Query(max_length=200, description="A weekly schedule instead.")] = None,
+) -> Response:
+    return _answer(session, DoseRequest(amount, unit, frequency, route, weight_kg, schedule), "query")
