@@ -12,10 +12,11 @@ from app import __version__
 from app.api import health
 from app.api.caching import ConditionalCacheMiddleware, ContentVersion
 from app.api.deps import reject_unknown_params
-from app.api.v1 import catalog, meta
+from app.api.v1 import catalog, dose_check, meta
 from app.bootstrap import prepare_store, read_content_version
 from app.db import make_engine
 from app.errors import install_error_handlers
+from app.integrations.cds_hooks.router import router as cds_router
 from app.integrations.infobutton.router import router as infobutton_router
 from app.observability.logging import AccessLog
 from app.observability.metrics import Metrics
@@ -46,6 +47,8 @@ TAGS = [
     {"name": "indications", "description": "Drug x condition x regimen: status, evidence level, studies."},
     {"name": "sources", "description": "Labels, regulatory records, trials, reviews and the seed article."},
     {"name": "reference", "description": "Vocabularies and problem types."},
+    {"name": "dose intelligence", "description": "Place any naltrexone dose against the documented regimens."},
+    {"name": "cds hooks", "description": "CDS Hooks 2.0: discovery, order-select and order-sign services, feedback."},
     {"name": "infobutton", "description": "HL7 Infobutton URL-based knowledge requests (Atom or JSON)."},
     {"name": "operations", "description": "Liveness, readiness and Prometheus metrics for the platform."},
 ]
@@ -77,7 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(catalog.router)
     app.include_router(meta.router)
+    app.include_router(dose_check.router)
     app.include_router(infobutton_router)
+    app.include_router(cds_router)
     app.include_router(health.router)
 
     version = ContentVersion(lambda: read_content_version(engine), settings.content_check_interval)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from app.errors import ProblemError
 from app.services.dataset import DISCLAIMER, LICENCE, DatasetInfo
+from app.services.embeds import iso_utc
 from app.services.listing import Page
 
 JSON_MEDIA_TYPE = "application/json"
@@ -25,7 +26,7 @@ def meta(info: DatasetInfo) -> dict[str, Any]:
         "disclaimer": DISCLAIMER,
         "licence": LICENCE,
         "dataset_version": info.content_version,
-        "last_updated": info.last_updated.isoformat() if info.last_updated else None,
+        "last_updated": iso_utc(info.last_updated),
     }
 
 

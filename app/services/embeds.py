@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,12 +25,17 @@ def number(value: Decimal | None) -> int | float | None:
     return float(normal)
 
 
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with an explicit offset; SQLite hands back naive datetimes that were stored as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
 def bookkeeping(row: RecordBase) -> dict[str, Any]:
-    return {
-        "version": row.version,
-        "created_at": row.created_at.isoformat() if row.created_at else None,
-        "updated_at": row.updated_at.isoformat() if row.updated_at else None,
-    }
+    return {"version": row.version, "created_at": iso_utc(row.created_at), "updated_at": iso_utc(row.updated_at)}
 
 
 def source_citation(source: Source) -> dict[str, Any]:

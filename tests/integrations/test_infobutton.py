@@ -72,9 +72,15 @@ def test_age_selects_the_population(client: TestClient) -> None:
     children = {r.slug for r in DATASET.regimens if r.population == "children"}
     crohn = next(c for c in DATASET.conditions if any(k.code == "K50" for k in c.codes))
     child_only = {i.slug for i in DATASET.indications if i.condition == crohn.slug and i.regimen in children}
-    base = f"/infobutton?mainSearchCriteria.v.c=K50&mainSearchCriteria.v.cs={ICD}&knowledgeResponseType=application/json"
-    adult = {e["id"]["_value"].rsplit("/", 1)[1] for e in client.get(f"{base}&age.v.v=40&age.v.u=a").json()["feed"]["entry"]}
-    child = {e["id"]["_value"].rsplit("/", 1)[1] for e in client.get(f"{base}&age.v.v=10&age.v.u=a").json()["feed"]["entry"]}
+    base = (
+        f"/infobutton?mainSearchCriteria.v.c=K50&mainSearchCriteria.v.cs={ICD}&knowledgeResponseType=application/json"
+    )
+    adult = {
+        e["id"]["_value"].rsplit("/", 1)[1] for e in client.get(f"{base}&age.v.v=40&age.v.u=a").json()["feed"]["entry"]
+    }
+    child = {
+        e["id"]["_value"].rsplit("/", 1)[1] for e in client.get(f"{base}&age.v.v=10&age.v.u=a").json()["feed"]["entry"]
+    }
     assert child_only, "the content has a children's regimen for Crohn's disease"
     assert child_only <= child and not (child_only & adult)
 
@@ -90,7 +96,7 @@ def test_unknown_code_gives_an_empty_feed(client: TestClient) -> None:
     params = f"mainSearchCriteria.v.c=Z99.89&mainSearchCriteria.v.cs={ICD}&knowledgeResponseType=application/json"
     response = client.get(f"/infobutton?{params}")
     assert response.status_code == 200 and response.json()["feed"]["entry"] == []
-    atom = ET.fromstring(client.get(f"/infobutton?mainSearchCriteria.v.c=Z99.89").content)
+    atom = ET.fromstring(client.get("/infobutton?mainSearchCriteria.v.c=Z99.89").content)
     assert atom.findall(f"{ATOM}entry") == []
 
 

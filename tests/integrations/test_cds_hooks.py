@@ -1,0 +1,212 @@
+"""CDS Hooks 2.0 services over the real app: discovery, cards, feedback, JWT verification."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi.testclient import TestClient
+from jwt.algorithms import ECAlgorithm
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.content.files import read_dataset
+from app.main import create_app
+from app.models import CdsFeedback
+from app.settings import Settings
+from tests.integrations.fixtures.cds_requests import medication_request, order_select, order_sign
+
+DATASET = read_dataset()
+DRUG = next(d for d in DATASET.drugs if d.slug == "naltrexone")
+RXCUI = next(i.value for i in DRUG.identifiers if i.system == "rxnorm")
+SIGN = "/cds-services/ldn-kb-order-sign"
+
+
+def ldn_nightly() -> dict[str, Any]:
+    return medication_request(
+        "ldn-1", "naltrexone 4.5 MG by mouth nightly", rxnorm=RXCUI, dose_mg=4.5, timing_text="nightly"
+    )
+
+
+def oxycodone() -> dict[str, Any]:
+    return medication_request("oxy-1", "oxycodone 5 MG Oral Tablet", dose_mg=5, frequency=4)
+
+
+def test_discovery_lists_both_order_services(client: TestClient) -> None:
+    services = client.get("/cds-services").json()["services"]
+    assert {s["hook"] for s in services} == {"order-select", "order-sign"}
+    for service in services:
+        assert service["id"] and service["description"] and service["title"]
+
+
+def test_ldn_with_oxycodone_gives_an_info_and_a_critical_card(client: TestClient) -> None:
+    response = client.post(SIGN, json=order_sign(ldn_nightly(), oxycodone()))
+    assert response.status_code == 200, response.text
+    cards = response.json()["cards"]
+    indicators = [c["indicator"] for c in cards]
+    assert indicators.count("info") == 1 and indicators.count("critical") == 1, cards
+    for card in cards:
+        assert len(card["summary"]) < 140
+        assert card["source"]["label"] and card["source"]["url"].startswith("http")
+        uuid.UUID(card["uuid"])
+    info = next(c for c in cards if c["indicator"] == "info")
+    assert "Low" in info["summary"] or "low" in info["summary"]
+    critical = next(c for c in cards if c["indicator"] == "critical")
+    assert "oxycodone" in critical["summary"].lower()
+
+
+def test_opioid_recognised_by_atc_in_the_prefetch(client: TestClient) -> None:
+    active = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": medication_request("m-9", "Brand X", atc="N02AA01", dose_mg=10)}],
+    }
+    cards = client.post(SIGN, json=order_sign(ldn_nightly(), prefetch={"activeMedications": active})).json()["cards"]
+    assert "critical" in [c["indicator"] for c in cards]
+    lofexidine = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": medication_request("m-8", "Lofexidine", atc="N07BC04")}],
+    }
+    cards = client.post(SIGN, json=order_sign(ldn_nightly(), prefetch={"activeMedications": lofexidine})).json()[
+        "cards"
+    ]
+    assert "critical" not in [c["indicator"] for c in cards]
+
+
+def test_undocumented_dose_gets_a_warning(client: TestClient) -> None:
+    order = medication_request("n-2", "naltrexone 10 MG", rxnorm=RXCUI, dose_mg=10)
+    cards = client.post(SIGN, json=order_sign(order)).json()["cards"]
+    assert [c["indicator"] for c in cards] == ["warning"]
+
+
+def test_naltrexone_recognised_by_name_and_order_select_uses_selections(client: TestClient) -> None:
+    by_name = medication_request("n-3", "Naltrexone hydrochloride 50 MG Oral Tablet", dose_mg=50)
+    cards = client.post(SIGN, json=order_sign(by_name)).json()["cards"]
+    assert [c["indicator"] for c in cards] == ["info"]
+    body = order_select(by_name, oxycodone(), selections=["MedicationRequest/oxy-1"])
+    assert client.post("/cds-services/ldn-kb-order-select", json=body).json() == {"cards": []}
+    body = order_select(by_name, oxycodone(), selections=["MedicationRequest/n-3"])
+    indicators = [c["indicator"] for c in client.post("/cds-services/ldn-kb-order-select", json=body).json()["cards"]]
+    assert indicators == ["info", "critical"]
+
+
+def test_no_naltrexone_no_cards(client: TestClient) -> None:
+    assert client.post(SIGN, json=order_sign(oxycodone())).json() == {"cards": []}
+
+
+def test_bad_requests(client: TestClient) -> None:
+    assert client.post("/cds-services/nope", json=order_sign(ldn_nightly())).status_code == 404
+    wrong_hook = order_sign(ldn_nightly())
+    wrong_hook["hook"] = "patient-view"
+    assert client.post(SIGN, json=wrong_hook).status_code == 400
+    no_bundle = order_sign(ldn_nightly())
+    no_bundle["context"]["draftOrders"] = "x"
+    assert client.post(SIGN, json=no_bundle).status_code == 400
+    missing = order_sign(ldn_nightly())
+    del missing["hookInstance"]
+    response = client.post(SIGN, json=missing)
+    assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_feedback_is_stored(client: TestClient, app: Any) -> None:
+    card = client.post(SIGN, json=order_sign(ldn_nightly())).json()["cards"][0]["uuid"]
+    body = {
+        "feedback": [
+            {
+                "card": card,
+                "outcome": "overridden",
+                "outcomeTimestamp": "2026-11-26T12:00:00Z",
+                "overrideReason": {"userComment": "patient declined"},
+            }
+        ]
+    }
+    response = client.post(f"{SIGN}/feedback", json=body)
+    assert response.status_code == 200
+    with Session(app.state.engine) as session:
+        rows = session.scalars(select(CdsFeedback).where(CdsFeedback.card == card)).all()
+    assert len(rows) == 1 and rows[0].outcome == "overridden"
+    assert rows[0].payload["overrideReason"]["userComment"] == "patient declined"
+    assert client.post(f"{SIGN}/feedback", json={"feedback": [{"card": card}]}).status_code == 422
+
+
+# --- JWT verification -----------------------------------------------------------------------------
+
+ISSUER = "https://ehr.example.org"
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    private = ec.generate_private_key(ec.SECP384R1())
+    jwk = json.loads(ECAlgorithm.to_jwk(private.public_key()))
+    jwk.update({"kid": "key-1", "alg": "ES384", "use": "sig"})
+    path = tmp_path_factory.mktemp("jwks") / "jwks.json"
+    path.write_text(json.dumps({"keys": [jwk]}))
+    return private, path
+
+
+@pytest.fixture(scope="module")
+def secured(settings: Settings, keys: tuple[Any, Path], client: TestClient) -> Iterator[TestClient]:
+    secured_settings = settings.model_copy(update={"cds_trusted_issuers": {ISSUER: str(keys[1])}})
+    with TestClient(create_app(secured_settings)) as secured_client:
+        yield secured_client
+
+
+def _token(private: Any, *, aud: str, alg: str = "ES384", **overrides: Any) -> str:
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": aud, "exp": now + 300, "iat": now, "jti": str(uuid.uuid4()), **overrides}
+    return jwt.encode(claims, private, algorithm=alg, headers={"kid": "key-1", "typ": "JWT"})
+
+
+def test_a_valid_token_is_accepted_once(secured: TestClient, keys: tuple[Any, Path]) -> None:
+    token = _token(keys[0], aud=f"http://testserver{SIGN}")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert secured.post(SIGN, json=order_sign(ldn_nightly()), headers=headers).status_code == 200
+    replay = secured.post(SIGN, json=order_sign(ldn_nightly()), headers=headers)
+    assert replay.status_code == 401 and "jti" in replay.json()["detail"]
+
+
+def test_bad_tokens_are_refused(secured: TestClient, keys: tuple[Any, Path]) -> None:
+    aud = f"http://testserver{SIGN}"
+    other = ec.generate_private_key(ec.SECP384R1())
+    unsigned = jwt.encode(
+        {"iss": ISSUER, "aud": aud, "exp": int(time.time()) + 60, "iat": int(time.time()), "jti": "x"},
+        None,
+        algorithm="none",
+    )  # type: ignore[arg-type]
+    hmac = jwt.encode(
+        {"iss": ISSUER, "aud": aud, "exp": int(time.time()) + 60, "iat": int(time.time()), "jti": "y"},
+        "secret-secret-secret-secret-secret!",
+        algorithm="HS256",
+        headers={"kid": "key-1"},
+    )
+    cases = {
+        "missing": None,
+        "alg none": unsigned,
+        "hmac": hmac,
+        "wrong audience": _token(keys[0], aud="http://testserver/cds-services/other"),
+        "expired": _token(keys[0], aud=aud, exp=int(time.time()) - 3600, iat=int(time.time()) - 4000),
+        "issued in the future": _token(keys[0], aud=aud, iat=int(time.time()) + 3600),
+        "untrusted issuer": _token(keys[0], aud=aud, iss="https://evil.example"),
+        "wrong key": _token(other, aud=aud),
+        "no jti": jwt.encode(
+            {"iss": ISSUER, "aud": aud, "exp": int(time.time()) + 60, "iat": int(time.time())},
+            keys[0],
+            algorithm="ES384",
+            headers={"kid": "key-1"},
+        ),
+    }
+    for name, token in cases.items():
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = secured.post(SIGN, json=order_sign(ldn_nightly()), headers=headers)
+        assert response.status_code == 401, (name, response.text)
+        assert response.headers.get("www-authenticate") == "Bearer"
+    assert secured.get("/cds-services").status_code == 401
+    ok = _token(keys[0], aud="http://testserver/cds-services")
+    assert secured.get("/cds-services", headers={"Authorization": f"Bearer {ok}"}).status_code == 200
