@@ -87,14 +87,17 @@ class ConditionalCacheMiddleware:
         head = scope["method"] == "HEAD"
         inm = b""
         accept = b""
+        host = b""
         for name, value in scope["headers"]:
             if name == b"if-none-match":
                 inm = value
             elif name == b"accept":
                 accept = value
+            elif name == b"host":
+                host = value
         path: str = scope["path"]
         cacheable = self.max_entries > 0 and path.startswith(self.cached_prefixes)
-        key = (path, scope.get("query_string", b""), accept)
+        key = (path, scope.get("query_string", b""), accept + b"|" + host)
         if cacheable:
             version = self.version.current()
             if version != self.entries_version:

@@ -309,6 +309,15 @@ _SPECS: tuple[tuple[str, type[RecordBase], Fields, Children | None], ...] = (
 MODELS: dict[str, type[RecordBase]] = {kind: model for kind, model, _f, _c in _SPECS}
 
 
+def _check_lengths(model: type[SQLModel], kind: str, slug: str, values: dict[str, Any]) -> None:
+    """Refuse a value longer than its column, on every store alike (SQLite would not check)."""
+    columns = model.__table__.columns  # type: ignore[attr-defined]
+    for name, value in values.items():
+        length = getattr(columns[name].type, "length", None) if name in columns else None
+        if length is not None and isinstance(value, str) and len(value) > length:
+            raise ContentError(f"{kind} '{slug}': {name} is {len(value)} characters, at most {length} fit")
+
+
 def _check_unique(dataset: Dataset) -> None:
     for kind in KINDS:
         seen: set[str] = set()
@@ -349,6 +358,7 @@ def load_dataset(session: Session, dataset: Dataset) -> LoadReport:
                 refs.ids[kind][record.slug] = row.id
                 continue
             values = fields(record, refs)
+            _check_lengths(model, kind, record.slug, values)
             if row is None:
                 row = model(slug=record.slug, content_hash=digest, created_at=now, updated_at=now, **values)
                 session.add(row)

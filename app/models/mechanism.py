@@ -13,7 +13,7 @@ class Mechanism(RecordBase, SummariesMixin, table=True):
     regimen_id: int | None = Field(default=None, foreign_key="regimen.id", index=True, ondelete="SET NULL")
     name: str
     dose_context: str = Field(max_length=40, description="low-dose | standard | any")
-    action: str = Field(max_length=60)
+    action: str
     effect: str
     dose_dependence: str | None = None
     evidence_level: str = Field(max_length=40, index=True)

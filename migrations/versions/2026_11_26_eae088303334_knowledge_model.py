@@ -306,7 +306,7 @@ def upgrade() -> None:
         sa.Column("regimen_id", sa.Integer(), nullable=True),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("dose_context", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("effect", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("dose_dependence", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("evidence_level", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),

@@ -171,3 +171,13 @@ def test_a_dangling_reference_is_refused_and_changes_nothing(engine, dataset) ->
         state = session.get(DatasetState, 1)
     assert count == len(dataset.indications)
     assert state is not None and state.content_version == 1
+
+
+def test_a_value_longer_than_its_column_is_refused_on_every_store(engine, dataset) -> None:  # type: ignore[no-untyped-def]
+    """SQLite would store it and PostgreSQL would fail mid-load: the loader refuses it on both, up front."""
+    target = dataset.targets[0].model_copy(update={"gene_symbol": "X" * 30})
+    broken = dataset.model_copy(update={"targets": [target, *dataset.targets[1:]]})
+    with Session(engine) as session, pytest.raises(ContentError, match="gene_symbol is 30 characters"):
+        load_dataset(session, broken)
+    with Session(engine) as session:
+        assert session.get(DatasetState, 1) is None
