@@ -7,6 +7,7 @@ served at that path, so that a client can look up what it means.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 log = logging.getLogger("ldn_kb.errors")
 
@@ -137,6 +139,19 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method of every route at this path (Starlette's own Allow names only the first route's)."""
+    routes = request.app.router.routes
+    methods = {
+        method
+        for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    }
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 _STATUS_SLUGS = {
     404: "not-found",
     405: "method-not-allowed",
@@ -164,15 +179,29 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else PROBLEM_TYPES[slug].title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route matches {request.url.path}."
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
-        return problem_response(slug, detail, _instance(request), headers=getattr(exc, "headers", None))
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        return problem_response(slug, detail, _instance(request), headers=headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response("internal-error", "An unexpected error occurred.", _instance(request))
 
-    app.add_exception_handler(ProblemError, on_problem)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(Exception, on_unexpected)
+    from app.integrations.fhir.errors import fhir_error_response, is_fhir_request
+
+    def fhir_aware(handler: Callable[[Request, Exception], Awaitable[Response]]) -> Any:
+        """Paths under /fhir answer an OperationOutcome instead of problem+json."""
+
+        async def handle(request: Request, exc: Exception) -> Response:
+            if is_fhir_request(request):
+                return fhir_error_response(request, exc)
+            return await handler(request, exc)
+
+        return handle
+
+    app.add_exception_handler(ProblemError, fhir_aware(on_problem))
+    app.add_exception_handler(RequestValidationError, fhir_aware(on_validation))
+    app.add_exception_handler(StarletteHTTPException, fhir_aware(on_http))
+    app.add_exception_handler(Exception, fhir_aware(on_unexpected))

@@ -1,0 +1,120 @@
+"""The CodeSystems this facade defines (``{base}/fhir/R4/CodeSystem/{id}``).
+
+``evidence-level`` and ``verification`` come from the domain vocabularies; ``target`` from the targets
+held by the services; ``term`` names the kinds of classification, characteristic, relation and dosage
+the MedicationKnowledge resources use. External codes (RxNorm, ATC, ICD-10-CM, SNOMED CT, UCUM) keep
+their own systems.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.evidence import DEFINITIONS
+from app.domain.vocabulary import CODE_SYSTEM_URIS
+from app.integrations.fhir.extensions import FHIR_PATH, PUBLISHER, canonical
+
+RXNORM = CODE_SYSTEM_URIS["rxnorm"]
+ATC = CODE_SYSTEM_URIS["atc"]
+UCUM = CODE_SYSTEM_URIS["ucum"]
+SUBSETTED_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"
+
+VERIFICATION_CONCEPTS: tuple[tuple[str, str, str], ...] = (
+    ("primary", "Primary", "Seen in an official or primary record (FDA, NLM, NCATS, HL7, Cochrane, the journal)."),
+    ("secondary", "Secondary", "Seen only in secondary sources (coding sites, data tables); re-check before relying."),
+    ("article-claim", "Article claim", "Stated by an article (the seed article) and served only as its claim."),
+)
+
+TERM_CONCEPTS: tuple[tuple[str, str, str], ...] = (
+    ("atc", "WHO ATC classification", "medicineClassification.type of the WHO ATC class."),
+    ("target", "Molecular target", "medicineClassification.type: the receptors the drug acts at (target codes)."),
+    ("mechanism", "Mechanism of action", "drugCharacteristic.type: what the drug does at a target, by dose."),
+    ("regimen", "Dosing regimen", "A dosing regimen of the drug (relation type, dosage type)."),
+    ("drug", "Drug", "The drug as a whole, across its regimens (relation type)."),
+    ("dose-range", "Dose range stated by a source", "A dosage giving one source's dose range for the regimen."),
+    (
+        "reference-dose-range",
+        "Reference dose range",
+        "The dose range chosen as the regimen's reference, for a stated reason; other sources' ranges stand beside it.",
+    ),
+    ("label-contraindication", "Label contraindication", "A contraindication stated by a drug label."),
+)
+
+
+def system_url(base: str, ident: str) -> str:
+    return canonical(base, "CodeSystem", ident)
+
+
+def _code_system(
+    base: str, ident: str, title: str, description: str, concepts: list[dict[str, Any]], date: str
+) -> dict[str, Any]:
+    return {
+        "resourceType": "CodeSystem",
+        "id": ident,
+        "url": system_url(base, ident),
+        "version": "1",
+        "name": "".join(part.capitalize() for part in ident.split("-")),
+        "title": title,
+        "status": "active",
+        "experimental": False,
+        "date": date,
+        "publisher": PUBLISHER,
+        "description": description,
+        "caseSensitive": True,
+        "content": "complete",
+        "count": len(concepts),
+        "concept": concepts,
+    }
+
+
+def _concepts(rows: tuple[tuple[str, str, str], ...] | list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    return [{"code": c, "display": d, "definition": text} for c, d, text in rows]
+
+
+def code_systems(base: str, targets: list[dict[str, Any]], date: str) -> dict[str, dict[str, Any]]:
+    """Every CodeSystem we publish, by id."""
+    evidence = [(d.level.value, d.title, d.definition) for d in DEFINITIONS]
+    target_rows = [
+        (
+            t["slug"],
+            t["name"],
+            f"{t['name']} (gene {t.get('gene_symbol') or 'not recorded'}, UniProt {t.get('uniprot') or 'not recorded'}"
+            f", family {t['family']}).",
+        )
+        for t in targets
+    ]
+    systems = (
+        _code_system(
+            base,
+            "evidence-level",
+            "ldn-kb evidence levels",
+            "How strong the best checked evidence is, by design; rank 1 (regulatory approval) is strongest.",
+            _concepts(evidence),
+            date,
+        ),
+        _code_system(
+            base,
+            "verification",
+            "ldn-kb verification status",
+            "How a fact was checked.",
+            _concepts(VERIFICATION_CONCEPTS),
+            date,
+        ),
+        _code_system(
+            base,
+            "term",
+            "ldn-kb MedicationKnowledge terms",
+            f"Kinds of classification, characteristic, relation and dosage used by {FHIR_PATH}/MedicationKnowledge.",
+            _concepts(TERM_CONCEPTS),
+            date,
+        ),
+        _code_system(
+            base,
+            "target",
+            "ldn-kb molecular targets",
+            "The receptors at which the knowledge base documents an action of the drug (see /v1/targets).",
+            _concepts(target_rows),
+            date,
+        ),
+    )
+    return {s["id"]: s for s in systems}
