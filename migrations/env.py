@@ -13,6 +13,16 @@ from app.settings import Settings
 config = context.config
 target_metadata = SQLModel.metadata
 
+# Search-index objects the migration creates outside the models (see s1search00001): the SQLite FTS5
+# table and its shadow tables, the PostgreSQL tsvector column and its GIN index.
+SEARCH_ENGINE_OBJECTS = {("column", "search_vector"), ("index", "ix_search_document_search_vector")}
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    if type_ == "table" and name is not None and (name == "search_fts" or name.startswith("search_fts_")):
+        return False
+    return (type_, name) not in SEARCH_ENGINE_OBJECTS
+
 
 def _run(connection: Connection) -> None:
     context.configure(
@@ -20,6 +30,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

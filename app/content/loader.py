@@ -48,6 +48,7 @@ from app.models import (
     Target,
 )
 from app.models.common import RecordBase, utcnow
+from app.services.search import rebuild_search_index
 
 
 class ContentError(ValueError):
@@ -386,6 +387,7 @@ def load_dataset(session: Session, dataset: Dataset) -> LoadReport:
         _drug_approvals(session, drug_id, drug, refs)
     session.flush()
     _delete_missing(session, dataset, report)
+    rebuild_search_index(session)
     state = session.get(DatasetState, 1)
     if state is None:
         state = DatasetState(id=1, content_version=0)

@@ -7,6 +7,7 @@ from app.models.indication import Indication, IndicationSource, Study
 from app.models.mechanism import Mechanism, MechanismSource
 from app.models.regimen import DoseRange, Regimen
 from app.models.revision import DatasetState, Revision
+from app.models.search import SearchDocument
 from app.models.source import Source
 from app.models.target import Target
 
@@ -24,6 +25,7 @@ __all__ = [
     "MechanismSource",
     "Regimen",
     "Revision",
+    "SearchDocument",
     "Source",
     "Study",
     "Target",

@@ -1,0 +1,188 @@
+"""``GET /v1/search``: ranked search across every kind of record (thin: parse, call the service, shape)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
+from starlette.responses import Response
+
+from app.api.deps import SessionDep
+from app.api.problems import LIST_ERRORS
+from app.api.responses import JSON_MEDIA_TYPE, base_url, dumps, meta
+from app.domain.search_text import MAX_QUERY_LENGTH
+from app.schemas.common import Links, ListMeta, Schema
+from app.schemas.openapi import CACHE_HEADERS, LINK_HEADER, NOT_MODIFIED
+from app.services import search as search_service
+from app.services.dataset import dataset_info
+
+router = APIRouter(prefix="/v1")
+
+MAX_LIMIT = 50
+
+
+class SearchKind(StrEnum):
+    DRUGS = "drugs"
+    CONDITIONS = "conditions"
+    REGIMENS = "regimens"
+    TARGETS = "targets"
+    MECHANISMS = "mechanisms"
+    INDICATIONS = "indications"
+    SOURCES = "sources"
+
+
+class SearchHit(Schema):
+    """One record that answers the query."""
+
+    kind: SearchKind = Field(description="The collection the record belongs to (the first segment of `link`).")
+    slug: str = Field(description="The record's slug.", examples=["fibromyalgia"])
+    title: str = Field(description="The record's name or title (an indication: condition: regimen).")
+    link: str = Field(description="Path of the record in this API: `/v1/{kind}/{slug}`.")
+    snippet: str = Field(
+        description="HTML-escaped text with each matching word in `<mark>...</mark>`: the first sentence of "
+        "the record's text containing a word of `q` (else its first sentence), at most about 220 characters."
+    )
+    match: Literal["code", "code-header", "code-child", "label", "label-prefix", "label-words", "text"] = Field(
+        description="Why it matched, best first: its own code; an ICD-10-CM header above the code typed; a code "
+        "below it; a name, synonym, abbreviation or slug equal to `q`; one starting with `q`; all words of `q` in "
+        "those names; the text."
+    )
+
+
+class SearchMeta(ListMeta):
+    """Meta of a search: the dataset's, paging counts and the query as understood."""
+
+    query: str = Field(description="`q` with its whitespace collapsed.")
+
+
+class SearchList(Schema):
+    """Ranked hits, best first."""
+
+    data: list[SearchHit] = Field(description="This page of hits.")
+    meta: SearchMeta = Field(description="Dataset, paging and query.")
+    links: Links = Field(description="This page and the next.")
+
+
+EXAMPLE: dict[str, Any] = {
+    "data": [
+        {
+            "kind": "conditions",
+            "slug": "fibromyalgia",
+            "title": "Fibromyalgia",
+            "link": "/v1/conditions/fibromyalgia",
+            "snippet": "ICD-10-CM <mark>M79.7</mark> Fibromyalgia",
+            "match": "code",
+        },
+        {
+            "kind": "indications",
+            "slug": "ldn-fibromyalgia",
+            "title": "Fibromyalgia: Low-dose naltrexone (LDN)",
+            "link": "/v1/indications/ldn-fibromyalgia",
+            "snippet": "<mark>M79.7</mark> 203082005",
+            "match": "text",
+        },
+    ],
+    "meta": {
+        "disclaimer": "Reference information about naltrexone for health professionals and informed readers; ...",
+        "licence": "Apache-2.0 (code and curated records); quoted passages remain their sources' copyright.",
+        "dataset_version": 1,
+        "last_updated": "2026-11-26T12:00:00+00:00",
+        "query": "M79.7",
+        "total": 2,
+        "count": 2,
+        "limit": 10,
+    },
+    "links": {"self": "https://ldn-kb.example/v1/search?q=M79.7", "next": None},
+}
+
+OK_RESPONSES: dict[int | str, Any] = {
+    200: {
+        "model": SearchList,
+        "description": "Ranked hits (an empty `data` when nothing matches).",
+        "headers": {**CACHE_HEADERS, **LINK_HEADER},
+        "content": {"application/json": {"example": EXAMPLE}},
+    },
+    304: NOT_MODIFIED,
+}
+
+
+DESCRIPTION = f"""Search drugs, conditions, regimens, targets, mechanisms, indications and sources at once.
+
+**What `q` understands.** Words in any case, with or without accents or apostrophes (`crohns` finds
+*Crohn's disease*); prefixes (`fibro` finds *fibromyalgia*); hyphenated and spaced forms alike (`TLR-4`,
+`TLR4` and `tlr 4`); Greek letters (`μ-opioid`); abbreviations that the records themselves state
+(`LDN` finds *low-dose naltrexone*, `MOR` the *mu opioid receptor*); ICD-10-CM codes, including a
+billable child code under a header category we list (`K50.90` finds *Crohn's disease* through `K50`);
+and SNOMED CT concept ids (`203082005`). Common English words (`for`, `the`, ...) are ignored. Every
+word typed must match (AND).
+
+**Ranking**, best first: the record's own code (exact, then a header above the code typed, then a code
+below it); a name, synonym, abbreviation or slug equal to `q`; one starting with `q`; every word of `q`
+in those names; otherwise the text (records with more of `q` in their names first). Ties go by kind
+(drugs, conditions, regimens, targets, mechanisms, indications, sources), then slug. SQLite and
+PostgreSQL stores give the same hits in the same order.
+
+**Each hit** has `kind` (the collection), `slug`, `title`, `link` (`/v1/{{kind}}/{{slug}}`), `match`
+(why it matched: `code`, `code-header`, `code-child`, `label`, `label-prefix`, `label-words`, `text`)
+and `snippet`: the first sentence of the record's text that contains a word of `q`, **HTML-escaped,
+with each matching word wrapped in `<mark>`**, cut to about 220 characters with `…`; without such a
+sentence, the first sentence of the text, unmarked.
+
+`meta.total` counts all hits; page with `limit` (1–{MAX_LIMIT}) and `links.next`. No hit is a 200 with an
+empty `data`. An empty `q`, one over {MAX_QUERY_LENGTH} characters or one with no letter or digit is a 422.
+"""
+
+
+@router.get(
+    "/search",
+    operation_id="search",
+    tags=["search"],
+    summary="Search the knowledge base",
+    description=DESCRIPTION,
+    responses={**OK_RESPONSES, **LIST_ERRORS},
+)
+def search(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY_LENGTH,
+            description="What to look for: words, prefixes, abbreviations, an ICD-10-CM or SNOMED CT code.",
+            examples=["LDN", "fibro", "TLR-4", "M79.7"],
+        ),
+    ],
+    kind: Annotated[
+        list[SearchKind] | None, Query(description="Only these kinds (repeat the parameter for several).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Hits per page (1–{MAX_LIMIT}).")] = 10,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="Opaque cursor from `links.next` of the previous page.")
+    ] = None,
+) -> Response:
+    kinds = [k.value for k in kind or []]
+    result = search_service.search(session, q=q, limit=limit, cursor=cursor, kinds=kinds)
+    self_url = f"{base_url(request)}{request.url.path}"
+    query = request.url.query
+    links: dict[str, str | None] = {"self": f"{self_url}?{query}" if query else self_url, "next": None}
+    headers: dict[str, str] = {}
+    if result.next_cursor:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+        links["next"] = f"{self_url}?{urlencode([*params, ('cursor', result.next_cursor)])}"
+        headers["Link"] = f'<{links["next"]}>; rel="next"'
+    body = {
+        "data": [hit.as_dict() for hit in result.hits],
+        "meta": {
+            **meta(dataset_info(session)),
+            "query": result.query,
+            "total": result.total,
+            "count": len(result.hits),
+            "limit": result.limit,
+        },
+        "links": links,
+    }
+    return Response(dumps(body), media_type=JSON_MEDIA_TYPE, headers=headers)
