@@ -12,11 +12,16 @@ from app import __version__
 from app.api import health
 from app.api.caching import ConditionalCacheMiddleware, ContentVersion
 from app.api.deps import reject_unknown_params
+from app.api.docs import install_docs
+from app.api.negotiation import NegotiationMiddleware
+from app.api.security_headers import SecurityHeadersMiddleware
 from app.api.v1 import catalog, dose_check, meta
+from app.api.v1 import search as search_api
 from app.bootstrap import prepare_store, read_content_version
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.integrations.cds_hooks.router import router as cds_router
+from app.integrations.fhir.router import router as fhir_router
 from app.integrations.infobutton.router import router as infobutton_router
 from app.observability.logging import AccessLog
 from app.observability.metrics import Metrics
@@ -33,6 +38,17 @@ evidence levels, studies (negative results included) and sources.
 **Stability promise:** paths are versioned (`/v1`). Within a version, changes are additive only: new
 endpoints, new optional parameters and new fields may appear; documented fields never change meaning or
 type and are never removed. Clients must ignore fields they do not know.
+
+**Errors:** every error is `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`,
+`instance`, and `errors[]` naming each invalid field. Each `type` is a stable URI listed at `GET /problems`
+and defined at `GET /problems/{slug}`. Unknown query parameters are rejected (400), not ignored; `/v1`
+answers 406 when `Accept` admits neither `application/json` nor `application/problem+json`, and POST
+routes answer 415 to a body that is not `application/json`.
+
+**Caching:** every GET under `/v1` carries a strong `ETag` (the same representation has the same tag on
+every instance) and `Cache-Control`; send `If-None-Match` to get `304 Not Modified` with no body. Every
+GET route also answers `HEAD` with the same headers and no body (not listed per operation). CORS exposes
+`ETag` and `Link`.
 """
 
 TAGS = [
@@ -47,9 +63,11 @@ TAGS = [
     {"name": "indications", "description": "Drug x condition x regimen: status, evidence level, studies."},
     {"name": "sources", "description": "Labels, regulatory records, trials, reviews and the seed article."},
     {"name": "reference", "description": "Vocabularies and problem types."},
+    {"name": "search", "description": "One ranked search across every kind of record, codes included."},
     {"name": "dose intelligence", "description": "Place any naltrexone dose against the documented regimens."},
     {"name": "cds hooks", "description": "CDS Hooks 2.0: discovery, order-select and order-sign services, feedback."},
     {"name": "infobutton", "description": "HL7 Infobutton URL-based knowledge requests (Atom or JSON)."},
+    {"name": "fhir", "description": "FHIR R4 read-only facade: CapabilityStatement, MedicationKnowledge read/search."},
     {"name": "operations", "description": "Liveness, readiness and Prometheus metrics for the platform."},
 ]
 
@@ -74,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_params)],
+        docs_url=None,  # self-hosted pages instead (app/api/docs.py): no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -81,15 +101,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(meta.router)
     app.include_router(dose_check.router)
+    app.include_router(search_api.router)
     app.include_router(infobutton_router)
     app.include_router(cds_router)
+    app.include_router(fhir_router)
     app.include_router(health.router)
+    install_docs(app)
 
     version = ContentVersion(lambda: read_content_version(engine), settings.content_check_interval)
     app.state.content_version = version
     cache_control = (
         f"public, max-age={settings.cache_max_age}, stale-while-revalidate={settings.cache_stale_while_revalidate}"
     )
+    # Inside the cache: a 406/415 is never a 200, so never cached; cache hits skip the check.
+    app.add_middleware(NegotiationMiddleware)
     app.add_middleware(
         ConditionalCacheMiddleware,
         version=version,
@@ -105,6 +130,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Link", "X-Request-ID"],
             max_age=600,
         )
+    # Outside the cache and CORS: cached answers and 304s carry the security headers too.
+    app.add_middleware(
+        SecurityHeadersMiddleware, vary_origin=bool(settings.cors_origins) and "*" not in settings.cors_origins
+    )
     # Added last, so outermost: it times everything, the response cache included.
     app.state.metrics = Metrics(engine=engine, content_version=version.current)
     app.state.access_log = AccessLog(enabled=settings.access_log, fmt=settings.log_format)

@@ -60,6 +60,17 @@ def allow_any_query_parameters(endpoint: F) -> F:
 
 def reject_unknown_params(request: Request) -> None:
     """An undocumented query parameter is a 400, not silently ignored."""
+    # A NUL character is no valid text in any parameter, and PostgreSQL rejects it in a string literal
+    # (a 500 if it reached a query): refuse it up front, for every route.
+    with_nul = sorted(
+        {k.replace("\x00", "\\0") for k, v in request.query_params.multi_items() if "\x00" in k or "\x00" in v}
+    )
+    if with_nul:
+        raise ProblemError(
+            "bad-request",
+            f"Query parameter(s) contain a NUL character: {', '.join(with_nul)}.",
+            errors=[{"field": k, "in": "query", "message": "contains a NUL character"} for k in with_nul],
+        )
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or getattr(route.endpoint, "__ldnkb_any_query__", False):
         return

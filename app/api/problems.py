@@ -10,8 +10,14 @@ from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 
 
 class FieldProblem(BaseModel):
+    """One invalid field of a request."""
+
     field: str = Field(description="The parameter or body field at fault.")
     message: str = Field(description="What is wrong with it.")
+    in_: str | None = Field(
+        default=None, alias="in", description="Where the field is: query, path, header or body (when known)."
+    )
+    type: str | None = Field(default=None, description="A machine-readable error code (when known).")
 
 
 class Problem(BaseModel):

@@ -77,7 +77,9 @@ def test_filters(client: TestClient) -> None:
     oral = _all(client, "/v1/regimens", route="intramuscular")
     assert [r["slug"] for r in oral] == sorted(r.slug for r in DATASET.regimens if r.route == "intramuscular")
     by_regimen = _all(client, "/v1/indications", regimen="low-dose-naltrexone")
-    assert {i["slug"] for i in by_regimen} == {i.slug for i in DATASET.indications if i.regimen == "low-dose-naltrexone"}
+    assert {i["slug"] for i in by_regimen} == {
+        i.slug for i in DATASET.indications if i.regimen == "low-dose-naltrexone"
+    }
     level = _all(client, "/v1/indications", evidence_level="randomized-controlled-trial")
     assert level and {i["evidence"]["level"] for i in level} == {"randomized-controlled-trial"}
     category = DATASET.conditions[0].category
@@ -89,7 +91,9 @@ def test_filters(client: TestClient) -> None:
 def test_condition_code_filter_matches_codes_and_icd_headers(client: TestClient) -> None:
     fibro = _all(client, "/v1/indications", code="M79.7")
     assert fibro and {i["condition"]["slug"] for i in fibro} == {"fibromyalgia"}
-    snomed = next(c for c in next(c for c in DATASET.conditions if c.slug == "fibromyalgia").codes if c.system == "snomed-ct")
+    snomed = next(
+        c for c in next(c for c in DATASET.conditions if c.slug == "fibromyalgia").codes if c.system == "snomed-ct"
+    )
     by_snomed = _all(client, "/v1/indications", code=snomed.code, code_system="snomed-ct")
     assert {i["condition"]["slug"] for i in by_snomed} == {"fibromyalgia"}
     crohn = next(c for c in DATASET.conditions if any(k.code == "K50" for k in c.codes))
@@ -110,8 +114,14 @@ def test_sort_and_fields(client: TestClient) -> None:
     desc = client.get("/v1/conditions", params={"sort": "-slug", "limit": "100"}).json()["data"]
     assert [c["slug"] for c in desc] == sorted((c.slug for c in DATASET.conditions), reverse=True)
     ranked = _all(client, "/v1/indications", sort="evidence_level")
-    order = ["regulatory-approval", "systematic-review", "randomized-controlled-trial", "uncontrolled-study",
-             "mechanistic-study", "source-claim"]
+    order = [
+        "regulatory-approval",
+        "systematic-review",
+        "randomized-controlled-trial",
+        "uncontrolled-study",
+        "mechanistic-study",
+        "source-claim",
+    ]
     ranks = [order.index(i["evidence"]["level"]) for i in ranked]
     assert ranks == sorted(ranks) and len(ranked) == len(DATASET.indications)
     slim = client.get("/v1/conditions", params={"fields": "slug,name"}).json()["data"]

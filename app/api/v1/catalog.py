@@ -22,6 +22,14 @@ from app.domain.vocabulary import (
     TargetFamily,
     Verification,
 )
+from app.schemas import conditions as condition_schemas
+from app.schemas import drugs as drug_schemas
+from app.schemas import indications as indication_schemas
+from app.schemas import mechanisms as mechanism_schemas
+from app.schemas import regimens as regimen_schemas
+from app.schemas import sources as source_schemas
+from app.schemas import targets as target_schemas
+from app.schemas.openapi import ok
 from app.services import conditions, drugs, indications, mechanisms, regimens, sources, targets
 from app.services.dataset import dataset_info
 
@@ -43,13 +51,25 @@ CodeQuery = Annotated[
 CodeSystemQuery = Annotated[CodeSystem | None, Query(description="Restrict `code` to one code system.")]
 
 
-@router.get("/drugs", operation_id="listDrugs", tags=["drugs"], summary="List drugs", responses=LIST_ERRORS)
+@router.get(
+    "/drugs",
+    operation_id="listDrugs",
+    tags=["drugs"],
+    summary="List drugs",
+    responses={**ok(drug_schemas.DrugList, "A page of drugs.", "drug_list", paged=True), **LIST_ERRORS},
+)
 def list_drugs(request: Request, session: SessionDep, page: PageDep, fields: FieldsQuery = None) -> Response:
     """Drugs with identifiers (RxNorm, UNII, ATC, ...), salts, contraindications and approval history."""
     return list_response(request, drugs.list_drugs(session, page=page), dataset_info(session), fields)
 
 
-@router.get("/drugs/{slug}", operation_id="getDrug", tags=["drugs"], summary="Get a drug", responses=GET_ERRORS)
+@router.get(
+    "/drugs/{slug}",
+    operation_id="getDrug",
+    tags=["drugs"],
+    summary="Get a drug",
+    responses={**ok(drug_schemas.DrugResponse, "The drug.", "drug"), **GET_ERRORS},
+)
 def get_drug(slug: SlugPath, session: SessionDep) -> Response:
     """One drug by slug (e.g. `naltrexone`)."""
     return record_response(drugs.get_drug(session, slug=slug), dataset_info(session))
@@ -60,7 +80,7 @@ def get_drug(slug: SlugPath, session: SessionDep) -> Response:
     operation_id="listRegimens",
     tags=["regimens"],
     summary="List dosing regimens",
-    responses=LIST_ERRORS,
+    responses={**ok(regimen_schemas.RegimenList, "A page of regimens.", "regimen_list", paged=True), **LIST_ERRORS},
 )
 def list_regimens(
     request: Request,
@@ -82,14 +102,20 @@ def list_regimens(
     operation_id="getRegimen",
     tags=["regimens"],
     summary="Get a regimen",
-    responses=GET_ERRORS,
+    responses={**ok(regimen_schemas.RegimenResponse, "The regimen.", "regimen"), **GET_ERRORS},
 )
 def get_regimen(slug: SlugPath, session: SessionDep) -> Response:
     """One regimen by slug (e.g. `low-dose-naltrexone`)."""
     return record_response(regimens.get_regimen(session, slug=slug), dataset_info(session))
 
 
-@router.get("/targets", operation_id="listTargets", tags=["targets"], summary="List targets", responses=LIST_ERRORS)
+@router.get(
+    "/targets",
+    operation_id="listTargets",
+    tags=["targets"],
+    summary="List targets",
+    responses={**ok(target_schemas.TargetList, "A page of targets.", "target_list", paged=True), **LIST_ERRORS},
+)
 def list_targets(
     request: Request,
     session: SessionDep,
@@ -108,7 +134,7 @@ def list_targets(
     operation_id="getTarget",
     tags=["targets"],
     summary="Get a target",
-    responses=GET_ERRORS,
+    responses={**ok(target_schemas.TargetResponse, "The target.", "target"), **GET_ERRORS},
 )
 def get_target(slug: SlugPath, session: SessionDep) -> Response:
     """One target by slug (e.g. `toll-like-receptor-4`)."""
@@ -120,7 +146,10 @@ def get_target(slug: SlugPath, session: SessionDep) -> Response:
     operation_id="listMechanisms",
     tags=["mechanisms"],
     summary="List mechanisms",
-    responses=LIST_ERRORS,
+    responses={
+        **ok(mechanism_schemas.MechanismList, "A page of mechanisms.", "mechanism_list", paged=True),
+        **LIST_ERRORS,
+    },
 )
 def list_mechanisms(
     request: Request,
@@ -156,7 +185,7 @@ def list_mechanisms(
     operation_id="getMechanism",
     tags=["mechanisms"],
     summary="Get a mechanism",
-    responses=GET_ERRORS,
+    responses={**ok(mechanism_schemas.MechanismResponse, "The mechanism.", "mechanism"), **GET_ERRORS},
 )
 def get_mechanism(slug: SlugPath, session: SessionDep) -> Response:
     """One mechanism by slug."""
@@ -168,7 +197,10 @@ def get_mechanism(slug: SlugPath, session: SessionDep) -> Response:
     operation_id="listConditions",
     tags=["conditions"],
     summary="List conditions",
-    responses=LIST_ERRORS,
+    responses={
+        **ok(condition_schemas.ConditionList, "A page of conditions.", "condition_list", paged=True),
+        **LIST_ERRORS,
+    },
 )
 def list_conditions(
     request: Request,
@@ -189,7 +221,7 @@ def list_conditions(
     operation_id="getCondition",
     tags=["conditions"],
     summary="Get a condition",
-    responses=GET_ERRORS,
+    responses={**ok(condition_schemas.ConditionResponse, "The condition.", "condition"), **GET_ERRORS},
 )
 def get_condition(slug: SlugPath, session: SessionDep) -> Response:
     """One condition by slug (e.g. `fibromyalgia`)."""
@@ -201,7 +233,10 @@ def get_condition(slug: SlugPath, session: SessionDep) -> Response:
     operation_id="listIndications",
     tags=["indications"],
     summary="List indications",
-    responses=LIST_ERRORS,
+    responses={
+        **ok(indication_schemas.IndicationList, "A page of indications.", "indication_list", paged=True),
+        **LIST_ERRORS,
+    },
 )
 def list_indications(
     request: Request,
@@ -239,14 +274,20 @@ def list_indications(
     operation_id="getIndication",
     tags=["indications"],
     summary="Get an indication",
-    responses=GET_ERRORS,
+    responses={**ok(indication_schemas.IndicationResponse, "The indication.", "indication"), **GET_ERRORS},
 )
 def get_indication(slug: SlugPath, session: SessionDep) -> Response:
     """One indication by slug (e.g. `ldn-fibromyalgia`)."""
     return record_response(indications.get_indication(session, slug=slug), dataset_info(session))
 
 
-@router.get("/sources", operation_id="listSources", tags=["sources"], summary="List sources", responses=LIST_ERRORS)
+@router.get(
+    "/sources",
+    operation_id="listSources",
+    tags=["sources"],
+    summary="List sources",
+    responses={**ok(source_schemas.SourceList, "A page of sources.", "source_list", paged=True), **LIST_ERRORS},
+)
 def list_sources(
     request: Request,
     session: SessionDep,
@@ -266,7 +307,7 @@ def list_sources(
     operation_id="getSource",
     tags=["sources"],
     summary="Get a source",
-    responses=GET_ERRORS,
+    responses={**ok(source_schemas.SourceResponse, "The source.", "source"), **GET_ERRORS},
 )
 def get_source(slug: SlugPath, session: SessionDep) -> Response:
     """One source by slug."""

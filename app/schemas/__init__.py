@@ -1,0 +1,1 @@
+"""Public request and response shapes, one module per resource (documentation of the JSON the routes send)."""

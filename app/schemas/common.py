@@ -1,0 +1,93 @@
+"""Shapes shared by every /v1 resource: envelopes' meta and links, identifiers, source citations.
+
+These models document the JSON the services build (the routes send prebuilt bytes, so the models are
+not used to serialise); a test validates real responses against them. ``extra="forbid"`` makes that
+test fail when a service adds a field that the models do not document.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.vocabulary import SourceKind, Verification
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Meta(Schema):
+    """What every response carries about the dataset."""
+
+    disclaimer: str = Field(description="Reference information, not medical advice: the full wording.")
+    licence: str = Field(description="Licence of the code and curated records.")
+    dataset_version: int = Field(description="Content version of the dataset; increases with every content load.")
+    last_updated: datetime | None = Field(description="When the dataset last changed (ISO 8601, UTC).")
+
+
+class ListMeta(Meta):
+    """Meta of a list: the dataset's, plus paging counts."""
+
+    total: int = Field(description="Items matching the filters, over all pages.")
+    count: int = Field(description="Items on this page.")
+    limit: int = Field(description="Page size used for this page.")
+
+
+class Links(Schema):
+    """Paging links (absolute URLs); ``next`` is repeated in the ``Link: <...>; rel="next"`` header."""
+
+    self: str = Field(description="This page.")
+    next: str | None = Field(description="The next page, or null on the last page.")
+
+
+class Identifier(Schema):
+    """An external identifier with its verification status."""
+
+    system: str = Field(
+        description="Identifier system: pmid, doi, pmcid, nct, url, nda, rxnorm, unii, atc, drugbank, cas, chebi, "
+        "pubchem, uniprot or hgnc.",
+        examples=["rxnorm"],
+    )
+    value: str = Field(description="The identifier as the system writes it.", examples=["7243"])
+    verification: Verification = Field(
+        description="primary: checked in the primary record; secondary: from a secondary source; "
+        "article-claim: only the seed article says so."
+    )
+    note: str | None = Field(default=None, description="What the identifier denotes, or a caveat (absent if none).")
+
+
+class SourceCitation(Schema):
+    """The compact form of a source embedded in other records (the full record: GET /v1/sources/{slug})."""
+
+    slug: str = Field(description="The source's slug.")
+    kind: SourceKind = Field(description="Kind of source.")
+    title: str = Field(description="Title as published.")
+    authors: str | None = Field(description="Authors as cited, or null when not recorded.")
+    journal: str | None = Field(description="Journal abbreviation, or null.")
+    year: int | None = Field(description="Year of publication, or null.")
+    url: str | None = Field(description="A stable URL (DOI resolver, PubMed), or null.")
+    verification: Verification = Field(description="How the source itself was verified.")
+
+
+class Recorded(Schema):
+    """Bookkeeping fields of every curated record."""
+
+    version: int = Field(description="Increments on every change of the record.")
+    created_at: datetime = Field(description="When the record was first loaded (ISO 8601, UTC).")
+    updated_at: datetime = Field(description="When the record last changed (ISO 8601, UTC).")
+
+
+class Summaries(Schema):
+    """The two audiences' texts."""
+
+    clinical_summary: str = Field(description="For clinicians, written from the sources.")
+    plain_summary: str = Field(description="Plain language for patient pages.")
+
+
+class DrugRef(Schema):
+    """A drug named by slug."""
+
+    slug: str = Field(description="The drug's slug.", examples=["naltrexone"])
+    name: str = Field(description="The drug's name.")

@@ -1,0 +1,101 @@
+"""Public shapes of /v1/regimens."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from app.domain.vocabulary import ApprovalStatus, Route, Verification
+from app.schemas.common import DrugRef, Links, ListMeta, Meta, Recorded, Schema, SourceCitation, Summaries
+from app.schemas.examples import example
+
+Population = Literal["any", "adults", "children"]
+
+
+class Period(Schema):
+    """The period a dose amount is given over (UCUM)."""
+
+    value: float = Field(description="Length of the period in its unit, e.g. 1.")
+    unit: Literal["d", "wk", "mo"] = Field(description="UCUM unit of the period: d (day), wk (week), mo (month).")
+
+
+class Cap(Schema):
+    """An absolute maximum that bounds a weight-based range."""
+
+    value: float = Field(description="The maximum amount.")
+    unit: Literal["mg", "ug"] | None = Field(description="UCUM unit of the maximum.")
+
+
+class DoseRange(Schema):
+    """A dose range as one source states it. ``min`` or ``max`` may be open (null)."""
+
+    slug: str = Field(description="Stable identifier of the range.")
+    label: str = Field(description="The range in the source's own terms.")
+    display: str = Field(description="The range as text, e.g. '1–5 mg/day' or '< 4 mg/day'.")
+    min: float | None = Field(description="Lower bound of the amount, or null when open.")
+    max: float | None = Field(description="Upper bound of the amount, or null when open.")
+    min_inclusive: bool = Field(description="Whether the lower bound itself lies in the range.")
+    max_inclusive: bool = Field(description="Whether the upper bound itself lies in the range.")
+    unit: Literal["mg", "ug", "mg/kg"] = Field(description="UCUM unit of the amount.")
+    period: Period = Field(description="The period the amount is given over.")
+    per: Literal["period", "administration"] = Field(
+        description="period: the amount is per period (e.g. per day); administration: per single administration."
+    )
+    cap: Cap | None = Field(description="An absolute maximum (for weight-based ranges), or null.")
+    is_reference: bool = Field(description="Whether this is the regimen's reference range.")
+    reference_reason: str | None = Field(description="Why it is the reference range, or null.")
+    quote: str | None = Field(description="The source's own words, or null.")
+    verification: Verification = Field(description="How the range was verified.")
+    note: str | None = Field(description="A caveat, or null.")
+    source: SourceCitation = Field(description="The source that states the range.")
+
+
+class RegimenSummary(Schema):
+    """A regimen in brief, as embedded in mechanisms and indications."""
+
+    slug: str = Field(description="The regimen's slug.")
+    name: str = Field(description="The regimen's name.")
+    band: str = Field(description="Dose band, e.g. low-dose, standard-oral.")
+    route: Route = Field(description="Route of administration.")
+    approval_status: ApprovalStatus = Field(description="approved (FDA) or off-label.")
+    population: Population = Field(description="Population the regimen is for: any, adults or children.")
+
+
+class Regimen(Recorded, Summaries):
+    """A dosing regimen with every source's dose range, attributed, and the reference range."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [example("regimen")["data"]]})
+
+    slug: str = Field(description="Stable identifier, e.g. low-dose-naltrexone.")
+    name: str = Field(description="The regimen's name.")
+    drug: DrugRef = Field(description="The drug.")
+    band: str = Field(description="Dose band, e.g. low-dose, standard-oral.")
+    route: Route = Field(description="Route of administration.")
+    form: str = Field(description="Dosage form.")
+    frequency: str = Field(description="How often it is given, e.g. once daily.")
+    timing: str | None = Field(description="When it is given, as the sources say, or null.")
+    approval_status: ApprovalStatus = Field(description="approved (FDA) or off-label.")
+    population: Population = Field(description="Population the regimen is for: any, adults or children.")
+    reference_range: str | None = Field(description="Slug of the reference range among dose_ranges, or null.")
+    dose_ranges: list[DoseRange] = Field(description="Every source's range, in curated order.")
+    sources: list[SourceCitation] = Field(description="The sources of the ranges, each once.")
+
+
+class RegimenList(Schema):
+    """A page of regimens."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [example("regimen_list")]})
+
+    data: list[Regimen] = Field(description="The regimens on this page.")
+    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
+    links: Links = Field(description="Paging links.")
+
+
+class RegimenResponse(Schema):
+    """One regimen."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [example("regimen")]})
+
+    data: Regimen = Field(description="The regimen.")
+    meta: Meta = Field(description="Dataset metadata.")

@@ -1,0 +1,46 @@
+"""Public shapes of /v1/sources."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from app.domain.vocabulary import SourceKind, Verification
+from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema
+from app.schemas.examples import example
+
+
+class Source(Recorded):
+    """A citable thing: a label, regulatory record, trial, review, mechanistic study or article."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [example("source")["data"]]})
+
+    slug: str = Field(description="Stable identifier.")
+    kind: SourceKind = Field(description="Kind of source.")
+    title: str = Field(description="Title as published.")
+    authors: str | None = Field(description="Authors as cited, or null when not recorded.")
+    journal: str | None = Field(description="Journal abbreviation, or null.")
+    year: int | None = Field(description="Year of publication, or null.")
+    citation: str | None = Field(description="Volume, issue and pages as cited, or null.")
+    url: str | None = Field(description="A stable URL (DOI resolver, PubMed), or null.")
+    identifiers: list[Identifier] = Field(description="PMID, DOI, PMCID, NCT and other identifiers.")
+    verification: Verification = Field(description="How the source was verified.")
+    note: str | None = Field(description="A caveat about the source, or null.")
+
+
+class SourceList(Schema):
+    """A page of sources."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [example("source_list")]})
+
+    data: list[Source] = Field(description="The sources on this page.")
+    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
+    links: Links = Field(description="Paging links.")
+
+
+class SourceResponse(Schema):
+    """One source."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [example("source")]})
+
+    data: Source = Field(description="The source.")
+    meta: Meta = Field(description="Dataset metadata.")
