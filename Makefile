@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
+$(TEST_STAMP): pyproject.toml tools/ts/package-lock.json scripts/install-test-deps.sh | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	bash scripts/install-test-deps.sh
 	touch $@

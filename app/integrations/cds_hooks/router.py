@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response
 
 from app.api.deps import SessionDep
@@ -66,8 +66,25 @@ class FeedbackItem(BaseModel):
     overrideReason: dict[str, Any] | None = None
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class FeedbackRequest(BaseModel):
     feedback: list[FeedbackItem] = Field(min_length=1, max_length=100, description="Feedback entries.")
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> FeedbackRequest:
+        # Stored as JSON text; PostgreSQL rejects U+0000 in text (a 500 if it reached the database).
+        if _has_nul(self.model_dump(mode="json")):
+            raise ValueError("text must not contain the NUL character (U+0000)")
+        return self
 
 
 def authenticate(request: Request, session: SessionDep) -> None:
@@ -201,7 +218,7 @@ def call_service(
     "/{service_id}/feedback",
     operation_id="cdsFeedback",
     summary="Send feedback on cards",
-    responses=responses("not-found", "validation-error", "unauthorized"),
+    responses=responses("not-found", "bad-request", "validation-error", "unauthorized"),
 )
 def feedback(service_id: ServiceId, body: FeedbackRequest, session: SessionDep, _auth: AuthDep) -> Response:
     """Stores what the client reports about the cards (accepted or overridden) and answers 200."""
