@@ -8,6 +8,7 @@ test fail when a service adds a field that the models do not document.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,3 +92,13 @@ class DrugRef(Schema):
 
     slug: str = Field(description="The drug's slug.", examples=["naltrexone"])
     name: str = Field(description="The drug's name.")
+
+
+def sparse_item_schema(schema: dict[str, Any]) -> None:
+    """JSON Schema of a list item: every field is present unless ``fields=`` names a subset, so none is required."""
+    schema.pop("required", None)
+    schema.pop("examples", None)
+    schema["description"] = (
+        schema.get("description", "").strip()
+        + " In a list every field is present, unless `fields=` names a subset: then only those fields are."
+    )

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import ApprovalStatus, CodeSystem, ConditionCategory, Verification
-from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, Summaries
+from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, Summaries, sparse_item_schema
 from app.schemas.examples import example
 
 
@@ -56,12 +56,18 @@ class Condition(Recorded, Summaries):
     indications: list[IndicationRef] = Field(description="Indications of the drug for this condition.")
 
 
+class ConditionListItem(Condition):
+    """Condition as a list item (every field, or the subset `fields=` names)."""
+
+    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+
+
 class ConditionList(Schema):
     """A page of conditions."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [example("condition_list")]})
 
-    data: list[Condition] = Field(description="The conditions on this page.")
+    data: list[ConditionListItem] = Field(description="The conditions on this page.")
     meta: ListMeta = Field(description="Dataset metadata and paging counts.")
     links: Links = Field(description="Paging links.")
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from app.domain.vocabulary import ApprovalStatus, Verification
-from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, SourceCitation, Summaries
+from app.schemas.common import (
+    Identifier,
+    Links,
+    ListMeta,
+    Meta,
+    Recorded,
+    Schema,
+    SourceCitation,
+    Summaries,
+    sparse_item_schema,
+)
 from app.schemas.examples import example
 
 
@@ -63,12 +73,18 @@ class Drug(Recorded, Summaries):
     regimens: list[RegimenRef] = Field(description="The drug's dosing regimens, by slug.")
 
 
+class DrugListItem(Drug):
+    """Drug as a list item (every field, or the subset `fields=` names)."""
+
+    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+
+
 class DrugList(Schema):
     """A page of drugs."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [example("drug_list")]})
 
-    data: list[Drug] = Field(description="The drugs on this page.")
+    data: list[DrugListItem] = Field(description="The drugs on this page.")
     meta: ListMeta = Field(description="Dataset metadata and paging counts.")
     links: Links = Field(description="Paging links.")
 

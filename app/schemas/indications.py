@@ -8,7 +8,17 @@ from pydantic import ConfigDict, Field
 
 from app.domain.evidence import EvidenceDirection, EvidenceLevel
 from app.domain.vocabulary import ApprovalStatus, ClaimBasis, StudyOutcome
-from app.schemas.common import DrugRef, Links, ListMeta, Meta, Recorded, Schema, SourceCitation, Summaries
+from app.schemas.common import (
+    DrugRef,
+    Links,
+    ListMeta,
+    Meta,
+    Recorded,
+    Schema,
+    SourceCitation,
+    Summaries,
+    sparse_item_schema,
+)
 from app.schemas.conditions import ConditionSummary
 from app.schemas.examples import example
 from app.schemas.regimens import RegimenSummary
@@ -61,12 +71,18 @@ class Indication(Recorded, Summaries):
     sources: list[IndicationSource] = Field(description="Sources, each with its role.")
 
 
+class IndicationListItem(Indication):
+    """Indication as a list item (every field, or the subset `fields=` names)."""
+
+    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+
+
 class IndicationList(Schema):
     """A page of indications."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [example("indication_list")]})
 
-    data: list[Indication] = Field(description="The indications on this page.")
+    data: list[IndicationListItem] = Field(description="The indications on this page.")
     meta: ListMeta = Field(description="Dataset metadata and paging counts.")
     links: Links = Field(description="Paging links.")
 

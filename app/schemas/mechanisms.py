@@ -6,7 +6,7 @@ from pydantic import ConfigDict, Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import MechanismAttribution
-from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, SourceCitation, Summaries
+from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, SourceCitation, Summaries, sparse_item_schema
 from app.schemas.examples import example
 from app.schemas.regimens import RegimenSummary
 from app.schemas.targets import DoseContext, TargetSummary
@@ -40,12 +40,18 @@ class Mechanism(Recorded, Summaries):
     sources: list[QuotedSource] = Field(description="The sources, with their passages.")
 
 
+class MechanismListItem(Mechanism):
+    """Mechanism as a list item (every field, or the subset `fields=` names)."""
+
+    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+
+
 class MechanismList(Schema):
     """A page of mechanisms."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [example("mechanism_list")]})
 
-    data: list[Mechanism] = Field(description="The mechanisms on this page.")
+    data: list[MechanismListItem] = Field(description="The mechanisms on this page.")
     meta: ListMeta = Field(description="Dataset metadata and paging counts.")
     links: Links = Field(description="Paging links.")
 

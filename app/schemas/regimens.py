@@ -7,7 +7,17 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from app.domain.vocabulary import ApprovalStatus, Route, Verification
-from app.schemas.common import DrugRef, Links, ListMeta, Meta, Recorded, Schema, SourceCitation, Summaries
+from app.schemas.common import (
+    DrugRef,
+    Links,
+    ListMeta,
+    Meta,
+    Recorded,
+    Schema,
+    SourceCitation,
+    Summaries,
+    sparse_item_schema,
+)
 from app.schemas.examples import example
 
 Population = Literal["any", "adults", "children"]
@@ -82,12 +92,18 @@ class Regimen(Recorded, Summaries):
     sources: list[SourceCitation] = Field(description="The sources of the ranges, each once.")
 
 
+class RegimenListItem(Regimen):
+    """Regimen as a list item (every field, or the subset `fields=` names)."""
+
+    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+
+
 class RegimenList(Schema):
     """A page of regimens."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [example("regimen_list")]})
 
-    data: list[Regimen] = Field(description="The regimens on this page.")
+    data: list[RegimenListItem] = Field(description="The regimens on this page.")
     meta: ListMeta = Field(description="Dataset metadata and paging counts.")
     links: Links = Field(description="Paging links.")
 

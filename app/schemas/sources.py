@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from app.domain.vocabulary import SourceKind, Verification
-from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema
+from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, sparse_item_schema
 from app.schemas.examples import example
 
 
@@ -27,12 +27,18 @@ class Source(Recorded):
     note: str | None = Field(description="A caveat about the source, or null.")
 
 
+class SourceListItem(Source):
+    """Source as a list item (every field, or the subset `fields=` names)."""
+
+    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+
+
 class SourceList(Schema):
     """A page of sources."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [example("source_list")]})
 
-    data: list[Source] = Field(description="The sources on this page.")
+    data: list[SourceListItem] = Field(description="The sources on this page.")
     meta: ListMeta = Field(description="Dataset metadata and paging counts.")
     links: Links = Field(description="Paging links.")
 

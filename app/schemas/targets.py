@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import MechanismAttribution, TargetFamily
-from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, Summaries
+from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, Summaries, sparse_item_schema
 from app.schemas.examples import example
 
 DoseContext = Literal["low-dose", "standard", "any"]
@@ -51,12 +51,18 @@ class Target(Recorded, Summaries):
     mechanisms: list[MechanismRef] = Field(description="Mechanisms documented at this target.")
 
 
+class TargetListItem(Target):
+    """Target as a list item (every field, or the subset `fields=` names)."""
+
+    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+
+
 class TargetList(Schema):
     """A page of targets."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [example("target_list")]})
 
-    data: list[Target] = Field(description="The targets on this page.")
+    data: list[TargetListItem] = Field(description="The targets on this page.")
     meta: ListMeta = Field(description="Dataset metadata and paging counts.")
     links: Links = Field(description="Paging links.")
 
