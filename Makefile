@@ -28,8 +28,8 @@ run: $(STAMP)
 test: $(TEST_STAMP) lint typecheck pytest
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check app tests migrations bench
-	$(BIN)/ruff format --check app tests migrations bench
+	$(BIN)/ruff check app tests migrations $(wildcard bench)
+	$(BIN)/ruff format --check app tests migrations $(wildcard bench)
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy app

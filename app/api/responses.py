@@ -50,18 +50,24 @@ def pick_fields(items: list[dict[str, Any]], fields: str | None) -> list[dict[st
     return [{k: item[k] for k in wanted if k in item} for item in items]
 
 
-def list_response(
-    request: Request, page: Page[dict[str, Any]], info: DatasetInfo, fields: str | None = None
-) -> Response:
+def paging_links(request: Request, next_cursor: str | None) -> tuple[dict[str, str | None], dict[str, str]]:
+    """``links`` (self, next) of a page and the matching ``Link: <...>; rel="next"`` header."""
     self_url = f"{base_url(request)}{request.url.path}"
     query = request.url.query
     links: dict[str, str | None] = {"self": f"{self_url}?{query}" if query else self_url, "next": None}
     headers: dict[str, str] = {}
-    if page.next_cursor:
+    if next_cursor:
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
-        params.append(("cursor", page.next_cursor))
+        params.append(("cursor", next_cursor))
         links["next"] = f"{self_url}?{urlencode(params)}"
         headers["Link"] = f'<{links["next"]}>; rel="next"'
+    return links, headers
+
+
+def list_response(
+    request: Request, page: Page[dict[str, Any]], info: DatasetInfo, fields: str | None = None
+) -> Response:
+    links, headers = paging_links(request, page.next_cursor)
     body = {
         "data": pick_fields(page.items, fields),
         "meta": {**meta(info), "total": page.total, "count": len(page.items), "limit": page.limit},

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
@@ -12,7 +11,7 @@ from starlette.responses import Response
 
 from app.api.deps import SessionDep
 from app.api.problems import LIST_ERRORS
-from app.api.responses import JSON_MEDIA_TYPE, base_url, dumps, meta
+from app.api.responses import JSON_MEDIA_TYPE, dumps, meta, paging_links
 from app.domain.search_text import MAX_QUERY_LENGTH
 from app.schemas.common import Links, ListMeta, Schema
 from app.schemas.openapi import CACHE_HEADERS, LINK_HEADER, NOT_MODIFIED
@@ -166,14 +165,7 @@ def search(
 ) -> Response:
     kinds = [k.value for k in kind or []]
     result = search_service.search(session, q=q, limit=limit, cursor=cursor, kinds=kinds)
-    self_url = f"{base_url(request)}{request.url.path}"
-    query = request.url.query
-    links: dict[str, str | None] = {"self": f"{self_url}?{query}" if query else self_url, "next": None}
-    headers: dict[str, str] = {}
-    if result.next_cursor:
-        params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
-        links["next"] = f"{self_url}?{urlencode([*params, ('cursor', result.next_cursor)])}"
-        headers["Link"] = f'<{links["next"]}>; rel="next"'
+    links, headers = paging_links(request, result.next_cursor)
     body = {
         "data": [hit.as_dict() for hit in result.hits],
         "meta": {
