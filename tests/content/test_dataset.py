@@ -61,9 +61,7 @@ def test_identifiers_all_stand_in_the_reference_facts() -> None:
     tool = SHARED / "tools" / "check_identifiers.py"
     if not tool.exists():
         pytest.skip(f"{tool} is not present on this machine")
-    result = subprocess.run(
-        [sys.executable, str(tool), str(DATA_DIR)], capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([sys.executable, str(tool), str(DATA_DIR)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == ""
 
@@ -77,9 +75,7 @@ def test_every_condition_the_article_lists_is_covered(dataset) -> None:  # type:
     assert listed, "the seed article's off-label list was not found"
     terms = [t.strip() for t in re.split(r",| and |and ", listed.group(1)) if t.strip()]
     terms = [re.sub(r"^(it even appears to have favorable effects on|even appears.*on)\s*", "", t) for t in terms]
-    names = {
-        c.slug: " ".join([c.name, *c.synonyms]).lower().replace("’", "'") for c in dataset.conditions
-    }
+    names = {c.slug: " ".join([c.name, *c.synonyms]).lower().replace("’", "'") for c in dataset.conditions}
     with_indication = {i.condition for i in dataset.indications}
     for term in terms:
         key = term.lower().removeprefix("reactivated ").strip()
