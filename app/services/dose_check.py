@@ -9,6 +9,7 @@ does not fit, a weight-based limit when a weight is given, a dose in no document
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,9 +28,10 @@ from app.domain.dosing import (
     weight_based_check,
 )
 from app.models import DoseRange, Drug, Regimen, Source
+from app.services import drugs as drug_service
 from app.services import indications as indication_service
 from app.services import mechanisms as mechanism_service
-from app.services.dataset import dataset_info
+from app.services.dataset import DatasetInfo, dataset_info
 from app.services.embeds import source_citation
 from app.services.regimens import range_display
 from app.services.regimens import summary as regimen_summary
@@ -57,10 +59,22 @@ class _Context:
     contraindications: tuple[dict[str, Any], ...]
     mechanisms: dict[str, list[dict[str, Any]]]
     indications: dict[str, list[dict[str, Any]]]
+    info: DatasetInfo
+    drug: dict[str, Any] | None
 
 
+@dataclass(slots=True)
+class _Snapshot:
+    """The context of one content version and the answers already given for it."""
+
+    version: int
+    context: _Context
+    answers: OrderedDict[tuple[Any, ...], dict[str, Any]]
+
+
+ANSWERS_KEPT = 2048
 _lock = threading.Lock()
-_contexts: dict[tuple[int, str], _Context] = {}
+_snapshot: _Snapshot | None = None
 
 
 def _load(session: Session) -> _Context:
@@ -104,6 +118,7 @@ def _load(session: Session) -> _Context:
         regimens[regimen.slug] = regimen_summary(regimen)
     drug = session.scalars(select(Drug).where(col(Drug.slug) == DRUG_SLUG)).first()
     contraindications = tuple(drug.contraindications) if drug else ()
+    drug_record = drug_service.represent_many(session, [drug])[0] if drug else None
     slugs = sorted(regimens)
     mechanisms: dict[str, list[dict[str, Any]]] = {s: [] for s in slugs}
     for m in mechanism_service.mechanisms_for_regimens(session, slugs):
@@ -129,20 +144,35 @@ def _load(session: Session) -> _Context:
                 "evidence_direction": i["evidence"]["direction"],
             }
         )
-    return _Context(tuple(ranges), info, regimens, contraindications, mechanisms, indications)
+    return _Context(
+        tuple(ranges), info, regimens, contraindications, mechanisms, indications, dataset_info(session), drug_record
+    )
 
 
-def _context(session: Session) -> _Context:
-    state = dataset_info(session)
-    key = (state.content_version, state.content_hash)
+def _current(session: Session, content_version: int | None) -> _Snapshot:
+    """The snapshot for ``content_version`` (the caller's view of the store), loading it on a change.
+
+    With ``None`` the version is read from the store. A warm snapshot answers with no query at all.
+    """
+    global _snapshot
+    version = dataset_info(session).content_version if content_version is None else content_version
     with _lock:
-        cached = _contexts.get(key)
-    if cached is None:
-        cached = _load(session)
+        snapshot = _snapshot
+    if snapshot is None or snapshot.version != version:
+        snapshot = _Snapshot(version, _load(session), OrderedDict())
         with _lock:
-            _contexts.clear()
-            _contexts[key] = cached
-    return cached
+            _snapshot = snapshot
+    return snapshot
+
+
+def snapshot_info(session: Session, *, content_version: int | None = None) -> DatasetInfo:
+    """The dataset metadata of the snapshot the answers come from."""
+    return _current(session, content_version).context.info
+
+
+def snapshot_drug(session: Session, *, content_version: int | None = None) -> dict[str, Any] | None:
+    """The drug record (identifiers, synonyms, contraindications) of the current snapshot."""
+    return _current(session, content_version).context.drug
 
 
 def parse(request: DoseRequest) -> Dose:
@@ -194,10 +224,23 @@ def _warnings(context: _Context, classification: Classification) -> list[dict[st
     return out
 
 
-def check_dose(session: Session, request: DoseRequest) -> dict[str, Any]:
-    """The dose-check answer (see the /v1/dose-check contract)."""
+def check_dose(session: Session, request: DoseRequest, *, content_version: int | None = None) -> dict[str, Any]:
+    """The dose-check answer (see the /v1/dose-check contract), remembered per content version."""
+    snapshot = _current(session, content_version)
+    key = (request.amount, request.unit, request.frequency, request.route, request.weight_kg, request.schedule)
+    with _lock:
+        answer = snapshot.answers.get(key)
+    if answer is None:
+        answer = _answer(snapshot.context, request)
+        with _lock:
+            snapshot.answers[key] = answer
+            if len(snapshot.answers) > ANSWERS_KEPT:
+                snapshot.answers.popitem(last=False)
+    return answer
+
+
+def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
     dose = parse(request)
-    context = _context(session)
     classification = classify(dose, context.ranges)
     matches = []
     for m in classification.matches:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app.api.deps import SessionDep
@@ -14,8 +14,7 @@ from app.api.responses import record_response
 from app.domain.dosing import DoseInputError
 from app.errors import ProblemError
 from app.schemas.dose_check import DoseCheckRequest, DoseCheckResponse
-from app.services.dataset import dataset_info
-from app.services.dose_check import DoseRequest, check_dose
+from app.services.dose_check import DoseRequest, check_dose, snapshot_info
 
 router = APIRouter(prefix="/v1", tags=["dose intelligence"])
 
@@ -40,16 +39,17 @@ _RESPONSES = {
 }
 
 
-def _answer(session: SessionDep, request: DoseRequest, where: str) -> Response:
+def _answer(http: Request, session: SessionDep, request: DoseRequest, where: str) -> Response:
+    version: int = http.app.state.content_version.current()
     try:
-        result = check_dose(session, request)
+        result = check_dose(session, request, content_version=version)
     except DoseInputError as exc:
         raise ProblemError(
             "validation-error",
             f"Invalid {exc.field}: {exc.message}.",
             errors=[{"field": exc.field, "in": where, "message": exc.message}],
         ) from None
-    return record_response(result, dataset_info(session))
+    return record_response(result, snapshot_info(session, content_version=version))
 
 
 @router.post(
@@ -59,9 +59,9 @@ def _answer(session: SessionDep, request: DoseRequest, where: str) -> Response:
     description=_DESCRIPTION,
     responses=_RESPONSES,
 )
-def post_dose_check(body: DoseCheckRequest, session: SessionDep) -> Response:
+def post_dose_check(body: DoseCheckRequest, http: Request, session: SessionDep) -> Response:
     request = DoseRequest(body.amount, body.unit, body.frequency, body.route, body.weight_kg, body.schedule)
-    return _answer(session, request, "body")
+    return _answer(http, session, request, "body")
 
 
 @router.get(
@@ -72,6 +72,7 @@ def post_dose_check(body: DoseCheckRequest, session: SessionDep) -> Response:
     responses=_RESPONSES,
 )
 def get_dose_check(
+    http: Request,
     session: SessionDep,
     amount: Annotated[Decimal | None, Query(description="Amount per administration.", examples=[4.5])] = None,
     unit: Annotated[str | None, Query(max_length=20, description="mg, mcg, ug, µg, g or mg/kg.")] = None,
@@ -80,4 +81,4 @@ def get_dose_check(
     weight_kg: Annotated[Decimal | None, Query(description="Body weight in kg (required with mg/kg).")] = None,
     schedule: Annotated[str | None, Query(max_length=200, description="A weekly schedule instead.")] = None,
 ) -> Response:
-    return _answer(session, DoseRequest(amount, unit, frequency, route, weight_kg, schedule), "query")
+    return _answer(http, session, DoseRequest(amount, unit, frequency, route, weight_kg, schedule), "query")

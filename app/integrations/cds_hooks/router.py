@@ -16,9 +16,8 @@ from app.errors import ProblemError
 from app.integrations.cds_hooks.auth import CdsAuthError, JwksCache, bearer_token, verify_token
 from app.integrations.cds_hooks.cards import dose_cards, opioid_card
 from app.integrations.cds_hooks.orders import DraftMedication, is_naltrexone, medication_requests, opioid_in
-from app.services import drugs as drug_service
 from app.services.cds_records import claim_jwt_id, store_feedback
-from app.services.dose_check import DoseRequest, check_dose
+from app.services.dose_check import DoseRequest, check_dose, snapshot_drug
 
 router = APIRouter(prefix="/cds-services", tags=["cds hooks"])
 
@@ -167,7 +166,10 @@ def call_service(
             orders_considered = orders
     else:
         orders_considered = orders
-    drug = drug_service.get_drug(session, slug="naltrexone")
+    version: int = request.app.state.content_version.current()
+    drug = snapshot_drug(session, content_version=version)
+    if drug is None:
+        return Response(dumps({"cards": []}), media_type="application/json")
     codes = [i["value"] for i in drug["identifiers"] if i["system"] == "rxnorm"]
     names = [drug["name"], *drug["synonyms"]]
     naltrexone = [o for o in orders_considered if is_naltrexone(o, codes, names)]
@@ -178,7 +180,7 @@ def call_service(
     contraindications: list[dict[str, Any]] = []
     for order in naltrexone:
         try:
-            result = check_dose(session, _dose_request(order))
+            result = check_dose(session, _dose_request(order), content_version=version)
         except DoseInputError as exc:
             summary = f"{order.name}: dose not assessed ({exc.field}: {exc.message})"
             source = {"label": "ldn-kb naltrexone knowledge base", "url": f"{base}/docs"}
