@@ -24,6 +24,7 @@ FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    MALLOC_ARENA_MAX=2 \
     LDNKB_DATABASE_URL=sqlite:////data/ldn-kb.sqlite3
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent ldnkb \
  && mkdir /data \

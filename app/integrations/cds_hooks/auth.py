@@ -13,11 +13,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-import jwt
-from jwt import PyJWK, PyJWKSet
+if TYPE_CHECKING:  # PyJWT and cryptography cost ~8 MB a worker: loaded only when auth is configured
+    from jwt import PyJWK, PyJWKSet
 
 ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 JWKS_TTL_SECONDS = 300.0
@@ -44,6 +43,9 @@ class JwksCache:
         self._lock = threading.Lock()
 
     def _load(self, location: str) -> PyJWKSet:
+        import httpx
+        from jwt import PyJWKSet
+
         if location.startswith(("https://", "http://")):
             response = httpx.get(location, timeout=5.0)
             response.raise_for_status()
@@ -53,6 +55,9 @@ class JwksCache:
         return PyJWKSet.from_dict(data)
 
     def key(self, issuer: str, kid: str) -> PyJWK:
+        import httpx
+        import jwt
+
         location = self.issuers[issuer]
         with self._lock:
             cached = self._cache.get(issuer)
@@ -78,6 +83,8 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def verify_token(token: str, *, audience: str, jwks: JwksCache, leeway: int) -> VerifiedToken:
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
