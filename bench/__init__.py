@@ -1,0 +1,1 @@
+"""Benchmark harness for ldn-kb (not part of the test suite): ``python -m bench``; see bench/README.md."""
