@@ -31,23 +31,32 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(database_url=f"sqlite:///{Path(folder) / 'kb.sqlite3'}", access_log=False)
         with TestClient(create_app(settings)) as client:
-            print("| dose | mg/day | documented | inside (regimen: sources) | other positions | warnings |")
+            print(
+                "| dose | mg/day | documented | inside (regimen: sources) | disagreeing or nearest verdicts | warnings |"
+            )
             print("|---|---:|---|---|---|---|")
             for dose in DOSES:
                 data = client.post("/v1/dose-check", json=dose).json()["data"]
-                label = f"{dose['amount']} {dose['unit']} {dose['frequency']}" + (f" {dose['route']}" if "route" in dose else "")
+                label = f"{dose['amount']} {dose['unit']} {dose['frequency']}" + (
+                    f" {dose['route']}" if "route" in dose else ""
+                )
                 inside: dict[str, list[str]] = {}
-                other: list[str] = []
                 for m in data["matches"]:
                     if m["position"] == "inside" and m["comparable"]:
                         inside.setdefault(m["regimen"], []).append(m["source"])
-                    elif m["regimen"] in {r["slug"] for r in data["regimens"]} or m["range"]["is_reference"]:
-                        other.append(f"{m['position']} {m['source']} ({m['regimen']})")
-                inside_text = "; ".join(f"{r}: {', '.join(s)}" for r, s in inside.items()) or "none"
-                warnings = sorted({w["code"] for w in data["warnings"]})
+                if inside:
+                    other = [
+                        f"{m['position']} {m['source']} '{m['range']['label']}'"
+                        for m in data["matches"]
+                        if m["regimen"] in inside and m["position"] != "inside" and m["comparable"]
+                    ]
+                else:
+                    other = [data["verdict"]]
+                inside_text = "; ".join(f"{r}: {', '.join(dict.fromkeys(s))}" for r, s in inside.items()) or "none"
+                warnings = sorted({w["code"] for w in data["warnings"]} - {"label-contraindication"})
                 print(
                     f"| {label} | {data['normalized']['mg_per_day']} | {data['documented']} | {inside_text} | "
-                    f"{'; '.join(other[:4])} | {', '.join(warnings)} |"
+                    f"{'; '.join(other) or '—'} | label contraindications{', ' + ', '.join(warnings) if warnings else ''} |"
                 )
     return 0
 
