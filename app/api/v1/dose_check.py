@@ -6,9 +6,9 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlmodel import Session
 from starlette.responses import Response
 
-from app.api.deps import SessionDep
 from app.api.problems import responses
 from app.api.responses import record_response
 from app.domain.dosing import DoseInputError
@@ -39,17 +39,20 @@ _RESPONSES = {
 }
 
 
-def _answer(http: Request, session: SessionDep, request: DoseRequest, where: str) -> Response:
+def _answer(http: Request, request: DoseRequest, where: str) -> Response:
+    """Answered on the event loop: a warm snapshot makes no query, and a Session connects only when used
+    (once per content version), so no executor thread or pooled connection is taken per request."""
     version: int = http.app.state.content_version.current()
-    try:
-        result = check_dose(session, request, content_version=version)
-    except DoseInputError as exc:
-        raise ProblemError(
-            "validation-error",
-            f"Invalid {exc.field}: {exc.message}.",
-            errors=[{"field": exc.field, "in": where, "message": exc.message}],
-        ) from None
-    return record_response(result, snapshot_info(session, content_version=version))
+    with Session(http.app.state.engine) as session:
+        try:
+            result = check_dose(session, request, content_version=version)
+        except DoseInputError as exc:
+            raise ProblemError(
+                "validation-error",
+                f"Invalid {exc.field}: {exc.message}.",
+                errors=[{"field": exc.field, "in": where, "message": exc.message}],
+            ) from None
+        return record_response(result, snapshot_info(session, content_version=version))
 
 
 @router.post(
@@ -59,9 +62,9 @@ def _answer(http: Request, session: SessionDep, request: DoseRequest, where: str
     description=_DESCRIPTION,
     responses=_RESPONSES,
 )
-def post_dose_check(body: DoseCheckRequest, http: Request, session: SessionDep) -> Response:
+async def post_dose_check(body: DoseCheckRequest, http: Request) -> Response:
     request = DoseRequest(body.amount, body.unit, body.frequency, body.route, body.weight_kg, body.schedule)
-    return _answer(http, session, request, "body")
+    return _answer(http, request, "body")
 
 
 @router.get(
@@ -71,9 +74,8 @@ def post_dose_check(body: DoseCheckRequest, http: Request, session: SessionDep) 
     description=_DESCRIPTION + "\nThe same check with the fields as query parameters, so that a link can carry a dose.",
     responses=_RESPONSES,
 )
-def get_dose_check(
+async def get_dose_check(
     http: Request,
-    session: SessionDep,
     amount: Annotated[Decimal | None, Query(description="Amount per administration.", examples=[4.5])] = None,
     unit: Annotated[str | None, Query(max_length=20, description="mg, mcg, ug, µg, g or mg/kg.")] = None,
     frequency: Annotated[str | None, Query(max_length=80, description="daily, BID, every other day, ...")] = None,
@@ -81,4 +83,4 @@ def get_dose_check(
     weight_kg: Annotated[Decimal | None, Query(description="Body weight in kg (required with mg/kg).")] = None,
     schedule: Annotated[str | None, Query(max_length=200, description="A weekly schedule instead.")] = None,
 ) -> Response:
-    return _answer(http, session, DoseRequest(amount, unit, frequency, route, weight_kg, schedule), "query")
+    return _answer(http, DoseRequest(amount, unit, frequency, route, weight_kg, schedule), "query")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlmodel import Session
 from starlette.responses import Response
 
 from app.api.deps import SessionDep
@@ -86,11 +88,14 @@ class FeedbackRequest(BaseModel):
         return self
 
 
-def authenticate(request: Request, session: SessionDep) -> None:
+async def authenticate(request: Request) -> None:
     """When trusted issuers are configured, every call needs a valid, unused CDS Hooks JWT."""
+    if request.app.state.settings.cds_trusted_issuers:
+        await run_in_threadpool(_verify, request)
+
+
+def _verify(request: Request) -> None:
     issuers: dict[str, str] = request.app.state.settings.cds_trusted_issuers
-    if not issuers:
-        return
     cache: JwksCache | None = getattr(request.app.state, "cds_jwks", None)
     if cache is None:
         cache = request.app.state.cds_jwks = JwksCache(issuers)
@@ -106,7 +111,9 @@ def authenticate(request: Request, session: SessionDep) -> None:
         raise ProblemError(
             "unauthorized", str(exc).capitalize() + ".", headers={"WWW-Authenticate": "Bearer"}
         ) from None
-    if not claim_jwt_id(session, issuer=token.issuer, jti=token.jti, expires_at=token.expires_at):
+    with Session(request.app.state.engine) as session:
+        fresh = claim_jwt_id(session, issuer=token.issuer, jti=token.jti, expires_at=token.expires_at)
+    if not fresh:
         raise ProblemError("unauthorized", "The token's jti was already used.", headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -138,12 +145,15 @@ def _dose_request(medication: DraftMedication) -> DoseRequest:
     summary="Call a CDS service",
     responses=responses("not-found", "bad-request", "validation-error", "unauthorized"),
 )
-def call_service(
-    service_id: ServiceId, body: CdsRequest, request: Request, session: SessionDep, _auth: AuthDep
-) -> Response:
+async def call_service(service_id: ServiceId, body: CdsRequest, request: Request, _auth: AuthDep) -> Response:
     """Cards for the naltrexone orders in `context.draftOrders`: an info card with the regimen and its evidence,
     a warning card when the dose lies in no documented regimen or above every one, and a critical card when
     the orders (or the prefetched active medications) hold an opioid. `{"cards": []}` when nothing applies."""
+    with Session(request.app.state.engine) as session:  # connects only on a snapshot miss
+        return _cards(service_id, body, request, session)
+
+
+def _cards(service_id: str, body: CdsRequest, request: Request, session: Session) -> Response:
     service = _service(service_id)
     if body.hook != service["hook"]:
         raise ProblemError(
