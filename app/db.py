@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 from app.settings import Settings
 
@@ -41,9 +40,3 @@ def make_engine(settings: Settings) -> Engine:
 
         return engine
     return create_engine(settings.database_url, pool_size=settings.db_pool_size, pool_pre_ping=True, max_overflow=10)
-
-
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """Yield one session and close it afterwards (used by the FastAPI dependency)."""
-    with Session(engine) as session:
-        yield session

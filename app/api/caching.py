@@ -35,9 +35,6 @@ class ContentVersion:
             self._checked = now
         return self._value
 
-    def invalidate(self) -> None:
-        self._value = -1
-
 
 @dataclass(frozen=True, slots=True)
 class Entry:

@@ -23,14 +23,6 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_settings_dep(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-
-
 def _query_aliases(dependant: Dependant) -> set[str]:
     names = {p.alias for p in dependant.query_params}
     for sub in dependant.dependencies:

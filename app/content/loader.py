@@ -307,7 +307,6 @@ _SPECS: tuple[tuple[str, type[RecordBase], Fields, Children | None], ...] = (
     ("conditions", Condition, _condition_fields, _condition_children),
     ("indications", Indication, _indication_fields, _indication_children),
 )
-MODELS: dict[str, type[RecordBase]] = {kind: model for kind, model, _f, _c in _SPECS}
 
 
 def _check_lengths(model: type[SQLModel], kind: str, slug: str, values: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from app.domain.dosing import (
     Classification,
     Dose,
+    DoseInputError,
     RangeSpec,
     classify,
     dose_warnings,
@@ -32,7 +33,7 @@ from app.services import drugs as drug_service
 from app.services import indications as indication_service
 from app.services import mechanisms as mechanism_service
 from app.services.dataset import DatasetInfo, dataset_info
-from app.services.embeds import source_citation
+from app.services.embeds import number, source_citation
 from app.services.regimens import range_display
 from app.services.regimens import summary as regimen_summary
 
@@ -179,8 +180,6 @@ def parse(request: DoseRequest) -> Dose:
     """The request as a normalised dose (raises app.domain.dosing.DoseInputError naming the field)."""
     if request.schedule:
         return parse_schedule(request.schedule, route=request.route, weight_kg=request.weight_kg)
-    from app.domain.dosing import DoseInputError
-
     if request.amount is None:
         raise DoseInputError("amount", "required (or give a weekly schedule)")
     if not request.unit:
@@ -188,12 +187,6 @@ def parse(request: DoseRequest) -> Dose:
     if not request.frequency:
         raise DoseInputError("frequency", "required")
     return parse_dose(request.amount, request.unit, request.frequency, request.route, request.weight_kg)
-
-
-def _number(value: Decimal | None) -> float | int | None:
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _warnings(context: _Context, classification: Classification) -> list[dict[str, Any]]:
@@ -254,14 +247,14 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
                     "slug": m.range.range_slug,
                     "label": m.range.label,
                     "display": info["display"],
-                    "min": _number(m.range.min),
-                    "max": _number(m.range.max),
+                    "min": number(m.range.min),
+                    "max": number(m.range.max),
                     "min_inclusive": m.range.min_inclusive,
                     "max_inclusive": m.range.max_inclusive,
                     "unit": m.range.unit,
-                    "period": {"value": _number(m.range.period_value), "unit": m.range.period_unit},
-                    "mg_per_day_min": _number(m.mg_per_day_min),
-                    "mg_per_day_max": _number(m.mg_per_day_max),
+                    "period": {"value": number(m.range.period_value), "unit": m.range.period_unit},
+                    "mg_per_day_min": number(m.mg_per_day_min),
+                    "mg_per_day_max": number(m.mg_per_day_max),
                     "is_reference": info["is_reference"],
                     "quote": info["quote"],
                     "verification": info["verification"],
@@ -277,17 +270,17 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
     inside = list(classification.regimens)
     return {
         "input": {
-            "amount": _number(dose.amount),
+            "amount": number(dose.amount),
             "unit": dose.unit_input,
             "frequency": dose.frequency,
             "route": dose.route,
-            "weight_kg": _number(dose.weight_kg),
+            "weight_kg": number(dose.weight_kg),
         },
         "normalized": {
-            "mg_per_administration": _number(dose.mg_per_administration),
-            "mg_per_day": _number(dose.mg_per_day),
-            "administrations_per_day": _number(dose.administrations_per_day),
-            "period_days": _number(dose.period_days),
+            "mg_per_administration": number(dose.mg_per_administration),
+            "mg_per_day": number(dose.mg_per_day),
+            "administrations_per_day": number(dose.administrations_per_day),
+            "period_days": number(dose.period_days),
             "frequency": dose.frequency_description,
             "route": dose.route,
         },

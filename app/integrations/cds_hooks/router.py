@@ -187,7 +187,7 @@ def _cards(service_id: str, body: CdsRequest, request: Request, session: Session
         return Response(dumps({"cards": []}), media_type="application/json")
     base = base_url(request)
     cards: list[dict[str, Any]] = []
-    contraindications: list[dict[str, Any]] = []
+    contraindications = [{"message": c["text"], "source": c["source"]["slug"]} for c in drug["contraindications"]]
     for order in naltrexone:
         try:
             result = check_dose(session, _dose_request(order), content_version=version)
@@ -196,7 +196,6 @@ def _cards(service_id: str, body: CdsRequest, request: Request, session: Session
             source = {"label": "ldn-kb naltrexone knowledge base", "url": f"{base}/docs"}
             cards.append({"summary": summary[:139], "indicator": "info", "source": source})
             continue
-        contraindications = [w for w in result["warnings"] if w["code"] == "label-contraindication"]
         cards += dose_cards(
             result,
             medication_id=order.resource_id,
@@ -210,10 +209,6 @@ def _cards(service_id: str, body: CdsRequest, request: Request, session: Session
     for other in others:
         finding = opioid_in(other)
         if finding is not None:
-            if not contraindications:
-                contraindications = [
-                    {"message": c["text"], "source": c["source"]["slug"]} for c in drug["contraindications"]
-                ]
             cards.append(
                 opioid_card(
                     finding,
