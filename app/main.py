@@ -6,16 +6,18 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import Depends, FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.api import health
-from app.api.caching import ConditionalCacheMiddleware, ContentVersion
+from app.api.caching import ConditionalCacheMiddleware, ContentVersion, ResponseStore
 from app.api.deps import reject_unknown_params
 from app.api.docs import install_docs
+from app.api.front_door import FrontDoor, KnowledgeApp
 from app.api.negotiation import NegotiationMiddleware
-from app.api.security_headers import SecurityHeadersMiddleware
+from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
 from app.api.v1 import catalog, dose_check, meta
 from app.api.v1 import search as search_api
 from app.bootstrap import prepare_store, read_content_version
@@ -27,6 +29,7 @@ from app.integrations.infobutton.router import router as infobutton_router
 from app.observability.logging import AccessLog
 from app.observability.metrics import Metrics
 from app.observability.middleware import InstrumentationMiddleware
+from app.observability.observer import RequestObserver
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -73,23 +76,28 @@ TAGS = [
 ]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> KnowledgeApp:
     settings = settings or get_settings()
     engine = make_engine(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare_store(engine, settings)
+        version.try_refresh()
         # What start-up built lives as long as the process: keep it out of the collector's full passes, and
         # collect the young generation less often (long GC pauses were the p99 of POST answers).
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
-        yield
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(version.watch)
+            yield
+            tasks.cancel_scope.cancel()
         engine.dispose()
+        app.state.observer.flush()
         app.state.metrics.close()
 
-    app = FastAPI(
+    app = KnowledgeApp(
         title="ldn-kb: naltrexone knowledge base",
         version=__version__,
         description=DESCRIPTION,
@@ -119,18 +127,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     version = ContentVersion(lambda: read_content_version(engine), settings.content_check_interval)
     app.state.content_version = version
+    store = ResponseStore(version=version, max_entries=settings.response_cache_entries)
     cache_control = (
         f"public, max-age={settings.cache_max_age}, stale-while-revalidate={settings.cache_stale_while_revalidate}"
     )
     # Inside the cache: a 406/415 is never a 200, so never cached; cache hits skip the check.
     app.add_middleware(NegotiationMiddleware)
-    app.add_middleware(
-        ConditionalCacheMiddleware,
-        version=version,
-        cache_control=cache_control,
-        max_entries=settings.response_cache_entries,
-    )
-    if settings.cors_origins:
+    app.add_middleware(ConditionalCacheMiddleware, store=store, cache_control=cache_control)
+    cors = bool(settings.cors_origins)
+    if cors:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
@@ -140,11 +145,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     # Outside the cache and CORS: cached answers and 304s carry the security headers too.
-    app.add_middleware(
-        SecurityHeadersMiddleware, vary_origin=bool(settings.cors_origins) and "*" not in settings.cors_origins
-    )
+    security = SecurityHeaders(vary_origin=cors and "*" not in settings.cors_origins)
+    app.add_middleware(SecurityHeadersMiddleware, policy=security)
     # Added last, so outermost: it times everything, the response cache included.
     app.state.metrics = Metrics(engine=engine, content_version=version.current)
     app.state.access_log = AccessLog(enabled=settings.access_log, fmt=settings.log_format)
-    app.add_middleware(InstrumentationMiddleware, metrics=app.state.metrics, access_log=app.state.access_log)
+    observer = app.state.observer = RequestObserver(metrics=app.state.metrics, access_log=app.state.access_log)
+    app.add_middleware(InstrumentationMiddleware, observer=observer)
+    # Before all of it: hits and 304s answered from the same store, with the same headers and records.
+    app.front_door = FrontDoor(store=store, security=security, observer=observer, cors=cors)
     return app

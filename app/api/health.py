@@ -124,5 +124,6 @@ def metrics(request: Request) -> Response:
     """Request counts and latency histograms by route template, method and status; requests in flight;
     database pool use; content version; build info. With several workers, set `PROMETHEUS_MULTIPROC_DIR`
     so that every worker's counts are summed (see the README's Deployment section)."""
+    request.app.state.observer.flush()  # this worker's waiting requests, counted before rendering
     registry: Metrics = request.app.state.metrics
     return Response(registry.render(), media_type=CONTENT_TYPE, headers=NO_STORE)

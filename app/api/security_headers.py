@@ -36,27 +36,40 @@ def _common() -> Headers:
     ]
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, vary_origin: bool = False) -> None:
-        self.app = app
+class SecurityHeaders:
+    """The headers every response gets, by path, built once; :meth:`apply` adds them to a header list."""
+
+    def __init__(self, *, vary_origin: bool = False) -> None:
         self.vary_origin = vary_origin
         self.api_headers: Headers = [*_common(), (b"content-security-policy", API_CSP.encode())]
         self.docs_headers: Headers = [*_common(), (b"content-security-policy", DOCS_CSP.encode())]
+
+    def for_path(self, path: str) -> Headers:
+        return self.docs_headers if path.startswith(DOCS_PREFIXES) else self.api_headers
+
+    def apply(self, headers: Headers, path: str) -> Headers:
+        """``headers`` with this path's security headers (and ``Vary: Origin`` when configured) added."""
+        out = [*headers, *self.for_path(path)]
+        if self.vary_origin:
+            _add_vary_origin(out)
+        return out
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, policy: SecurityHeaders) -> None:
+        self.app = app
+        self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.docs_headers if scope["path"].startswith(DOCS_PREFIXES) else self.api_headers
-        vary_origin = self.vary_origin
+        path: str = scope["path"]
+        apply = self.policy.apply
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers: Headers = list(message.get("headers", []))
-                headers.extend(extra)
-                if vary_origin:
-                    _add_vary_origin(headers)
-                message["headers"] = headers
+                message["headers"] = apply(list(message.get("headers", [])), path)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,8 +1,8 @@
 """Logs as one JSON object per line (or plain text), for our loggers, uvicorn's and the access log.
 
 Ordinary records go through the standard library: :class:`JsonFormatter` renders them with orjson.
-The access log, written once per request, skips the ``LogRecord`` machinery: :class:`AccessLog` builds a
-small dict, serialises it with orjson and writes the line to stderr in one call.
+The access log, one line per request, skips the ``LogRecord`` machinery: :class:`AccessLog` builds a
+small dict, serialises it with orjson and writes a batch of lines to stderr in one call.
 
 Nothing here ever logs a request body, a query string, a header value other than the request id, an
 API key or a token: extra fields whose name looks like a credential are redacted.
@@ -127,11 +127,17 @@ def logging_config(level: str = "info", fmt: LogFormat = "json") -> dict[str, An
     }
 
 
-class AccessLog:
-    """One line per request, written straight to ``stream`` (stderr by default, looked up at each write).
+#: One finished request: (wall-clock time, request id, method, route template, status, seconds taken).
+RequestRecord = tuple[float, str, str, str, int, float]
 
-    Enabled when the setting ``LDNKB_ACCESS_LOG`` is true and the ``ldn_kb.access`` logger accepts INFO
-    (so ``LDNKB_LOG_LEVEL=warning`` silences it too, and an app without logging configured stays quiet).
+
+class AccessLog:
+    """One line per request, written to ``stream`` (stderr by default, looked up at each write).
+
+    :meth:`write` takes a batch of finished requests (the
+    :class:`~app.observability.observer.RequestObserver` collects them) and writes their lines with one
+    call. Enabled when the setting ``LDNKB_ACCESS_LOG`` is true and the ``ldn_kb.access`` logger accepts
+    INFO (so ``LDNKB_LOG_LEVEL=warning`` silences it too, and an app without logging configured stays quiet).
     """
 
     __slots__ = ("enabled", "fmt", "logger", "stream")
@@ -145,12 +151,21 @@ class AccessLog:
     def active(self) -> bool:
         return self.enabled and self.logger.isEnabledFor(logging.INFO)
 
-    def write(self, request_id: str, method: str, route: str, status: int, duration_ms: float) -> None:
-        now = time.time()
-        if self.fmt == "json":
-            line = orjson.dumps(
+    def write(self, records: list[RequestRecord]) -> None:
+        if not records:
+            return
+        line = self._json_line if self.fmt == "json" else self._text_line
+        stream = self.stream or sys.stderr
+        stream.write("".join([line(record) for record in records]))
+        stream.flush()
+
+    @staticmethod
+    def _json_line(record: RequestRecord) -> str:
+        at, request_id, method, route, status, seconds = record
+        return (
+            orjson.dumps(
                 {
-                    "timestamp": _clock.iso(now),
+                    "timestamp": _clock.iso(at),
                     "level": "info",
                     "logger": ACCESS_LOGGER,
                     "message": "request",
@@ -158,9 +173,14 @@ class AccessLog:
                     "method": method,
                     "route": route,
                     "status": status,
-                    "duration_ms": duration_ms,
+                    "duration_ms": round(seconds * 1000, 3),
                 }
             ).decode()
-        else:
-            line = f"{_clock.iso(now)} INFO    {ACCESS_LOGGER} [{request_id}] {method} {route} {status} {duration_ms}ms"
-        (self.stream or sys.stderr).write(line + "\n")
+            + "\n"
+        )
+
+    @staticmethod
+    def _text_line(record: RequestRecord) -> str:
+        at, request_id, method, route, status, seconds = record
+        duration_ms = round(seconds * 1000, 3)
+        return f"{_clock.iso(at)} INFO    {ACCESS_LOGGER} [{request_id}] {method} {route} {status} {duration_ms}ms\n"

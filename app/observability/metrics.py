@@ -40,6 +40,10 @@ class _StateCollector(Collector):
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
 
+    def describe(self) -> Iterable[Metric]:
+        """Nothing: without it, registering would call :meth:`collect`, reading the store at start-up."""
+        return []
+
     def collect(self) -> Iterable[Metric]:
         m = self.metrics
         if not m.multiprocess:
@@ -57,7 +61,7 @@ class _StateCollector(Collector):
                 version = m.content_version()
             except Exception:  # the store is down: report nothing rather than fail the scrape
                 version = None
-            if version is not None:
+            if version is not None and version >= 0:
                 yield GaugeMetricFamily(
                     "ldn_kb_content_version", "Version of the curated dataset being served.", value=version
                 )
