@@ -115,12 +115,14 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
+    # Routing tries the routers in this order, and GETs are mostly answered before routing (the front
+    # door): the POST services that are never cached come first.
+    app.include_router(dose_check.router)
+    app.include_router(cds_router)
     app.include_router(catalog.router)
     app.include_router(meta.router)
-    app.include_router(dose_check.router)
     app.include_router(search_api.router)
     app.include_router(infobutton_router)
-    app.include_router(cds_router)
     app.include_router(fhir_router)
     app.include_router(health.router)
     install_docs(app)
