@@ -76,5 +76,9 @@ def list_response(
     return Response(dumps(body), media_type=JSON_MEDIA_TYPE, headers=headers)
 
 
+def record_body(record: dict[str, Any], info: DatasetInfo) -> bytes:
+    return dumps({"data": record, "meta": meta(info)})
+
+
 def record_response(record: dict[str, Any], info: DatasetInfo) -> Response:
-    return Response(dumps({"data": record, "meta": meta(info)}), media_type=JSON_MEDIA_TYPE)
+    return Response(record_body(record, info), media_type=JSON_MEDIA_TYPE)

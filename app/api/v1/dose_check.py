@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from decimal import Decimal
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app.api.problems import responses
-from app.api.responses import record_response
+from app.api.responses import JSON_MEDIA_TYPE, record_body
 from app.domain.dosing import DoseInputError
 from app.errors import ProblemError
 from app.schemas.dose_check import DoseCheckRequest, DoseCheckResponse
@@ -39,20 +40,36 @@ _RESPONSES = {
 }
 
 
+#: Answer bodies kept per app, keyed on (content version, request): serialised once.
+BODIES_KEPT = 2048
+
+
 def _answer(http: Request, request: DoseRequest, where: str) -> Response:
     """Answered on the event loop: a warm snapshot makes no query, and a Session connects only when used
-    (once per content version), so no executor thread or pooled connection is taken per request."""
-    version: int = http.app.state.content_version.current()
-    with Session(http.app.state.engine) as session:
-        try:
-            result = check_dose(session, request, content_version=version)
-        except DoseInputError as exc:
-            raise ProblemError(
-                "validation-error",
-                f"Invalid {exc.field}: {exc.message}.",
-                errors=[{"field": exc.field, "in": where, "message": exc.message}],
-            ) from None
-        return record_response(result, snapshot_info(session, content_version=version))
+    (once per content version), so no executor thread or pooled connection is taken per request. The
+    JSON body is kept per (content version, request), so a repeated dose is not serialised again."""
+    state = http.app.state
+    version: int = state.content_version.current()
+    bodies: OrderedDict[tuple[int, DoseRequest], bytes] | None = getattr(state, "dose_bodies", None)
+    if bodies is None:
+        bodies = state.dose_bodies = OrderedDict()
+    key = (version, request)
+    body = bodies.get(key)
+    if body is None:
+        with Session(state.engine) as session:
+            try:
+                result = check_dose(session, request, content_version=version)
+            except DoseInputError as exc:
+                raise ProblemError(
+                    "validation-error",
+                    f"Invalid {exc.field}: {exc.message}.",
+                    errors=[{"field": exc.field, "in": where, "message": exc.message}],
+                ) from None
+            body = record_body(result, snapshot_info(session, content_version=version))
+        bodies[key] = body
+        if len(bodies) > BODIES_KEPT:
+            bodies.popitem(last=False)
+    return Response(body, media_type=JSON_MEDIA_TYPE)
 
 
 @router.post(
