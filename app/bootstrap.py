@@ -44,7 +44,7 @@ def prepare_store(engine: Engine, settings: Settings) -> LoadReport | None:
     """Migrate (when enabled) and load the dataset into an empty store; return the load report."""
     with store_lock(engine):
         if settings.auto_migrate:
-            migrate.upgrade(engine)
+            migrate.upgrade_to_head(engine)
         if not settings.auto_load_content:
             return None
         with Session(engine) as session:

@@ -94,7 +94,7 @@ def readyz(request: Request) -> Response:
     state = request.app.state
     head: str | None = getattr(state, "migrations_head", None)
     if head is None:
-        head = migrate.head_revision(state.engine)
+        head = migrate.head_revision() or migrate.alembic_head_revision(state.engine)
         state.migrations_head = head
     result = check_readiness(state.engine, head)
     if result.ready:
