@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import re
 import sys
@@ -44,6 +45,9 @@ def settings_errors(exc: ValidationError | SettingsError) -> list[str]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # No cyclic GC while the service imports and starts: the full collections it ran over the growing heap
+    # took about 0.3 s of the start-up. The app's lifespan collects once, freezes and enables it again.
+    gc.disable()
     import uvicorn
 
     from app.observability.logging import logging_config

@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
+        gc.enable()  # `ldn-kb serve` starts with it disabled (app/cli.py)
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(version.watch)
             yield
