@@ -3,12 +3,16 @@ same flags as ``ldn-kb serve``.
 
 Body sizes come from ``BENCH_BODY_SIZES``, a comma list of ``/path=bytes`` (the harness passes the sizes
 of our own responses, so each endpoint is compared with a constant body of the same size); any other path
-gets ``BENCH_BODY_SIZE`` bytes (default 4096). Run: ``uvicorn bench.bare_asgi:app --port 8002``.
+gets ``BENCH_BODY_SIZE`` bytes (default 4096). ``BENCH_BUSY_US``, a comma list of ``/path=microseconds``,
+makes those paths read the request body and keep the CPU busy that long before answering: the harness
+passes our own median in-app time per POST endpoint, so the ceiling shows what the same work per request
+costs in latency under the same load. Run: ``uvicorn bench.bare_asgi:app --port 8002``.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -42,8 +46,17 @@ def _responses() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     return out
 
 
+def _busy() -> dict[str, float]:
+    out = {}
+    for item in filter(None, os.environ.get("BENCH_BUSY_US", "").split(",")):
+        path, _, micros = item.partition("=")
+        out[path.strip()] = float(micros) / 1e6
+    return out
+
+
 RESPONSES = _responses()
 DEFAULT = RESPONSES["*"]
+BUSY = _busy()
 
 
 async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
@@ -58,5 +71,12 @@ async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> 
     if scope["type"] != "http":
         return
     start, body = RESPONSES.get(scope["path"], DEFAULT)
+    seconds = BUSY.get(scope["path"])
+    if seconds is not None:
+        while (await receive()).get("more_body"):
+            pass
+        until = time.perf_counter() + seconds
+        while time.perf_counter() < until:
+            pass
     await send(start)
     await send(body)
