@@ -19,7 +19,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -147,13 +146,9 @@ class ResponseStore:
             self.entries.popitem(last=False)
 
 
-class RequestFacts(NamedTuple):
-    """What the cache and the front door read from a request's headers, in one pass."""
-
-    key: CacheKey
-    if_none_match: bytes
-    request_id: bytes | None
-    has_origin: bool
+#: What the cache and the front door read from a request's headers, in one pass: the cache key, the
+#: ``If-None-Match`` (empty when absent), the client's ``X-Request-ID`` and whether ``Origin`` was sent.
+RequestFacts = tuple[CacheKey, bytes, bytes | None, bool]
 
 
 def request_facts(scope: Scope) -> RequestFacts:
@@ -173,20 +168,25 @@ def request_facts(scope: Scope) -> RequestFacts:
         elif name == b"origin":
             has_origin = True
     key = (scope["path"], scope.get("query_string", b""), accept + b"|" + host)
-    return RequestFacts(key, inm, request_id, has_origin)
+    return key, inm, request_id, has_origin
 
 
-async def send_entry(
-    send: Send, entry: Entry, inm: bytes, head: bool, extra: Sequence[tuple[bytes, bytes]] = ()
-) -> int:
-    """Answer from ``entry``: 304 when ``inm`` matches its ETag, else 200 (no body for HEAD). The status."""
+def entry_messages(
+    entry: Entry, inm: bytes, head: bool, extra: Sequence[tuple[bytes, bytes]] = ()
+) -> tuple[int, Message, Message]:
+    """The status and the two ASGI messages answering from ``entry``: 304 when ``inm`` matches its ETag,
+    else 200 (no body for HEAD)."""
     if inm and etag_matches(inm, entry.etag):
-        await send({"type": "http.response.start", "status": 304, "headers": [*entry.not_modified_headers, *extra]})
-        await send({"type": "http.response.body", "body": b""})
-        return 304
-    await send({"type": "http.response.start", "status": 200, "headers": [*entry.headers, *extra]})
-    await send({"type": "http.response.body", "body": b"" if head else entry.body})
-    return 200
+        start = {"type": "http.response.start", "status": 304, "headers": [*entry.not_modified_headers, *extra]}
+        return 304, start, {"type": "http.response.body", "body": b""}
+    start = {"type": "http.response.start", "status": 200, "headers": [*entry.headers, *extra]}
+    return 200, start, {"type": "http.response.body", "body": b"" if head else entry.body}
+
+
+async def send_entry(send: Send, entry: Entry, inm: bytes, head: bool) -> None:
+    _, start, body = entry_messages(entry, inm, head)
+    await send(start)
+    await send(body)
 
 
 class ConditionalCacheMiddleware:

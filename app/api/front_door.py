@@ -1,14 +1,13 @@
 """The front door: cache hits and 304s answered before FastAPI's middleware stack runs.
 
 Most requests to this service repeat one already answered for the current content version. For those,
-:class:`FrontDoor` does, in one pass, what the stack would do on a hit: it reads the cache key, the
-``If-None-Match``, the request id; sends the stored answer (200, HEAD or 304) with header lists built
-once per entry (the cache's own, then the security headers, then the request id, as the stack adds
-them); and counts, times and logs the request through the same
-:class:`~app.observability.observer.RequestObserver`. Everything else (misses, POSTs, non-cached paths,
-and CORS requests when CORS is on) goes through the full stack, which fills the cache.
-
-:class:`KnowledgeApp` is FastAPI with the front door in its ``__call__``.
+:meth:`FrontDoor.lookup` does, in one pass, what the stack would do on a hit: it reads the cache key,
+the ``If-None-Match`` and the request id, and builds the stored answer's messages (200, HEAD or 304)
+from header lists built once per entry (the cache's own, then the security headers, then the request
+id, as the stack adds them). :class:`KnowledgeApp`, FastAPI with the front door in its ``__call__``,
+sends them, and :meth:`FrontDoor.finished` counts, times and logs the request through the same
+:class:`~app.observability.observer.RequestObserver` as the stack. Everything else (misses, POSTs,
+non-cached paths, and CORS requests when CORS is on) goes through the full stack, which fills the store.
 """
 
 from __future__ import annotations
@@ -17,14 +16,16 @@ import dataclasses
 import time
 
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from app.api.caching import CacheKey, Entry, ResponseStore, request_facts, send_entry
+from app.api.caching import CacheKey, Entry, ResponseStore, entry_messages, request_facts
 from app.api.security_headers import SecurityHeaders
 from app.observability.observer import REQUEST_ID_HEADER, RequestObserver
 
 #: A stored entry, and the same entry with the headers the stack would add around it.
 Prepared = tuple[Entry, Entry]
+#: An answer found: its two ASGI messages, status, request id, and when the request arrived.
+Hit = tuple[Message, Message, int, str, float]
 
 
 class FrontDoor:
@@ -39,36 +40,36 @@ class FrontDoor:
         #: Requests answered here since start-up.
         self.answered = 0
 
-    async def answer(self, scope: Scope, send: Send) -> bool:
-        """Answer ``scope`` from the cache and return True, or return False (and send nothing)."""
+    def lookup(self, scope: Scope) -> Hit | None:
+        """The answer to ``scope`` if the store holds it (nothing is sent here), else None."""
         method: str = scope["method"]
         path: str = scope["path"]
         store = self.store
         if (method != "GET" and method != "HEAD") or not store.caches(path):
-            return False
+            return None
         started = time.perf_counter()
         key, inm, client_id, has_origin = request_facts(scope)
         if has_origin and self.cors:
-            return False  # CORS headers depend on the origin: the CORS middleware answers
+            return None  # CORS headers depend on the origin: the CORS middleware answers
         entry = store.get(key)
         if entry is None:
-            return False
+            return None
         prepared = self._prepared.get(key)
         if prepared is None or prepared[0] is not entry:
             prepared = self._prepare(key, entry, path)
-        observer = self.observer
-        request_id = observer.request_id(client_id)
-        metrics = observer.metrics
-        metrics.in_flight += 1
-        try:
-            status = await send_entry(
-                send, prepared[1], inm, method == "HEAD", ((REQUEST_ID_HEADER, request_id.encode()),)
-            )
-        finally:
-            metrics.in_flight -= 1
+        request_id = self.observer.request_id(client_id)
+        status, start, body = entry_messages(
+            prepared[1], inm, method == "HEAD", ((REQUEST_ID_HEADER, request_id.encode()),)
+        )
+        return start, body, status, request_id, started
+
+    def finished(self, scope: Scope, hit: Hit) -> None:
+        """Record a request answered from ``hit`` (counted, timed and logged like any other)."""
+        _, _, status, request_id, started = hit
         self.answered += 1
-        observer.finished(request_id, method, observer.route_template(scope, ""), status, time.perf_counter() - started)
-        return True
+        observer = self.observer
+        route = observer.route_template(scope, "")
+        observer.finished(request_id, scope["method"], route, status, time.perf_counter() - started)
 
     def _prepare(self, key: CacheKey, entry: Entry, path: str) -> Prepared:
         if len(self._prepared) >= 2 * max(self.store.max_entries, 1):
@@ -91,6 +92,15 @@ class KnowledgeApp(FastAPI):
         front_door = self.front_door
         if front_door is not None and scope["type"] == "http":
             scope["app"] = self
-            if await front_door.answer(scope, send):
+            hit = front_door.lookup(scope)
+            if hit is not None:  # sent here, not in a coroutine of the front door's: one frame less a hit
+                metrics = front_door.observer.metrics
+                metrics.in_flight += 1
+                try:
+                    await send(hit[0])
+                    await send(hit[1])
+                finally:
+                    metrics.in_flight -= 1
+                front_door.finished(scope, hit)
                 return
         await super().__call__(scope, receive, send)
