@@ -37,6 +37,7 @@ class FrontDoor:
         self.observer = observer
         self.cors = cors
         self._prepared: dict[CacheKey, Prepared] = {}
+        self._version = -1  # the content version of what _prepared holds
         #: Requests answered here since start-up.
         self.answered = 0
 
@@ -72,8 +73,11 @@ class FrontDoor:
         observer.finished(request_id, scope["method"], route, status, time.perf_counter() - started)
 
     def _prepare(self, key: CacheKey, entry: Entry, path: str) -> Prepared:
-        if len(self._prepared) >= 2 * max(self.store.max_entries, 1):
+        # Never more than the store holds, and nothing of an older content version (a prepared entry keeps
+        # its body alive): start afresh when either would happen.
+        if len(self._prepared) >= self.store.max_entries or self._version != self.store.entries_version:
             self._prepared.clear()
+            self._version = self.store.entries_version
         apply = self.security.apply
         outer = dataclasses.replace(
             entry, headers=apply(entry.headers, path), not_modified_headers=apply(entry.not_modified_headers, path)
