@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
@@ -93,10 +93,11 @@ def paginate(
     expr = key.expression
     if page.cursor:
         value, last_slug = decode_cursor(page.cursor, page.sort, key)
-        if descending:
-            cond = or_(expr < value, and_(expr == value, slug_column < last_slug))
-        else:
-            cond = or_(expr > value, and_(expr == value, slug_column > last_slug))
+        if expr.compare(slug_column):  # sorted by the slug itself: one comparison the slug index answers
+            cond = slug_column < last_slug if descending else slug_column > last_slug
+        else:  # a row value, the same order as ORDER BY (expr, slug); not an OR, which stores cannot seek
+            row, bound = tuple_(expr, slug_column), tuple_(literal(value), literal(last_slug))
+            cond = row < bound if descending else row > bound
         statement = statement.where(cond)
     order = (expr.desc(), slug_column.desc()) if descending else (expr.asc(), slug_column.asc())
     statement = statement.add_columns(expr.label("_sort_value")).order_by(*order).limit(page.limit + 1)

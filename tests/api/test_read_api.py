@@ -124,6 +124,11 @@ def test_sort_and_fields(client: TestClient) -> None:
     ]
     ranks = [order.index(i["evidence"]["level"]) for i in ranked]
     assert ranks == sorted(ranks) and len(ranked) == len(DATASET.indications)
+    # Descending orders through the cursor too: (rank, slug) reversed, and the slug alone.
+    backwards = _all(client, "/v1/indications", sort="-evidence_level")
+    assert [i["slug"] for i in backwards] == [i["slug"] for i in reversed(ranked)]
+    conditions = _all(client, "/v1/conditions", sort="-slug")
+    assert [c["slug"] for c in conditions] == sorted((c.slug for c in DATASET.conditions), reverse=True)
     slim = client.get("/v1/conditions", params={"fields": "slug,name"}).json()["data"]
     assert slim and all(set(c) == {"slug", "name"} for c in slim)
 
