@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # Outside the cache and CORS: cached answers and 304s carry the security headers too.
     security = SecurityHeaders(vary_origin=cors and "*" not in settings.cors_origins)
     app.add_middleware(SecurityHeadersMiddleware, policy=security)
-    # Added last, so outermost: it times everything, the response cache included.
+    # Added last, so outermost in the stack: it times everything the stack answers, its cache included.
     app.state.metrics = Metrics(engine=engine, content_version=version.current)
     app.state.access_log = AccessLog(enabled=settings.access_log, fmt=settings.log_format)
     observer = app.state.observer = RequestObserver(metrics=app.state.metrics, access_log=app.state.access_log)

@@ -99,12 +99,12 @@ class KnowledgeApp(FastAPI):
             hit = front_door.lookup(scope)
             if hit is not None:  # sent here, not in a coroutine of the front door's: one frame less a hit
                 metrics = front_door.observer.metrics
-                metrics.in_flight += 1
+                metrics.request_started()
                 try:
                     await send(hit[0])
                     await send(hit[1])
                 finally:
-                    metrics.in_flight -= 1
+                    metrics.request_ended()
                 front_door.finished(scope, hit)
                 return
         await super().__call__(scope, receive, send)

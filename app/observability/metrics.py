@@ -89,7 +89,8 @@ class _StateCollector(Collector):
 
 
 class Metrics:
-    """The metrics of one app. The middleware calls :meth:`children`, :meth:`started` and :meth:`finished`."""
+    """The metrics of one app: :meth:`request_started` and :meth:`request_ended` around every request (the
+    instrumentation middleware and the front door), :meth:`children` when a batch of requests is counted."""
 
     def __init__(self, *, engine: Engine | None = None, content_version: Callable[[], int] | None = None) -> None:
         self.engine = engine
@@ -122,6 +123,16 @@ class Metrics:
         if not self.multiprocess:
             self.registry.register(self.state)
         self._children: dict[tuple[str, str, int], Children] = {}
+
+    def request_started(self) -> None:
+        self.in_flight += 1
+        if self.in_flight_gauge is not None:
+            self.in_flight_gauge.inc()
+
+    def request_ended(self) -> None:
+        self.in_flight -= 1
+        if self.in_flight_gauge is not None:
+            self.in_flight_gauge.dec()
 
     def children(self, route: str, method: str, status: int) -> Children:
         """The (counter, histogram) children of one label set, created once and then reused."""

@@ -42,10 +42,7 @@ class InstrumentationMiddleware:
             await send(message)
 
         metrics = observer.metrics
-        gauge = metrics.in_flight_gauge
-        metrics.in_flight += 1
-        if gauge is not None:
-            gauge.inc()
+        metrics.request_started()
         token = request_id_var.set(request_id)
         try:
             await self.app(scope, receive, send_with_id)
@@ -59,8 +56,6 @@ class InstrumentationMiddleware:
             raise
         finally:
             request_id_var.reset(token)
-            metrics.in_flight -= 1
-            if gauge is not None:
-                gauge.dec()
+            metrics.request_ended()
             route = observer.route_template(scope, root_path)
             observer.finished(request_id, scope["method"], route, status, time.perf_counter() - started)

@@ -30,11 +30,6 @@ _SANE_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 _RESOLVED_MAX = 4096
 
 
-def sane_request_id(value: bytes) -> bool:
-    """At most 128 characters of ``[A-Za-z0-9._-]``: safe to log and to echo back."""
-    return _SANE_ID.fullmatch(value) is not None
-
-
 class RequestObserver:
     """Request ids, route templates, and the record of every finished request.
 
@@ -64,7 +59,8 @@ class RequestObserver:
         return f"{self._prefix}-{next(self._ids):x}"
 
     def request_id(self, client_value: bytes | None) -> str:
-        """The client's ``X-Request-ID`` when it is sane, else a new one."""
+        """The client's ``X-Request-ID`` when it is sane (at most 128 characters of ``[A-Za-z0-9._-]``: safe to
+        log and to echo back), else a new one."""
         if client_value is not None and _SANE_ID.fullmatch(client_value) is not None:
             return client_value.decode("ascii")
         return self.new_request_id()
