@@ -1,14 +1,18 @@
 """Preparing the store at start: migrate, then load the curated dataset when the store is empty.
 
-On PostgreSQL the whole step runs under an advisory lock, so that of several replicas starting
-together exactly one migrates and loads while the others wait and then find the work done.
+The whole step runs under a lock, so that of several workers or replicas starting together exactly one
+migrates and loads while the others wait and then find the work done: an advisory lock on PostgreSQL, an
+exclusive ``flock`` on a file beside the database on SQLite. SQLite serialises single writes but not this
+read-then-load, so without the lock two workers starting on an empty file both loaded the dataset.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -17,6 +21,7 @@ from sqlmodel import Session
 from app import migrate
 from app.content.files import read_dataset
 from app.content.loader import LoadReport, load_dataset
+from app.db import sqlite_file
 from app.services.dataset import dataset_info
 from app.settings import Settings
 
@@ -25,11 +30,33 @@ log = logging.getLogger("ldn_kb.bootstrap")
 ADVISORY_LOCK_KEY = 0x4C444E4B42  # "LDNKB"
 
 
+def sqlite_lock_path(engine: Engine) -> Path | None:
+    """The lock file beside a SQLite file database; None for other stores and in-memory databases."""
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    return None if path is None else path.with_name(path.name + ".bootstrap-lock")
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock, across processes, held while the block runs (released by the kernel on exit)."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @contextmanager
 def store_lock(engine: Engine) -> Iterator[None]:
-    """A cluster-wide lock on PostgreSQL; SQLite serialises writers itself."""
+    """One preparer at a time for this store, across processes and hosts that share it."""
     if engine.dialect.name != "postgresql":
-        yield
+        path = sqlite_lock_path(engine)
+        if path is None:
+            yield
+        else:
+            with file_lock(path):
+                yield
         return
     with engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})

@@ -1,4 +1,8 @@
-"""Two replicas started at once on one fresh PostgreSQL database: both serve, exactly one migrates and loads."""
+"""Two replicas started at once on one fresh store: both serve, exactly one migrates and loads.
+
+On PostgreSQL they take the advisory lock; on one SQLite file (two processes, as ``--workers 2`` starts)
+the file lock beside it.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,11 @@ from tests.ops.server import BIN, ROOT, running, service_env
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def fresh_database() -> Iterator[str]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+        return
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"PostgreSQL run skipped: set {PG_ENV} to a PostgreSQL URL to enable it")
