@@ -13,17 +13,19 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import migrate
-from app.content.files import read_dataset
-from app.content.loader import LoadReport, load_dataset
 from app.db import sqlite_file
 from app.services.dataset import dataset_info
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.content.loader import LoadReport
 
 log = logging.getLogger("ldn_kb.bootstrap")
 
@@ -77,6 +79,11 @@ def prepare_store(engine: Engine, settings: Settings) -> LoadReport | None:
         with Session(engine) as session:
             if dataset_info(session).content_version > 0:
                 return None
+            # Imported here: a restart on a loaded store (the usual case) needs neither the YAML reader nor
+            # the loader, and start-up is mostly imports.
+            from app.content.files import read_dataset
+            from app.content.loader import load_dataset
+
             report = load_dataset(session, read_dataset())
         log.info("content loaded", extra={"content_version": report.content_version})
         return report

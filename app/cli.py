@@ -9,21 +9,20 @@ import re
 import sys
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from sqlmodel import Session
 
 from app import migrate
-from app.content.exporter import export_dataset
-from app.content.files import DATA_DIR, read_dataset, write_dataset
-from app.content.loader import load_dataset
+from app.content import DATA_DIR
 from app.db import make_engine
 from app.settings import get_settings, settings_table
 
 
 def openapi_yaml() -> str:
     """The OpenAPI document exactly as the app generates it, as YAML (no server, no database)."""
+    import yaml
+
     from app.main import create_app
 
     document = create_app().openapi()
@@ -62,6 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         access_log=False,
+        ws="none",  # no WebSocket routes: skip importing a WebSocket protocol
         proxy_headers=True,
         timeout_graceful_shutdown=args.graceful_timeout,
     )
@@ -76,6 +76,9 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
+    from app.content.files import read_dataset
+    from app.content.loader import load_dataset
+
     engine = make_engine(get_settings())
     migrate.upgrade(engine)
     with Session(engine) as session:
@@ -90,6 +93,9 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from app.content.exporter import export_dataset
+    from app.content.files import write_dataset
+
     engine = make_engine(get_settings())
     with Session(engine) as session:
         written = write_dataset(export_dataset(session), Path(args.folder))

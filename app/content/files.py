@@ -8,9 +8,8 @@ from typing import Any
 
 import yaml
 
+from app.content import DATA_DIR
 from app.content.schema import KINDS, Dataset
-
-DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 class _Dumper(yaml.SafeDumper):

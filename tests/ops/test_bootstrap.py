@@ -1,7 +1,10 @@
-"""The start-up lock: a second preparer waits for the first, then finds the store loaded and loads nothing."""
+"""Start-up preparation: the lock (a second preparer waits for the first, then finds the store loaded and
+loads nothing), and a restart on a loaded store that imports neither the loader nor the YAML reader."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -50,3 +53,27 @@ def test_in_memory_sqlite_needs_no_lock_file(url: str) -> None:
 def test_lock_file_sits_beside_the_database(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
     assert sqlite_lock_path(engine) == tmp_path / "kb.sqlite3.bootstrap-lock"
+
+
+def test_a_restart_on_a_loaded_store_skips_the_loader(database_url: str, tmp_path: Path) -> None:
+    """Start-up is mostly imports: on a store already loaded, the service and its command line import
+    neither the content loader, the YAML reader nor the exporter (only an empty store needs them)."""
+    settings = Settings(database_url=database_url)
+    engine = make_engine(settings)
+    prepare_store(engine, settings)  # loads, unless another test of this module's store already did
+    assert read_content_version(engine) > 0
+    engine.dispose()
+    script = (
+        "import sys\n"
+        "import app.cli, app.main\n"
+        "from app.bootstrap import prepare_store\n"
+        "from app.db import make_engine\n"
+        "from app.settings import Settings\n"
+        f"settings = Settings(database_url={database_url!r})\n"
+        "assert prepare_store(make_engine(settings), settings) is None\n"
+        "heavy = ('yaml', 'app.content.loader', 'app.content.files', 'app.content.schema', 'app.content.exporter')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
