@@ -24,6 +24,7 @@ from app.bootstrap import prepare_store, read_content_version
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.integrations.cds_hooks.router import router as cds_router
+from app.integrations.cds_hooks.shortcut import CdsCallShortcut
 from app.integrations.fhir.router import router as fhir_router
 from app.integrations.infobutton.router import router as infobutton_router
 from app.observability.logging import AccessLog
@@ -127,6 +128,9 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     app.include_router(infobutton_router)
     app.include_router(fhir_router)
     app.include_router(health.router)
+    # First of all: plain CDS service calls, answered without FastAPI's per-call dependency solving and body
+    # validation (the rest falls through to the documented route; app/integrations/cds_hooks/shortcut.py).
+    app.router.routes.insert(0, CdsCallShortcut(app))
     install_docs(app)
 
     version = ContentVersion(lambda: read_content_version(engine), settings.content_check_interval)

@@ -149,6 +149,11 @@ async def call_service(service_id: ServiceId, body: CdsRequest, request: Request
     """Cards for the naltrexone orders in `context.draftOrders`: an info card with the regimen and its evidence,
     a warning card when the dose lies in no documented regimen or above every one, and a critical card when
     the orders (or the prefetched active medications) hold an opioid. `{"cards": []}` when nothing applies."""
+    return answer_call(service_id, body, request)
+
+
+def answer_call(service_id: str, body: CdsRequest, request: Request) -> Response:
+    """The service call's answer (shared with :mod:`app.integrations.cds_hooks.shortcut`)."""
     with Session(request.app.state.engine) as session:  # connects only on a snapshot miss
         return _cards(service_id, body, request, session)
 
