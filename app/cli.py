@@ -8,15 +8,26 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
-from sqlmodel import Session
 
-from app import migrate
 from app.content import DATA_DIR
-from app.db import make_engine
 from app.settings import get_settings, settings_table
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+# The store's modules (SQLAlchemy, SQLModel, the migrations, the content loader) are imported by the
+# commands that use them: `serve` with several workers runs a supervisor that needs none of them, and each
+# worker imports what it needs itself.
+
+
+def _store() -> Engine:
+    from app.db import make_engine
+
+    return make_engine(get_settings())
 
 
 def openapi_yaml() -> str:
@@ -69,17 +80,22 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(_args: argparse.Namespace) -> int:
-    engine = make_engine(get_settings())
+    from app import migrate
+
+    engine = _store()
     migrate.upgrade(engine)
     print(f"migrated to {migrate.current_revision(engine)}")
     return 0
 
 
 def _load(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from app import migrate
     from app.content.files import read_dataset
     from app.content.loader import load_dataset
 
-    engine = make_engine(get_settings())
+    engine = _store()
     migrate.upgrade(engine)
     with Session(engine) as session:
         report = load_dataset(session, read_dataset(Path(args.folder)))
@@ -93,10 +109,12 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
     from app.content.exporter import export_dataset
     from app.content.files import write_dataset
 
-    engine = make_engine(get_settings())
+    engine = _store()
     with Session(engine) as session:
         written = write_dataset(export_dataset(session), Path(args.folder))
     for path in written:

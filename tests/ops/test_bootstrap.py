@@ -77,3 +77,17 @@ def test_a_restart_on_a_loaded_store_skips_the_loader(database_url: str, tmp_pat
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_command_line_imports_no_store_modules(tmp_path: Path) -> None:
+    """`ldn-kb serve --workers N` runs a supervisor that only spawns workers: importing the command line
+    must not import the store's modules (each worker imports them itself)."""
+    script = (
+        "import sys\n"
+        "import app.cli\n"
+        "store = ('sqlalchemy', 'sqlmodel', 'alembic', 'yaml', 'app.db', 'app.migrate', 'app.content.loader')\n"
+        "print(sorted(m for m in store if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
