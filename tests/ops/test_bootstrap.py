@@ -3,8 +3,6 @@ loads nothing), and a restart on a loaded store that imports neither the loader 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from app.content.files import read_dataset
 from app.content.loader import LoadReport, load_dataset
 from app.db import make_engine
 from app.settings import Settings
+from tests.imports import modules_left_loaded
 
 
 def test_second_preparer_waits_then_finds_the_work_done(database_url: str) -> None:
@@ -63,31 +62,20 @@ def test_a_restart_on_a_loaded_store_skips_the_loader(database_url: str, tmp_pat
     prepare_store(engine, settings)  # loads, unless another test of this module's store already did
     assert read_content_version(engine) > 0
     engine.dispose()
-    script = (
-        "import sys\n"
+    code = (
         "import app.cli, app.main\n"
         "from app.bootstrap import prepare_store\n"
         "from app.db import make_engine\n"
         "from app.settings import Settings\n"
         f"settings = Settings(database_url={database_url!r})\n"
         "assert prepare_store(make_engine(settings), settings) is None\n"
-        "heavy = ('yaml', 'app.content.loader', 'app.content.files', 'app.content.schema', 'app.content.exporter')\n"
-        "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]", done.stdout
+    heavy = ("yaml", "app.content.loader", "app.content.files", "app.content.schema", "app.content.exporter")
+    assert modules_left_loaded(code, heavy, tmp_path) == []
 
 
 def test_the_command_line_imports_no_store_modules(tmp_path: Path) -> None:
     """`ldn-kb serve --workers N` runs a supervisor that only spawns workers: importing the command line
     must not import the store's modules (each worker imports them itself)."""
-    script = (
-        "import sys\n"
-        "import app.cli\n"
-        "store = ('sqlalchemy', 'sqlmodel', 'alembic', 'yaml', 'app.db', 'app.migrate', 'app.content.loader')\n"
-        "print(sorted(m for m in store if m in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]", done.stdout
+    store = ("sqlalchemy", "sqlmodel", "alembic", "yaml", "app.db", "app.migrate", "app.content.loader")
+    assert modules_left_loaded("import app.cli", store, tmp_path) == []
