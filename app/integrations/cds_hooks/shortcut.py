@@ -16,7 +16,6 @@ body replayed, so its errors (422 with FastAPI's field locations, 401, 404) are 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -25,7 +24,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import Message, Receive, Scope, Send
 
-from app.integrations.cds_hooks.router import SERVICES, CdsRequest, answer_call, router
+from app.integrations.cds_hooks.router import SERVICES, CdsRequest, answer_call, call_service, router
 
 #: Set on a request's scope when the shortcut hands it to the documented route.
 DECLINED = "ldnkb.cds_shortcut_declined"
@@ -59,9 +58,7 @@ class CdsCallShortcut(BaseRoute):
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
-        self.documented = next(
-            r for r in router.routes if isinstance(r, APIRoute) and r.endpoint.__name__ == "call_service"
-        )
+        self.documented = next(r for r in router.routes if isinstance(r, APIRoute) and r.endpoint is call_service)
         #: The documented route's template: what metrics, logs and telemetry label this request with.
         self.path = self.path_format = router.prefix + "/{service_id}"
         #: Calls answered here since start-up.
@@ -81,9 +78,11 @@ class CdsCallShortcut(BaseRoute):
             return Match.NONE, {}
         if self.app.state.settings.cds_trusted_issuers:  # the JWT check lives in the documented route
             return Match.NONE, {}
-        child: dict[str, Any] = {"endpoint": self.documented.endpoint, "path_params": {"service_id": service_id}}
-        child["route"] = self.documented
-        return Match.FULL, child
+        return Match.FULL, {
+            "endpoint": call_service,
+            "path_params": {"service_id": service_id},
+            "route": self.documented,
+        }
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         chunks: list[bytes] = []
