@@ -85,15 +85,8 @@ class CdsCallShortcut(BaseRoute):
         }
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # a disconnect: nothing to answer
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        raw = b"".join(chunks)
+        request = Request(scope, receive)
+        raw = await request.body()  # kept on the request, which answer_call reads
         try:
             body = CdsRequest.model_validate(json.loads(raw))
         except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -101,6 +94,5 @@ class CdsCallShortcut(BaseRoute):
             await self.app.router.app(scope, _replay(raw, receive), send)
             return
         self.answered += 1  # a problem raised below (a 400) is this path's answer too
-        request = Request(scope, _replay(raw, receive))
         response = answer_call(scope["path_params"]["service_id"], body, request)
         await response(scope, receive, send)
