@@ -107,6 +107,10 @@ def _load(session: Session) -> _Context:
                 per=dose_range.per,
                 cap=dose_range.cap_value,
                 cap_unit=dose_range.cap_unit,
+                verification=dose_range.verification,
+                source_title=source.title,
+                is_reference=dose_range.is_reference,
+                approval_status=regimen.approval_status,
             )
         )
         info[dose_range.slug] = {

@@ -36,49 +36,99 @@ D = Decimal
 
 ULTRA = RangeSpec(
     "ldn-ultra-low", "ultra-low-dose", "oral", "toljan-uldn", "toljan-2018", "under 1 µg/day",
-    max=D(1), max_inclusive=False, unit="ug",
+    max=D(1), max_inclusive=False, unit="ug", verification="primary", approval_status="off-label",
 )  # fmt: skip
 VERY = RangeSpec(
     "ldn-very-low", "very-low-dose", "oral", "toljan-vldn", "toljan-2018", "1 µg–1 mg/day",
-    min=D(1), max=D(1000), unit="ug",
+    min=D(1), max=D(1000), unit="ug", verification="primary", approval_status="off-label",
 )  # fmt: skip
 ARTICLE_LDN = RangeSpec(
     "ldn", "low-dose", "oral", "article-under-4", "vardeman-ldn", "less than 4 mg daily",
-    max=D(4), max_inclusive=False,
+    max=D(4), max_inclusive=False, verification="article-claim", approval_status="off-label",
 )  # fmt: skip
-TOLJAN_LDN = RangeSpec("ldn", "low-dose", "oral", "toljan-ldn", "toljan-2018", "1–5 mg/day", min=D(1), max=D(5))
+TOLJAN_LDN = RangeSpec(
+    "ldn",
+    "low-dose",
+    "oral",
+    "toljan-ldn",
+    "toljan-2018",
+    "1–5 mg/day",
+    min=D(1),
+    max=D(5),
+    verification="primary",
+    approval_status="off-label",
+)
 YOUNGER = RangeSpec(
-    "ldn", "low-dose", "oral", "younger-most-studied", "younger-2014", "4.5 mg daily", min=D("4.5"), max=D("4.5")
+    "ldn",
+    "low-dose",
+    "oral",
+    "younger-most-studied",
+    "younger-2014",
+    "4.5 mg daily",
+    min=D("4.5"),
+    max=D("4.5"),
+    verification="primary",
+    approval_status="off-label",
 )
 PEDS = RangeSpec(
     "ldn-weight-based", "low-dose-weight-based", "oral", "smith-peds", "smith-2013", "0.1 mg/kg, max 4.5 mg",
-    min=D("0.1"), max=D("0.1"), unit="mg/kg", cap=D("4.5"), cap_unit="mg",
+    min=D("0.1"), max=D("0.1"), unit="mg/kg", cap=D("4.5"), cap_unit="mg", verification="primary",
+    approval_status="off-label",
 )  # fmt: skip
 STD = "naltrexone-oral-addiction"
 LABEL_DAILY = RangeSpec(
-    STD, "standard-oral", "oral", "label-50-daily", "revia-label", "50 mg daily", min=D(50), max=D(50)
+    STD,
+    "standard-oral",
+    "oral",
+    "label-50-daily",
+    "revia-label",
+    "50 mg daily",
+    min=D(50),
+    max=D(50),
+    verification="primary",
+    is_reference=True,
+    approval_status="approved",
 )
 LABEL_QOD = RangeSpec(
     STD, "standard-oral", "oral", "label-100-qod", "revia-label", "100 mg every other day",
-    min=D(100), max=D(100), period_value=D(2),
+    min=D(100), max=D(100), period_value=D(2), verification="secondary", approval_status="approved",
 )  # fmt: skip
 LABEL_Q3D = RangeSpec(
     STD, "standard-oral", "oral", "label-150-q3d", "revia-label", "150 mg every third day",
-    min=D(150), max=D(150), period_value=D(3),
+    min=D(150), max=D(150), period_value=D(3), verification="secondary", approval_status="approved",
 )  # fmt: skip
 LABEL_WEEK = RangeSpec(
     STD, "standard-oral", "oral", "label-350-week", "revia-label", "50 mg weekdays + 100 mg Saturday",
-    min=D(350), max=D(350), period_unit="wk",
+    min=D(350), max=D(350), period_unit="wk", verification="secondary", approval_status="approved",
 )  # fmt: skip
 REVIEW_50_100 = RangeSpec(
-    STD, "standard-oral", "oral", "review-50-100", "younger-2014", "50–100 mg daily", min=D(50), max=D(100)
+    STD,
+    "standard-oral",
+    "oral",
+    "review-50-100",
+    "younger-2014",
+    "50–100 mg daily",
+    min=D(50),
+    max=D(100),
+    verification="primary",
+    approval_status="approved",
 )
 ARTICLE_50_200 = RangeSpec(
-    STD, "standard-oral", "oral", "article-50-200", "vardeman-ldn", "50 to 200 mg daily", min=D(50), max=D(200)
+    STD,
+    "standard-oral",
+    "oral",
+    "article-50-200",
+    "vardeman-ldn",
+    "50 to 200 mg daily",
+    min=D(50),
+    max=D(200),
+    verification="article-claim",
+    approval_status="approved",
 )
 INJECTABLE = RangeSpec(
     "naltrexone-er-injectable", "extended-release-injectable", "intramuscular", "vivitrol-380", "vivitrol-label",
     "380 mg every 4 weeks", min=D(380), max=D(380), period_value=D(4), period_unit="wk",
+    verification="secondary", is_reference=True, approval_status="approved",
 )  # fmt: skip
 
 LOW = (ARTICLE_LDN, TOLJAN_LDN, YOUNGER)
@@ -220,7 +270,8 @@ def test_most_studied_dose_gets_one_verdict_per_source() -> None:
     assert c.bands == ("low-dose",)
     assert not c.above_all and not c.below_all
     assert c.verdict == (
-        "inside the low-dose range of 2 sources (toljan-2018, younger-2014); above vardeman-ldn's 'less than 4 mg daily'"
+        "inside the low-dose range of 2 checked sources (toljan-2018; younger-2014); "
+        "above vardeman-ldn: 'less than 4 mg daily' (unchecked claim)"
     )
 
 
@@ -310,7 +361,7 @@ def test_low_dose_injection_is_not_documented_low_dose() -> None:
     toljan = c.matches[ALL.index(TOLJAN_LDN)]
     assert toljan.position == "inside" and not toljan.comparable
     assert "no range is documented for injection use" in c.verdict
-    assert "the amount fits the low-dose range (toljan-2018, younger-2014)" in c.verdict
+    assert "the amount fits the low-dose range (toljan-2018; younger-2014)" in c.verdict
     assert "route-mismatch" in {w.code for w in dose_warnings(c)}
 
 
@@ -329,7 +380,7 @@ def test_250_mg_daily_is_above_all() -> None:
     assert len(comparable) == len(ALL) - 1  # the weight-based range needs a weight
     assert all(m.position == "above" for m in comparable)
     assert c.above_all and not c.documented and not c.below_all
-    assert "above every comparable range" in c.verdict
+    assert "above every checked range" in c.verdict
     assert "above-all-ranges" in {w.code for w in dose_warnings(c)}
 
 

@@ -1,0 +1,572 @@
+"""Ranges and classification: where a dose lies against each source's range, and the warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.domain.dosing.doses import Dose
+from app.domain.dosing.numbers import (
+    PERIOD_DAYS,
+    Basis,
+    DoseInputError,
+    Position,
+    _display,
+    _div_display,
+    _fmt,
+    _mul,
+    _tidy,
+    _unit,
+    parse_route,
+)
+from app.domain.dosing.rules import dose_phrase, frequency_phrase, is_checked, label_phrase, label_reference
+
+# --------------------------------------------------------------------------------------------------
+# Ranges and classification
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSpec:
+    """One source's dose range for one regimen, as the store holds it (see ``DoseRangeRecord``).
+
+    ``min``/``max`` in ``unit`` (either may be ``None``: open) per ``period_value`` ``period_unit``
+    (``d``, ``wk``, ``mo``); ``per`` is ``"period"`` (amount per period), ``"administration"`` (amount
+    of one administration, given once per period) or ``"administration-only"`` (amount of one
+    administration; the source states no frequency, so only single administrations are compared and
+    the period is ignored); ``cap`` in ``cap_unit`` (default: the mass part of ``unit``) is an inclusive
+    maximum of the same quantity. ``verification`` is the source's status (``primary``, ``secondary``,
+    ``article-claim``): only a checked one documents a dose (see :mod:`app.domain.dosing.rules`).
+    ``source_title`` names the source in verdicts (the slug when missing); ``is_reference`` and
+    ``approval_status`` (of the regimen) let the rules name the labelled dose. Invalid data raises
+    ``ValueError``.
+    """
+
+    regimen: str
+    band: str
+    route: str
+    range_slug: str
+    source: str
+    label: str
+    min: Decimal | None = None
+    max: Decimal | None = None
+    min_inclusive: bool = True
+    max_inclusive: bool = True
+    unit: str = "mg"
+    period_value: Decimal = Decimal(1)
+    period_unit: str = "d"
+    per: str = "period"
+    cap: Decimal | None = None
+    cap_unit: str | None = None
+    verification: str | None = None
+    source_title: str | None = None
+    is_reference: bool = False
+    approval_status: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            _unit(self.unit)
+            route = parse_route(self.route)
+            if self.cap_unit is not None and _unit(self.cap_unit).per_kg:
+                raise ValueError("a cap is a mass, not a mass per kg")
+        except DoseInputError as exc:
+            raise ValueError(f"range {self.range_slug}: {exc.message}") from None
+        problems: list[str] = []
+        if route is None:
+            problems.append("a range needs a route")
+        if self.min is None and self.max is None:
+            problems.append("a range needs min, max or both")
+        for name, bound in (("min", self.min), ("max", self.max), ("cap", self.cap)):
+            if bound is not None and (not bound.is_finite() or bound < 0):
+                problems.append(f"{name} must be a finite number, not negative")
+        if not problems and self.min is not None and self.max is not None and self.min > self.max:
+            problems.append("min is above max")
+        if not self.period_value.is_finite() or self.period_value <= 0:
+            problems.append("period_value must be greater than zero")
+        if self.period_unit not in PERIOD_DAYS:
+            problems.append(f"period_unit must be one of {', '.join(PERIOD_DAYS)}")
+        if self.per not in {"period", "administration", "administration-only"}:
+            problems.append("per must be 'period', 'administration' or 'administration-only'")
+        if self.cap_unit is not None and self.cap is None:
+            problems.append("cap_unit without cap")
+        if problems:
+            raise ValueError(f"range {self.range_slug}: " + "; ".join(problems))
+
+    @property
+    def period_days(self) -> Decimal:
+        return _mul(self.period_value, PERIOD_DAYS[self.period_unit])
+
+    @property
+    def weight_based(self) -> bool:
+        return _unit(self.unit).per_kg
+
+    @property
+    def canonical_route(self) -> str:
+        route = parse_route(self.route)
+        assert route is not None  # checked in __post_init__
+        return route
+
+    @property
+    def checked(self) -> bool:
+        """Whether the range comes from a checked source (primary or secondary) and may document a dose."""
+        return is_checked(self.verification)
+
+    @property
+    def cited(self) -> str:
+        """The source as verdicts name it: its title, else its slug."""
+        return self.source_title or self.source
+
+    def describe(self) -> str:
+        """The range as text, e.g. '1–5 mg per day', 'less than 4 mg per day', '0.1 mg/kg per day (max 4.5 mg)'."""
+        unit = _unit(self.unit).code
+        lo, hi = self.min, self.max
+        if lo is not None and hi is not None:
+            if lo == hi:
+                amount = f"{_tidy(lo)} {unit}"
+            elif self.min_inclusive and self.max_inclusive:
+                amount = f"{_tidy(lo)}–{_tidy(hi)} {unit}"
+            else:
+                lo_word = "at least" if self.min_inclusive else "more than"
+                hi_word = "at most" if self.max_inclusive else "less than"
+                amount = f"{lo_word} {_tidy(lo)} and {hi_word} {_tidy(hi)} {unit}"
+        elif hi is not None:
+            amount = f"{'at most' if self.max_inclusive else 'less than'} {_tidy(hi)} {unit}"
+        else:
+            assert lo is not None
+            amount = f"{'at least' if self.min_inclusive else 'more than'} {_tidy(lo)} {unit}"
+        names = {"d": ("day", "days"), "wk": ("week", "weeks"), "mo": ("month", "months")}[self.period_unit]
+        value = _tidy(self.period_value)
+        period = f"per {names[0]}" if value == 1 else f"per {value} {names[1]}"
+        if self.per == "administration":
+            period = "per administration, once " + period.removeprefix("per ")
+            period = period.replace("once day", "once a day").replace("once week", "once a week")
+            period = period.replace("once month", "once a month")
+        if self.per == "administration-only":
+            period = "per administration (frequency not stated by the source)"
+        text = f"{amount} {period}"
+        if self.cap is not None:
+            text += f" (max {_tidy(self.cap)} {self.cap_unit or _unit(self.unit).mass})"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    """A range's bounds in mg (per period, or per administration), after weight and cap."""
+
+    lo: Decimal | None
+    hi: Decimal | None
+    lo_inclusive: bool
+    hi_inclusive: bool
+    period_days: Decimal
+    capped: bool
+    weight_note: str
+
+
+def _bounds(rng: RangeSpec, weight: Decimal | None) -> _Bounds | None:
+    unit = _unit(rng.unit)
+    if unit.per_kg and weight is None:
+        return None
+    scale = _mul(unit.factor, weight) if unit.per_kg and weight is not None else unit.factor
+    lo = None if rng.min is None else _tidy(_mul(rng.min, scale))
+    hi = None if rng.max is None else _tidy(_mul(rng.max, scale))
+    lo_inc, hi_inc, capped = rng.min_inclusive, rng.max_inclusive, False
+    note = ""
+    if unit.per_kg and weight is not None:
+        figures = "–".join(str(_tidy(v)) for v in dict.fromkeys(x for x in (rng.min, rng.max) if x is not None))
+        mg = "–".join(str(_tidy(v)) for v in dict.fromkeys(x for x in (lo, hi) if x is not None))
+        note = f"{figures} {unit.code} × {_tidy(weight)} kg = {mg} mg"
+    if rng.cap is not None:
+        cap = _tidy(_mul(rng.cap, _unit(rng.cap_unit or unit.mass).factor))
+        if hi is None or hi > cap or (hi == cap and not hi_inc):
+            hi, hi_inc, capped = cap, True, True
+        if lo is not None and lo >= cap:
+            lo, lo_inc = cap, True
+        if capped:
+            note = (note + ", " if note else "") + f"capped at {cap} mg"
+    return _Bounds(lo, hi, lo_inc, hi_inc, rng.period_days, capped, note)
+
+
+def _place(value: Decimal, lo: Decimal | None, hi: Decimal | None, lo_inc: bool, hi_inc: bool) -> Position:
+    if lo is not None and (value < lo or (value == lo and not lo_inc)):
+        return "below"
+    if hi is not None and (value > hi or (value == hi and not hi_inc)):
+        return "above"
+    return "inside"
+
+
+def _place_rate(mg: Decimal, days: Decimal, b: _Bounds) -> Position:
+    """``mg`` per ``days`` against the bounds per ``b.period_days``, cross-multiplied (exact)."""
+    lo = None if b.lo is None else _mul(b.lo, days)
+    hi = None if b.hi is None else _mul(b.hi, days)
+    return _place(_mul(mg, b.period_days), lo, hi, b.lo_inclusive, b.hi_inclusive)
+
+
+def _worst(positions: Iterable[Position]) -> Position:
+    seen = set(positions)
+    if "above" in seen:
+        return "above"
+    if "below" in seen:
+        return "below"
+    return "inside"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Where a dose lies against one range.
+
+    ``position`` is by amount, whatever the route; it is ``None`` only for a weight-based range and a
+    dose without a body weight. ``comparable`` is false when the route does not fit or no position could
+    be found: such a match never makes a dose "documented". ``mg_min``/``mg_max`` are the range's bounds
+    in mg after weight and cap (per period, or per administration for ``per="administration"``), and
+    ``mg_per_day_min``/``mg_per_day_max`` the same as an average per day, rounded for display.
+    """
+
+    range: RangeSpec
+    position: Position | None
+    comparable: bool
+    route_fits: bool
+    basis: Basis
+    mg_min: Decimal | None
+    mg_max: Decimal | None
+    mg_per_day_min: Decimal | None
+    mg_per_day_max: Decimal | None
+    period_days: Decimal
+    capped: bool
+    note: str
+
+    @property
+    def checked(self) -> bool:
+        """The range comes from a checked source (primary or secondary)."""
+        return self.range.checked
+
+    @property
+    def documents(self) -> bool:
+        """The dose lies inside this range, the route fits and the source is checked."""
+        return self.comparable and self.position == "inside" and self.range.checked
+
+    @property
+    def claims(self) -> bool:
+        """The dose lies inside this range (route fits), but the source is not checked: a claim only."""
+        return self.comparable and self.position == "inside" and not self.range.checked
+
+
+def _dose_text(dose: Dose) -> str:
+    """The dose in mg as a clinician writes it (equivalent inputs read the same): '380 mg every 4 weeks'."""
+    if dose.schedule:
+        return dose_phrase(dose)
+    return f"{_fmt(dose.mg_per_administration)} mg " + frequency_phrase(
+        dose.administrations_per_period, dose.period_days, dose.days_of_week
+    )
+
+
+def match_range(dose: Dose, rng: RangeSpec) -> Match:
+    """The position of ``dose`` against one range, with the route check and an explanatory note."""
+    range_route = rng.canonical_route
+    route_fits = dose.route is None or dose.route == range_route
+    bounds = _bounds(rng, dose.weight_kg)
+    notes: list[str] = []
+    if bounds is None:
+        notes.append(f"the range is in {_unit(rng.unit).code}: it needs a body weight")
+        position: Position | None = None
+        basis: Basis = "average-per-day"
+        lo = hi = None
+        period = rng.period_days
+        capped = False
+    else:
+        lo, hi, period, capped = bounds.lo, bounds.hi, bounds.period_days, bounds.capped
+        if rng.per == "administration-only":
+            basis = "per-administration"
+            position = _worst(
+                (
+                    _place(dose.mg_per_administration_min, lo, None, bounds.lo_inclusive, True),
+                    _place(dose.mg_per_administration, None, hi, True, bounds.hi_inclusive),
+                )
+            )
+            notes.append("the source states no frequency: only the amount of one administration is compared")
+        elif dose.period_days is None or dose.mg_per_period is None:
+            basis = "per-administration"
+            position = _place(dose.mg_per_administration, lo, hi, bounds.lo_inclusive, bounds.hi_inclusive)
+            if rng.per == "period":
+                notes.append(
+                    "a single administration is compared with the amount of one period, taken as one administration"
+                )
+        elif rng.per == "administration":
+            basis = "both"
+            position = _worst(
+                (
+                    _place(dose.mg_per_administration_min, lo, None, bounds.lo_inclusive, True),
+                    _place(dose.mg_per_administration, None, hi, True, bounds.hi_inclusive),
+                    _place_rate(dose.mg_per_period, dose.period_days, bounds),
+                )
+            )
+        else:
+            basis = "average-per-day"
+            position = _place_rate(dose.mg_per_period, dose.period_days, bounds)
+        notes.insert(0, f"{_dose_text(dose)} is {position} {rng.describe()}")
+        if bounds.weight_note:
+            notes.append(bounds.weight_note)
+    if not route_fits:
+        notes.append(f"route does not fit: the range is for {range_route} use, the dose is {dose.route}")
+    elif dose.route is None:
+        notes.append(f"no route given: the range is for {range_route} use")
+    return Match(
+        range=rng,
+        position=position,
+        comparable=route_fits and position is not None,
+        route_fits=route_fits,
+        basis=basis,
+        mg_min=lo,
+        mg_max=hi,
+        mg_per_day_min=None if lo is None or rng.per == "administration-only" else _div_display(lo, period),
+        mg_per_day_max=None if hi is None or rng.per == "administration-only" else _div_display(hi, period),
+        period_days=_tidy(period),
+        capped=capped,
+        note="; ".join(notes),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """A dose against every given range: one match per range, in input order, and the verdict.
+
+    Only checked ranges (primary or secondary, see :mod:`app.domain.dosing.rules`) decide:
+    ``documented``: inside at least one comparable checked range. ``above_all``/``below_all``: there is
+    at least one comparable checked range, and the dose is above (below) every one. ``regimens`` and
+    ``bands``: those with a comparable checked range the dose lies inside, in input order, without
+    repeats. ``claimed_only_by``: the comparable unchecked ranges (article claims) the dose lies inside;
+    they are reported, attributed, and never document the dose or put it in a regimen.
+    """
+
+    dose: Dose
+    matches: tuple[Match, ...]
+    documented: bool
+    above_all: bool
+    below_all: bool
+    regimens: tuple[str, ...]
+    bands: tuple[str, ...]
+    verdict: str
+    claimed_only_by: tuple[Match, ...] = ()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _ordered(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def _verdict(dose: Dose, matches: Sequence[Match], documented: bool, above_all: bool, below_all: bool) -> str:
+    if not matches:
+        return "no documented range to compare with"
+    checked = [m for m in matches if m.comparable and m.checked]
+    parts: list[str] = []
+    for regimen in _ordered(m.range.regimen for m in checked if m.position == "inside"):
+        of_regimen = [m for m in checked if m.range.regimen == regimen]
+        sources = _ordered(m.range.cited for m in of_regimen if m.position == "inside")
+        band = of_regimen[0].range.band
+        parts.append(f"inside the {band} range of {_plural(len(sources), 'checked source')} ({'; '.join(sources)})")
+        parts.extend(f"{m.position} {m.range.cited}: '{m.range.label}'" for m in of_regimen if m.position != "inside")
+    if not documented:
+        if not checked and dose.route is not None and all(not m.route_fits for m in matches):
+            parts.append(f"lies in no documented regimen: no range is documented for {dose.route} use")
+        elif not checked:
+            parts.append("lies in no documented regimen: no checked range is comparable")
+        elif above_all:
+            parts.append("lies in no documented regimen: above every checked range")
+        elif below_all:
+            parts.append("lies in no documented regimen: below every checked range")
+        else:
+            above: list[str] = []
+            below: list[str] = []
+            for regimen in _ordered(m.range.regimen for m in checked):
+                ms = [m for m in checked if m.range.regimen == regimen]
+                if all(m.position == "above" for m in ms):
+                    above.append(ms[0].range.band)
+                elif all(m.position == "below" for m in ms):
+                    below.append(ms[0].range.band)
+            detail = []
+            if above:
+                detail.append("above " + ", ".join(_ordered(above)))
+            if below:
+                detail.append("below " + ", ".join(_ordered(below)))
+            parts.append("lies in no documented regimen" + (": " + "; ".join(detail) if detail else ""))
+    for m in matches:
+        if m.claims:
+            parts.append(
+                f"only claimed, not checked: {m.range.cited} states '{m.range.label}' "
+                f"({m.range.verification or 'unverified'}; it documents nothing)"
+            )
+        elif m.comparable and not m.checked:
+            parts.append(f"{m.position} {m.range.cited}: '{m.range.label}' (unchecked claim)")
+    wrong_route = [m for m in matches if not m.route_fits and m.position == "inside"]
+    for regimen in _ordered(m.range.regimen for m in wrong_route):
+        ms = [m for m in wrong_route if m.range.regimen == regimen]
+        named = "; ".join(_ordered(m.range.cited for m in ms))
+        parts.append(
+            f"the amount fits the {ms[0].range.band} range ({named}), but that range is for "
+            f"{ms[0].range.canonical_route} use and the dose is {dose.route}"
+        )
+    no_weight = _ordered(m.range.band for m in matches if m.position is None)
+    if no_weight:
+        parts.append(f"give a body weight to compare with the {', '.join(no_weight)} range")
+    return "; ".join(parts)
+
+
+def classify(dose: Dose, ranges: Sequence[RangeSpec]) -> Classification:
+    """Place ``dose`` against every range (one :class:`Match` each, in input order) and sum it up."""
+    matches = tuple(match_range(dose, rng) for rng in ranges)
+    checked = [m for m in matches if m.comparable and m.checked]
+    documented = any(m.documents for m in matches)
+    above_all = bool(checked) and all(m.position == "above" for m in checked)
+    below_all = bool(checked) and all(m.position == "below" for m in checked)
+    inside = [m for m in matches if m.documents]
+    return Classification(
+        dose=dose,
+        matches=matches,
+        documented=documented,
+        above_all=above_all,
+        below_all=below_all,
+        regimens=_ordered(m.range.regimen for m in inside),
+        bands=_ordered(m.range.band for m in inside),
+        verdict=_verdict(dose, matches, documented, above_all, below_all),
+        claimed_only_by=tuple(m for m in matches if m.claims),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Warning helpers
+
+
+@dataclass(frozen=True, slots=True)
+class WeightCheck:
+    """A weight-based range's limit for this body weight and whether the dose exceeds it.
+
+    ``limit_mg`` = ``mg_per_kg`` × ``weight_kg`` (``computed_mg``), lowered to ``cap_mg`` when the cap is
+    lower (``capped``); per period of ``period_days`` days, or per administration (range ``per``, or a
+    single dose). ``dose_mg`` is the dose on the same basis, rounded for display.
+    """
+
+    range: RangeSpec
+    weight_kg: Decimal
+    mg_per_kg: Decimal | None
+    computed_mg: Decimal | None
+    cap_mg: Decimal | None
+    limit_mg: Decimal
+    capped: bool
+    period_days: Decimal
+    dose_mg: Decimal
+    exceeds: bool
+    message: str
+
+
+def weight_based_check(dose: Dose, rng: RangeSpec) -> WeightCheck | None:
+    """For a weight-based range and a dose with a body weight: the capped limit and whether it is exceeded.
+
+    ``None`` when the range is not weight-based, the dose has no weight, or the range has neither a
+    maximum nor a cap.
+    """
+    unit = _unit(rng.unit)
+    weight = dose.weight_kg
+    if not unit.per_kg or weight is None:
+        return None
+    per_kg = None if rng.max is None else _tidy(_mul(rng.max, unit.factor))
+    computed = None if per_kg is None else _tidy(_mul(per_kg, weight))
+    cap = None if rng.cap is None else _tidy(_mul(rng.cap, _unit(rng.cap_unit or unit.mass).factor))
+    candidates = [x for x in (computed, cap) if x is not None]
+    if not candidates:
+        return None
+    limit = min(candidates)
+    capped = cap is not None and (computed is None or cap < computed)
+    inclusive = True if capped or computed is None else rng.max_inclusive
+    period = rng.period_days
+    if dose.period_days is None or dose.mg_per_period is None or rng.per in {"administration", "administration-only"}:
+        value, bound, dose_mg = dose.mg_per_administration, limit, _display(dose.mg_per_administration)
+        basis = "per administration"
+    else:
+        value = _mul(dose.mg_per_period, period)
+        bound = _mul(limit, dose.period_days)
+        dose_mg = _div_display(value, dose.period_days)
+        basis = "per day" if period == 1 else f"per {_tidy(period)} days"
+    exceeds = value > bound or (value == bound and not inclusive)
+    if computed is not None and per_kg is not None:
+        how = f"{per_kg} mg/kg × {_tidy(weight)} kg = {computed} mg"
+        how += f", capped at {cap} mg" if capped else ""
+    else:
+        how = f"the cap is {cap} mg"
+    verb = "exceeds" if exceeds else "does not exceed"
+    return WeightCheck(
+        range=rng,
+        weight_kg=weight,
+        mg_per_kg=per_kg,
+        computed_mg=computed,
+        cap_mg=cap,
+        limit_mg=limit,
+        capped=capped,
+        period_days=_tidy(period),
+        dose_mg=dose_mg,
+        exceeds=exceeds,
+        message=f"{how}: the dose ({dose_mg} mg {basis}) {verb} {limit} mg ({rng.cited})"
+        + ("; the source states no frequency" if rng.per == "administration-only" else ""),
+    )
+
+
+def route_mismatch(dose: Dose, ranges: Sequence[RangeSpec]) -> tuple[RangeSpec, ...]:
+    """The ranges documented for another route than the dose's (none when the dose gives no route)."""
+    if dose.route is None:
+        return ()
+    return tuple(r for r in ranges if r.canonical_route != dose.route)
+
+
+@dataclass(frozen=True, slots=True)
+class DoseWarning:
+    """A warning for a clinician: ``code`` is stable (``route-mismatch``, ``weight-limit-exceeded``,
+    ``above-all-ranges``, ``not-documented``)."""
+
+    code: str
+    message: str
+    range_slug: str | None = None
+
+
+def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
+    """Warnings from a classification: a fitting amount on the wrong route, a weight-based limit
+    exceeded, a dose covered only by an unchecked claim, a dose above every checked range, or in none."""
+    dose = classification.dose
+    out: list[DoseWarning] = []
+    for m in classification.matches:
+        if not m.route_fits and m.position == "inside":
+            out.append(
+                DoseWarning(
+                    "route-mismatch",
+                    f"The amount fits {m.range.cited}: '{m.range.label}' ({m.range.band}), documented for "
+                    f"{m.range.canonical_route} use, but the dose is {dose.route}.",
+                    m.range.range_slug,
+                )
+            )
+        check = weight_based_check(dose, m.range) if m.route_fits and m.checked else None
+        if check is not None and check.exceeds:
+            out.append(DoseWarning("weight-limit-exceeded", check.message, m.range.range_slug))
+    for m in classification.claimed_only_by:
+        if not classification.documented:
+            out.append(
+                DoseWarning(
+                    "claimed-only",
+                    f"Only {m.range.cited} states this dose ('{m.range.label}'), a claim no checked source "
+                    "supports: it does not document the dose.",
+                    m.range.range_slug,
+                )
+            )
+    label = label_reference(classification)
+    label_text = (
+        f" The label gives {label_phrase(label)} ({label.cited})." if label is not None and label.checked else ""
+    )
+    if classification.above_all:
+        out.append(DoseWarning("above-all-ranges", "The dose lies above every checked documented range." + label_text))
+    elif not classification.documented and classification.matches:
+        out.append(
+            DoseWarning(
+                "not-documented",
+                f"The dose lies in no documented regimen ({classification.verdict})." + label_text,
+            )
+        )
+    return tuple(out)
