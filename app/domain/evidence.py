@@ -74,6 +74,24 @@ DEFINITIONS: tuple[LevelDefinition, ...] = (
     ),
 )
 
+DIRECTION_WORDS: dict[EvidenceDirection, str] = {
+    EvidenceDirection.BENEFIT: "supports",
+    EvidenceDirection.MIXED: "mixed",
+    EvidenceDirection.NO_BENEFIT: "no benefit",
+    EvidenceDirection.NOT_ASSESSED: "not assessed",
+}
+"""The direction of the evidence in a clinician's words. Only ``benefit`` reads as support: a negative
+or mixed trial never does, whatever its design."""
+
+
+def direction_words(direction: str | None) -> str:
+    """``supports``, ``mixed``, ``no benefit`` or ``not assessed`` (also for an unknown value)."""
+    try:
+        return DIRECTION_WORDS[EvidenceDirection(direction or "not-assessed")]
+    except ValueError:
+        return DIRECTION_WORDS[EvidenceDirection.NOT_ASSESSED]
+
+
 RANK: dict[EvidenceLevel, int] = {d.level: d.rank for d in DEFINITIONS}
 
 

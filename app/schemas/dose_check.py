@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 
 class DoseCheckRequest(BaseModel):
@@ -22,8 +22,12 @@ class DoseCheckRequest(BaseModel):
         },
     )
 
-    amount: Decimal | None = Field(
-        default=None, description="Amount per administration (a positive, finite number).", examples=[4.5]
+    amount: StrictStr | Decimal | None = Field(
+        default=None,
+        union_mode="left_to_right",
+        description="Amount per administration: a positive JSON number, or a string in plain ASCII decimal "
+        "notation (4.5, .5, 1e-3). Underscores, non-ASCII digits, hex, inf and nan are refused (422).",
+        examples=[4.5],
     )
     unit: str | None = Field(
         default=None,
@@ -38,7 +42,11 @@ class DoseCheckRequest(BaseModel):
         examples=["daily"],
     )
     route: str | None = Field(default=None, max_length=40, description="oral or intramuscular (optional).")
-    weight_kg: Decimal | None = Field(default=None, description="Body weight in kg; required with mg/kg.")
+    weight_kg: StrictStr | Decimal | None = Field(
+        default=None,
+        union_mode="left_to_right",
+        description="Body weight in kg (0.5–500), a number or plain decimal text; required with mg/kg.",
+    )
     schedule: str | None = Field(
         default=None,
         max_length=200,
@@ -69,7 +77,37 @@ class MatchedRange(BaseModel):
     mg_per_day_max: float | None = Field(description="Upper bound as average mg/day.")
     is_reference: bool = Field(description="Whether this is the regimen's reference range.")
     quote: str | None = Field(description="The source's own words.")
+    verification: str = Field(
+        description="primary, secondary or article-claim. Only a primary or secondary range documents a dose."
+    )
+    per: str = Field(
+        description="period (amount per period), administration (one administration, once per period) or "
+        "administration-only (the source states no frequency: only one administration is compared)."
+    )
+
+
+class RangeRef(BaseModel):
+    slug: str = Field(description="The dose range's slug.")
+    label: str = Field(description="The range as the source puts it.")
+    display: str = Field(description="Human-readable range.")
+    min: float | None = Field(description="Lower bound (null: open).")
+    max: float | None = Field(description="Upper bound (null: open).")
+    min_inclusive: bool = Field(description="Whether min itself is inside.")
+    max_inclusive: bool = Field(description="Whether max itself is inside.")
+    unit: str = Field(description="UCUM unit of the bounds.")
+    period: dict[str, float | str] = Field(description="The period the amount is per: {value, unit}.")
+    per: str = Field(description="period, administration or administration-only (see MatchedRange).")
+    is_reference: bool = Field(description="Whether this is the regimen's reference range.")
+    quote: str | None = Field(description="The source's own words.")
     verification: str = Field(description="primary, secondary or article-claim.")
+
+
+class ClaimedRange(BaseModel):
+    regimen: str = Field(description="Regimen slug the claim is recorded under (its approval does not extend to it).")
+    band: str = Field(description="Dose band of that regimen.")
+    range: RangeRef = Field(description="The unchecked range the dose lies inside.")
+    verification: str = Field(description="The range's verification (article-claim).")
+    source_citation: dict[str, object] = Field(description="The source making the claim, cited (title, kind).")
 
 
 class DoseMatch(BaseModel):
@@ -82,6 +120,11 @@ class DoseMatch(BaseModel):
     )
     comparable: bool = Field(description="False when the route does not fit or no position could be found.")
     route_fits: bool = Field(description="Whether the dose's route (if given) is the range's route.")
+    verification: str | None = Field(description="The range's verification: primary, secondary or article-claim.")
+    documents: bool = Field(
+        description="True when the dose lies inside this range, the route fits and the range is checked "
+        "(primary or secondary): only such a match documents the dose."
+    )
     basis: str = Field(description="average-per-day, per-administration or both.")
     note: str = Field(description="How the comparison was made.")
     source_citation: dict[str, object] = Field(description="The source, cited.")
@@ -90,7 +133,8 @@ class DoseMatch(BaseModel):
 class DoseWarningOut(BaseModel):
     code: str = Field(
         description="label-contraindication, route-mismatch, weight-based-limit, weight-limit-exceeded, "
-        "above-all-ranges or not-documented."
+        "claimed-only (only an unchecked claim covers the dose), above-all-ranges (above every checked "
+        "range; names the labelled dose) or not-documented."
     )
     message: str = Field(description="The warning, for a clinician.")
     source: str | None = Field(description="Slug of the source the warning rests on (null: our reasoning).")
@@ -98,15 +142,39 @@ class DoseWarningOut(BaseModel):
 
 class DoseCheckResult(BaseModel):
     normalized: NormalizedDose = Field(description="The dose in mg per administration and per day.")
-    documented: bool = Field(description="True when the dose lies inside at least one documented regimen.")
-    above_all_documented: bool = Field(description="Above every comparable documented range.")
-    below_all_documented: bool = Field(description="Below every comparable documented range.")
-    verdict: str = Field(description="Plain-language summary of all verdicts, attributed.")
-    regimens: list[dict[str, object]] = Field(description="Regimens the dose lies inside.")
-    bands: list[str] = Field(description="Bands the dose lies inside.")
+    dose_text: str = Field(
+        description="The dose as a prescriber writes it, e.g. '380 mg every 4 weeks', '1 mg twice daily' "
+        "(never an average per day)."
+    )
+    indicator: Literal["info", "warning"] = Field(
+        description="warning when the dose lies in no checked range (above every checked range, covered "
+        "only by an article claim, or in no documented regimen); info otherwise. The same rule as the CDS "
+        "Hooks cards (which add critical for an opioid together with naltrexone)."
+    )
+    summary: str = Field(
+        description='One plain clinician sentence under 140 characters, e.g. "Naltrexone 150 mg daily is 3× '
+        "the label's 50 mg daily\"."
+    )
+    documented: bool = Field(
+        description="True only when the dose lies inside at least one checked (primary or secondary) range "
+        "whose route fits. An article claim never documents a dose."
+    )
+    claimed_only_by: list[ClaimedRange] = Field(
+        description="Unchecked (article-claim) ranges the dose lies inside, attributed. Shown beside the "
+        "checked verdicts; they never document the dose or extend a regimen's approval to it."
+    )
+    above_all_documented: bool = Field(description="Above every comparable checked range.")
+    below_all_documented: bool = Field(description="Below every comparable checked range.")
+    verdict: str = Field(description="Plain-language summary of all verdicts, sources named by title.")
+    regimens: list[dict[str, object]] = Field(description="Regimens with a checked range the dose lies inside.")
+    bands: list[str] = Field(description="Bands of those regimens.")
     matches: list[DoseMatch] = Field(description="One entry per regimen range and source.")
     mechanisms: list[dict[str, object]] = Field(description="Mechanisms documented for the matching regimens.")
-    indications: list[dict[str, object]] = Field(description="Indications documented for the matching regimens.")
+    indications: list[dict[str, object]] = Field(
+        description="Indications recorded for the matching regimens, each with its evidence level, "
+        "`direction` (supports, mixed, no benefit, not assessed: a negative trial never reads as support) "
+        "and `article_only` (true when only the seed article claims it)."
+    )
     warnings: list[DoseWarningOut] = Field(description="Label contraindications and dose warnings.")
 
 

@@ -9,25 +9,25 @@ does not fit, a weight-based limit when a weight is given, a dose in no document
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from app.domain.dosing import (
-    Classification,
+    Assessment,
     Dose,
     DoseInputError,
     RangeSpec,
-    classify,
-    dose_warnings,
+    assess,
     parse_dose,
     parse_schedule,
-    weight_based_check,
 )
+from app.domain.evidence import direction_words
 from app.models import DoseRange, Drug, Regimen, Source
 from app.services import drugs as drug_service
 from app.services import indications as indication_service
@@ -42,11 +42,13 @@ DRUG_SLUG = "naltrexone"
 
 @dataclass(frozen=True, slots=True)
 class DoseRequest:
-    amount: Decimal | str | None
+    """A dose as the caller gave it: numbers as text (read strictly by the domain) or as numbers."""
+
+    amount: Decimal | str | int | float | None
     unit: str | None
     frequency: str | None
     route: str | None = None
-    weight_kg: Decimal | str | None = None
+    weight_kg: Decimal | str | int | float | None = None
     schedule: str | None = None
 
 
@@ -74,8 +76,62 @@ class _Snapshot:
 
 
 ANSWERS_KEPT = 2048
-_lock = threading.Lock()
-_snapshot: _Snapshot | None = None
+
+
+@dataclass(slots=True)
+class DoseSnapshots:
+    """The dose-check snapshots of one app: one per engine (store), each for one content version.
+
+    Held on the app (``app.state.dose_snapshots``, see :func:`snapshots_on`), so two apps in one process
+    answer from their own stores; a snapshot is replaced when the content version moves.
+    """
+
+    _by_engine: weakref.WeakKeyDictionary[Engine, _Snapshot] = field(default_factory=weakref.WeakKeyDictionary)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def current(self, session: Session, content_version: int | None) -> _Snapshot:
+        """The snapshot for the session's engine and ``content_version`` (read from the store when
+        ``None``), loading it on a change. A warm snapshot answers with no query at all."""
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)
+        version = dataset_info(session).content_version if content_version is None else content_version
+        with self._lock:
+            snapshot = self._by_engine.get(engine)
+        if snapshot is None or snapshot.version != version:
+            snapshot = _Snapshot(version, _load(session), OrderedDict())
+            with self._lock:
+                self._by_engine[engine] = snapshot
+        return snapshot
+
+
+_states_lock = threading.Lock()
+_fallback: weakref.WeakKeyDictionary[Engine, DoseSnapshots] = weakref.WeakKeyDictionary()
+
+
+def snapshots_on(state: object) -> DoseSnapshots:
+    """The :class:`DoseSnapshots` held on an app's ``state`` (created on first use)."""
+    found = getattr(state, "dose_snapshots", None)
+    if isinstance(found, DoseSnapshots):
+        return found
+    with _states_lock:
+        found = getattr(state, "dose_snapshots", None)
+        if not isinstance(found, DoseSnapshots):
+            found = DoseSnapshots()
+            setattr(state, "dose_snapshots", found)  # noqa: B010 - an app's State takes any attribute
+    return found
+
+
+def _snapshots(session: Session, snapshots: DoseSnapshots | None) -> DoseSnapshots:
+    """The caller's snapshots, or (for a caller that holds none) one set per engine."""
+    if snapshots is not None:
+        return snapshots
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    with _states_lock:
+        found = _fallback.get(engine)
+        if found is None:
+            found = _fallback[engine] = DoseSnapshots()
+    return found
 
 
 def _load(session: Session) -> _Context:
@@ -147,6 +203,9 @@ def _load(session: Session) -> _Context:
                 "status": i["status"],
                 "evidence_level": i["evidence"]["level"],
                 "evidence_direction": i["evidence"]["direction"],
+                "direction": direction_words(i["evidence"]["direction"]),
+                "article_only": i["evidence"]["claim_basis"] == "article-only",
+                "claim_basis": i["evidence"]["claim_basis"],
             }
         )
     return _Context(
@@ -154,30 +213,18 @@ def _load(session: Session) -> _Context:
     )
 
 
-def _current(session: Session, content_version: int | None) -> _Snapshot:
-    """The snapshot for ``content_version`` (the caller's view of the store), loading it on a change.
-
-    With ``None`` the version is read from the store. A warm snapshot answers with no query at all.
-    """
-    global _snapshot
-    version = dataset_info(session).content_version if content_version is None else content_version
-    with _lock:
-        snapshot = _snapshot
-    if snapshot is None or snapshot.version != version:
-        snapshot = _Snapshot(version, _load(session), OrderedDict())
-        with _lock:
-            _snapshot = snapshot
-    return snapshot
-
-
-def snapshot_info(session: Session, *, content_version: int | None = None) -> DatasetInfo:
+def snapshot_info(
+    session: Session, *, content_version: int | None = None, snapshots: DoseSnapshots | None = None
+) -> DatasetInfo:
     """The dataset metadata of the snapshot the answers come from."""
-    return _current(session, content_version).context.info
+    return _snapshots(session, snapshots).current(session, content_version).context.info
 
 
-def snapshot_drug(session: Session, *, content_version: int | None = None) -> dict[str, Any] | None:
+def snapshot_drug(
+    session: Session, *, content_version: int | None = None, snapshots: DoseSnapshots | None = None
+) -> dict[str, Any] | None:
     """The drug record (identifiers, synonyms, contraindications) of the current snapshot."""
-    return _current(session, content_version).context.drug
+    return _snapshots(session, snapshots).current(session, content_version).context.drug
 
 
 def parse(request: DoseRequest) -> Dose:
@@ -193,7 +240,7 @@ def parse(request: DoseRequest) -> Dose:
     return parse_dose(request.amount, request.unit, request.frequency, request.route, request.weight_kg)
 
 
-def _warnings(context: _Context, classification: Classification) -> list[dict[str, Any]]:
+def _warnings(context: _Context, assessment: Assessment) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
         {
             "code": "label-contraindication",
@@ -205,40 +252,64 @@ def _warnings(context: _Context, classification: Classification) -> list[dict[st
         for item in context.contraindications
     ]
     range_sources = {r.range_slug: r.source for r in context.ranges}
-    dose = classification.dose
-    for m in classification.matches:
-        check = weight_based_check(dose, m.range)
-        if check is not None and not check.exceeds:
-            out.append({"code": "weight-based-limit", "message": check.message, "source": m.range.source})
-    for w in dose_warnings(classification):
+    for w in assessment.warnings:
         out.append(
             {
                 "code": w.code,
                 "message": w.message,
-                "source": range_sources.get(w.range_slug or "") if w.range_slug else None,
+                "source": range_sources.get(w.range_slug) if w.range_slug else None,
             }
         )
     return out
 
 
-def check_dose(session: Session, request: DoseRequest, *, content_version: int | None = None) -> dict[str, Any]:
-    """The dose-check answer (see the /v1/dose-check contract), remembered per content version."""
-    snapshot = _current(session, content_version)
+def check_dose(
+    session: Session,
+    request: DoseRequest,
+    *,
+    content_version: int | None = None,
+    snapshots: DoseSnapshots | None = None,
+) -> dict[str, Any]:
+    """The dose-check answer (see the /v1/dose-check contract), remembered per content version.
+
+    Raises :class:`app.domain.dosing.DoseInputError` naming the field for a dose it cannot read.
+    """
+    snapshot = _snapshots(session, snapshots).current(session, content_version)
     key = (request.amount, request.unit, request.frequency, request.route, request.weight_kg, request.schedule)
-    with _lock:
+    with _states_lock:
         answer = snapshot.answers.get(key)
     if answer is None:
         answer = _answer(snapshot.context, request)
-        with _lock:
+        with _states_lock:
             snapshot.answers[key] = answer
             if len(snapshot.answers) > ANSWERS_KEPT:
                 snapshot.answers.popitem(last=False)
     return answer
 
 
+def _range_view(context: _Context, rng: RangeSpec) -> dict[str, Any]:
+    info = context.range_info[rng.range_slug]
+    return {
+        "slug": rng.range_slug,
+        "label": rng.label,
+        "display": info["display"],
+        "min": number(rng.min),
+        "max": number(rng.max),
+        "min_inclusive": rng.min_inclusive,
+        "max_inclusive": rng.max_inclusive,
+        "unit": rng.unit,
+        "period": {"value": number(rng.period_value), "unit": rng.period_unit},
+        "per": rng.per,
+        "is_reference": info["is_reference"],
+        "quote": info["quote"],
+        "verification": info["verification"],
+    }
+
+
 def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
     dose = parse(request)
-    classification = classify(dose, context.ranges)
+    assessment = assess(dose, context.ranges)
+    classification = assessment.classification
     matches = []
     for m in classification.matches:
         info = context.range_info[m.range.range_slug]
@@ -248,29 +319,30 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
                 "band": m.range.band,
                 "source": m.range.source,
                 "range": {
-                    "slug": m.range.range_slug,
-                    "label": m.range.label,
-                    "display": info["display"],
-                    "min": number(m.range.min),
-                    "max": number(m.range.max),
-                    "min_inclusive": m.range.min_inclusive,
-                    "max_inclusive": m.range.max_inclusive,
-                    "unit": m.range.unit,
-                    "period": {"value": number(m.range.period_value), "unit": m.range.period_unit},
+                    **_range_view(context, m.range),
                     "mg_per_day_min": number(m.mg_per_day_min),
                     "mg_per_day_max": number(m.mg_per_day_max),
-                    "is_reference": info["is_reference"],
-                    "quote": info["quote"],
-                    "verification": info["verification"],
                 },
                 "position": m.position,
                 "comparable": m.comparable,
                 "route_fits": m.route_fits,
+                "verification": m.range.verification,
+                "documents": m.documents,
                 "basis": m.basis,
                 "note": m.note,
                 "source_citation": info["source"],
             }
         )
+    claimed = [
+        {
+            "regimen": m.range.regimen,
+            "band": m.range.band,
+            "range": _range_view(context, m.range),
+            "verification": m.range.verification,
+            "source_citation": context.range_info[m.range.range_slug]["source"],
+        }
+        for m in classification.claimed_only_by
+    ]
     inside = list(classification.regimens)
     return {
         "input": {
@@ -288,7 +360,11 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
             "frequency": dose.frequency_description,
             "route": dose.route,
         },
+        "dose_text": assessment.dose_text,
+        "indicator": assessment.indicator,
+        "summary": assessment.summary,
         "documented": classification.documented,
+        "claimed_only_by": claimed,
         "above_all_documented": classification.above_all,
         "below_all_documented": classification.below_all,
         "verdict": classification.verdict,
@@ -297,5 +373,5 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
         "matches": matches,
         "mechanisms": [m for slug in inside for m in context.mechanisms.get(slug, [])],
         "indications": [i for slug in inside for i in context.indications.get(slug, [])],
-        "warnings": _warnings(context, classification),
+        "warnings": _warnings(context, assessment),
     }

@@ -147,3 +147,219 @@ def test_bad_input_is_a_422_naming_the_field(client: TestClient, body: dict[str,
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()
     assert field in {e["field"] for e in problem["errors"]}, problem
+
+
+# --- strict numbers (issue 11, "What was seen" 3): ASCII decimal only, in the body and the query -------
+
+NOT_NUMBERS = [
+    "4_5",
+    "4__5",
+    "_45",
+    "４.５",
+    "٤٫٥",
+    "4.٥",
+    "0x2d",
+    "0X2D",
+    "inf",
+    "-inf",
+    "nan",
+    "Infinity",
+    "1e",
+    "4.5.1",
+    "4,5",
+    "",
+    " ",
+]
+
+
+@pytest.mark.parametrize("text", NOT_NUMBERS)
+@pytest.mark.parametrize("field", ["amount", "weight_kg"])
+def test_only_ascii_decimals_are_numbers(client: TestClient, text: str, field: str) -> None:
+    body: dict[str, Any] = {"amount": "4.5", "unit": "mg", "frequency": "daily", "weight_kg": "70"}
+    body[field] = text
+    for response in (client.post("/v1/dose-check", json=body), client.get("/v1/dose-check", params=body)):
+        assert response.status_code == 422, (text, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert field in {e["field"] for e in response.json()["errors"]}, response.text
+
+
+@pytest.mark.parametrize(
+    ("text", "mg"), [("4.5", 4.5), ("4.50", 4.5), ("+4.5", 4.5), (".5", 0.5), ("4.", 4), ("1e1", 10)]
+)
+def test_plain_decimal_text_is_read(client: TestClient, text: str, mg: float) -> None:
+    for response in (
+        client.post("/v1/dose-check", json={"amount": text, "unit": "mg", "frequency": "daily"}),
+        client.get("/v1/dose-check", params={"amount": text, "unit": "mg", "frequency": "daily"}),
+    ):
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["normalized"]["mg_per_administration"] == mg
+
+
+def test_a_weight_with_an_underscore_is_not_seventy(client: TestClient) -> None:
+    response = client.get(
+        "/v1/dose-check", params={"amount": "0.1", "unit": "mg/kg", "frequency": "daily", "weight_kg": "7_0"}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "weight_kg"
+
+
+# --- the decision rules in the answer (issue 11, "What was seen" 1 and 5) -----------------------------
+
+
+@pytest.mark.parametrize(("amount", "times"), [(150, 3), (200, 4)])
+def test_an_article_figure_never_documents_a_dose(client: TestClient, amount: int, times: int) -> None:
+    data = _check(client, amount=amount, unit="mg", frequency="daily")
+    assert data["documented"] is False
+    assert data["regimens"] == [] and data["bands"] == []
+    assert data["indicator"] == "warning"
+    assert data["summary"].startswith(f"Naltrexone {amount} mg daily is {times}× the label's 50 mg daily")
+    assert len(data["summary"]) < 140
+    # the article's 50-200 mg stays visible, attributed, and outside the approved regimen's verdict
+    claimed = data["claimed_only_by"]
+    assert [c["range"]["slug"] for c in claimed] == ["oral-article-50-to-200-mg-daily"]
+    assert claimed[0]["verification"] == "article-claim"
+    assert claimed[0]["source_citation"]["title"]
+    assert "inside the standard-oral range" not in data["verdict"]
+    assert "only claimed, not checked" in data["verdict"]
+    above = [w for w in data["warnings"] if w["code"] == "above-all-ranges"]
+    assert above and "The label gives 50 mg daily" in above[0]["message"]
+    assert {w["code"] for w in data["warnings"]} >= {"claimed-only", "above-all-ranges"}
+    article = next(m for m in data["matches"] if m["range"]["slug"] == "oral-article-50-to-200-mg-daily")
+    assert article["position"] == "inside" and article["documents"] is False
+    assert article["verification"] == article["range"]["verification"] == "article-claim"
+
+
+def test_every_match_carries_its_verification(client: TestClient) -> None:
+    data = _check(client, amount=4.5, unit="mg", frequency="daily")
+    by_slug = {r.slug: r.verification for g in DATASET.regimens for r in g.dose_ranges}
+    for m in data["matches"]:
+        assert m["verification"] == m["range"]["verification"] == by_slug[m["range"]["slug"]]
+        assert m["documents"] is (
+            m["comparable"] and m["position"] == "inside" and m["verification"] != "article-claim"
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "indicator", "summary", "dose_text"),
+    [
+        (
+            {"amount": 380, "unit": "mg", "frequency": "every 4 weeks", "route": "intramuscular"},
+            "info",
+            "Naltrexone 380 mg IM every 4 weeks: labelled dose",
+            "380 mg every 4 weeks",
+        ),
+        (
+            {"amount": 380, "unit": "mg", "frequency": "monthly", "route": "im"},
+            "info",
+            "Naltrexone 380 mg IM every 4 weeks: labelled dose",
+            "380 mg every 4 weeks",
+        ),
+        (
+            {"amount": 4.5, "unit": "mg", "frequency": "daily"},
+            "info",
+            "Naltrexone 4.5 mg daily: low-dose (off-label)",
+            "4.5 mg daily",
+        ),
+        (
+            {"amount": 50, "unit": "mg", "frequency": "daily"},
+            "info",
+            "Naltrexone 50 mg daily: labelled dose",
+            "50 mg daily",
+        ),
+        (
+            {"amount": 1, "unit": "mg", "frequency": "BID"},
+            "info",
+            "Naltrexone 1 mg twice daily: low-dose (off-label)",
+            "1 mg twice daily",
+        ),
+        (
+            {"amount": 250, "unit": "mg", "frequency": "daily"},
+            "warning",
+            "Naltrexone 250 mg daily is 5× the label's 50 mg daily",
+            "250 mg daily",
+        ),
+        (
+            {"amount": 10, "unit": "mg", "frequency": "daily"},
+            "warning",
+            "Naltrexone 10 mg daily: in no documented regimen",
+            "10 mg daily",
+        ),
+        (
+            {"amount": 4.5, "unit": "mg", "frequency": "daily", "route": "intramuscular"},
+            "warning",
+            "Naltrexone 4.5 mg IM daily: documented only for oral use",
+            "4.5 mg daily",
+        ),
+    ],
+)
+def test_indicator_summary_and_dose_text(
+    client: TestClient, body: dict[str, Any], indicator: str, summary: str, dose_text: str
+) -> None:
+    data = _check(client, **body)
+    assert (data["indicator"], data["summary"], data["dose_text"]) == (indicator, summary, dose_text)
+    assert "mg/day" not in data["summary"]
+
+
+def test_verdicts_name_sources_by_title(client: TestClient) -> None:
+    data = _check(client, amount=50, unit="mg", frequency="daily")
+    niaaa = next(s for s in DATASET.sources if s.slug == "niaaa-naltrexone-alcoholism-release")
+    assert niaaa.title in data["verdict"]
+    assert "niaaa-naltrexone-alcoholism-release" not in data["verdict"]
+    for w in data["warnings"]:
+        assert "'s '" not in w["message"]
+
+
+def test_indications_show_the_direction_of_the_evidence(client: TestClient) -> None:
+    data = _check(client, amount=4.5, unit="mg", frequency="daily")
+    by_slug = {i.slug: i for i in DATASET.indications}
+    assert data["indications"]
+    words = {"benefit": "supports", "no-benefit": "no benefit", "mixed": "mixed", "not-assessed": "not assessed"}
+    for item in data["indications"]:
+        record = by_slug[item["slug"]]
+        assert item["direction"] == words[record.evidence_direction]
+        assert item["article_only"] is (record.claim_basis == "article-only")
+        if record.evidence_direction != "benefit":
+            assert item["direction"] != "supports"
+    assert any(i["article_only"] for i in data["indications"])
+
+
+# --- one snapshot per app: two apps in one process answer from their own stores ------------------------
+
+
+def test_two_apps_on_two_stores_answer_from_their_own_content(
+    client: TestClient, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from decimal import Decimal
+
+    from sqlmodel import Session, create_engine
+
+    from app import migrate
+    from app.content.loader import load_dataset
+    from app.main import create_app
+    from app.settings import Settings
+
+    regimens = []
+    for regimen in DATASET.regimens:
+        if regimen.slug == "oral-naltrexone-addiction":
+            ranges = [
+                r.model_copy(update={"max": Decimal(120)}) if r.slug == "oral-article-50-to-200-mg-daily" else r
+                for r in regimen.dose_ranges
+            ]
+            regimen = regimen.model_copy(update={"dose_ranges": ranges})
+        regimens.append(regimen)
+    altered = DATASET.model_copy(update={"regimens": regimens})
+    url = f"sqlite:///{tmp_path_factory.mktemp('other-store') / 'other.sqlite3'}"
+    engine = create_engine(url)
+    migrate.upgrade_to_head(engine)
+    with Session(engine) as session:
+        assert load_dataset(session, altered).content_version == 1
+    engine.dispose()
+    other_app = create_app(Settings(database_url=url, content_check_interval=0))
+    with TestClient(other_app) as other:
+        for _ in range(2):  # interleaved: neither app answers from the other's snapshot
+            ours = _check(client, amount=150, unit="mg", frequency="daily")
+            theirs = _check(other, amount=150, unit="mg", frequency="daily")
+            assert [c["range"]["slug"] for c in ours["claimed_only_by"]] == ["oral-article-50-to-200-mg-daily"]
+            assert theirs["claimed_only_by"] == []
+            ranges = {m["range"]["slug"]: m["range"]["max"] for m in theirs["matches"]}
+            assert ranges["oral-article-50-to-200-mg-daily"] == 120

@@ -703,3 +703,51 @@ def test_a_month_is_four_weeks() -> None:
     assert match_range(parse_dose("380", "mg", "every 4 weeks"), monthly).position == "inside"
     assert match_range(parse_dose("380", "mg", "every 30 days"), monthly).position == "below"
     assert parse_dose("380", "mg", "once a month").period_days == D(28)
+
+
+# --- strict numbers: ASCII decimal text only -------------------------------------------------------
+
+from app.domain.dosing import parse_amount, parse_weight  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["4_5", "1_000", "４", "٤", "४.५", "4.５", "0x10", "inf", "Infinity", "-Infinity", "nan", "sNaN", "1e", "e3",
+     "1e1_0", "1.2.3", "4,5", "4 5", "", "  ", "\u20074", "4\u00a0", "1e+99999"],
+)  # fmt: skip
+def test_parse_amount_refuses_anything_but_ascii_decimals(text: str) -> None:
+    with pytest.raises(DoseInputError) as info:
+        parse_amount(text)
+    assert info.value.field == "amount"
+    with pytest.raises(DoseInputError) as winfo:
+        parse_weight(text)
+    assert winfo.value.field == "weight_kg"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("4.5", "4.5"), (" 4.5 ", "4.5"), ("+4.5", "4.5"), ("004.50", "4.5"), (".5", "0.5"), ("5.", "5"),
+     ("1e-3", "0.001"), ("2.5E2", "250"), ("1E+1", "10")],
+)  # fmt: skip
+def test_parse_amount_reads_plain_decimals(text: str, value: str) -> None:
+    assert parse_amount(text) == D(value)
+
+
+@given(st.text(max_size=12))
+@settings(max_examples=500, deadline=None)
+def test_parse_amount_accepts_text_only_in_the_documented_grammar(text: str) -> None:
+    import re
+
+    grammar = re.fullmatch(r"[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?[ \t]*", text)
+    try:
+        parse_amount(text)
+    except DoseInputError:
+        return
+    assert grammar is not None, text
+
+
+@given(st.decimals(min_value=D("0.000001"), max_value=D(100000), places=6, allow_nan=False, allow_infinity=False))
+def test_parse_amount_round_trips_every_plain_decimal(value: Decimal) -> None:
+    if value <= 0:
+        return
+    assert parse_amount(format(value, "f")) == value

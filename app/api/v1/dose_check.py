@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -15,7 +14,7 @@ from app.api.responses import JSON_MEDIA_TYPE, record_body
 from app.domain.dosing import DoseInputError
 from app.errors import ProblemError
 from app.schemas.dose_check import DoseCheckRequest, DoseCheckResponse
-from app.services.dose_check import DoseRequest, check_dose, snapshot_info
+from app.services.dose_check import DoseRequest, check_dose, snapshot_info, snapshots_on
 
 router = APIRouter(prefix="/v1", tags=["dose intelligence"])
 
@@ -23,11 +22,22 @@ _DESCRIPTION = """
 Places a naltrexone dose against **every attributed dose range of every regimen** in the knowledge base
 and says, per range and source, whether it lies inside, below or above. Where sources disagree (4.5 mg a
 day: inside the review's 1–5 mg and equal to the most studied dose, above the article's "less than 4 mg")
-every verdict comes back, attributed. `documented` is true when the dose lies inside at least one range
+every verdict comes back, attributed. `documented` is true when the dose lies inside at least one checked range
 whose route fits. The answer also carries the mechanisms and indications documented for the matching
 regimens, and warnings: the label's contraindications (at every dose), a route that does not fit (an
 "injection" at 4.5 mg), the paediatric trial's weight-based limit when `weight_kg` is given, and a dose
 that lies in no documented regimen or above every one.
+
+Numbers (`amount`, `weight_kg`) are ASCII decimal notation only: digits, an optional sign, one `.` and
+an optional plain exponent (`4.5`, `.5`, `1e-3`). Underscores (`4_5`), non-ASCII digits (`４`, `٤`), hex,
+`inf`/`nan` and thousands separators are a 422 naming the field, never read as another number.
+
+Only a checked range (verification `primary` or `secondary`) documents a dose. A range whose
+verification is `article-claim` (the seed article's figures) is listed in `claimed_only_by` when the
+dose lies inside it, beside the checked verdicts, and never makes the dose documented or puts it in an
+approved regimen. `indicator` is `warning` when the dose lies in no checked range, `info` otherwise;
+`summary` says it in one clinician sentence (under 140 characters) and `dose_text` writes the dose as
+a prescriber does ("380 mg every 4 weeks").
 
 Normalisation is exact (decimal arithmetic): units mg, mcg/ug/µg, g and mg/kg; periods d = 1, wk = 7,
 mo = 28 days. Bad input (zero, negative, NaN, infinite or absurd amounts; an unknown unit or frequency;
@@ -38,6 +48,15 @@ _RESPONSES = {
     200: {"model": DoseCheckResponse, "description": "The verdicts, attributed."},
     **responses("validation-error", "bad-request"),
 }
+
+
+def dose_input_problem(exc: DoseInputError, where: str) -> ProblemError:
+    """The one translation of a dose the domain cannot read into a 422 problem naming the field."""
+    return ProblemError(
+        "validation-error",
+        f"Invalid {exc.field}: {exc.message}.",
+        errors=[{"field": exc.field, "in": where, "message": exc.message}],
+    )
 
 
 #: Answer bodies kept per app, keyed on (content version, request): serialised once.
@@ -56,16 +75,13 @@ def _answer(http: Request, request: DoseRequest, where: str) -> Response:
     key = (version, request)
     body = bodies.get(key)
     if body is None:
+        snapshots = snapshots_on(state)
         with Session(state.engine) as session:
             try:
-                result = check_dose(session, request, content_version=version)
+                result = check_dose(session, request, content_version=version, snapshots=snapshots)
             except DoseInputError as exc:
-                raise ProblemError(
-                    "validation-error",
-                    f"Invalid {exc.field}: {exc.message}.",
-                    errors=[{"field": exc.field, "in": where, "message": exc.message}],
-                ) from None
-            body = record_body(result, snapshot_info(session, content_version=version))
+                raise dose_input_problem(exc, where) from None
+            body = record_body(result, snapshot_info(session, content_version=version, snapshots=snapshots))
         bodies[key] = body
         if len(bodies) > BODIES_KEPT:
             bodies.popitem(last=False)
@@ -93,11 +109,18 @@ async def post_dose_check(body: DoseCheckRequest, http: Request) -> Response:
 )
 async def get_dose_check(
     http: Request,
-    amount: Annotated[Decimal | None, Query(description="Amount per administration.", examples=[4.5])] = None,
+    amount: Annotated[
+        str | None,
+        Query(
+            max_length=40, description="Amount per administration: a plain decimal (4.5, 0.1, 1e-3).", examples=["4.5"]
+        ),
+    ] = None,
     unit: Annotated[str | None, Query(max_length=20, description="mg, mcg, ug, µg, g or mg/kg.")] = None,
     frequency: Annotated[str | None, Query(max_length=80, description="daily, BID, every other day, ...")] = None,
     route: Annotated[str | None, Query(max_length=40, description="oral or intramuscular.")] = None,
-    weight_kg: Annotated[Decimal | None, Query(description="Body weight in kg (required with mg/kg).")] = None,
+    weight_kg: Annotated[
+        str | None, Query(max_length=40, description="Body weight in kg, a plain decimal (required with mg/kg).")
+    ] = None,
     schedule: Annotated[str | None, Query(max_length=200, description="A weekly schedule instead.")] = None,
 ) -> Response:
     return _answer(http, DoseRequest(amount, unit, frequency, route, weight_kg, schedule), "query")

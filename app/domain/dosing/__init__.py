@@ -46,6 +46,7 @@ Routes
 
 from __future__ import annotations
 
+from app.domain.dosing.assessment import Assessment, assess
 from app.domain.dosing.classification import (
     Classification,
     DoseWarning,
@@ -71,6 +72,7 @@ from app.domain.dosing.numbers import (
     DoseInputError,
     Position,
     from_mg,
+    is_number_text,
     normalise_unit,
     parse_amount,
     parse_route,
@@ -96,6 +98,7 @@ __all__ = [
     "MIN_WEIGHT_KG",
     "PERIOD_DAYS",
     "AmountLike",
+    "Assessment",
     "Classification",
     "Dose",
     "DoseInputError",
@@ -107,6 +110,7 @@ __all__ = [
     "RangeSpec",
     "ScheduleEntry",
     "WeightCheck",
+    "assess",
     "cds_indicator",
     "classify",
     "clinician_summary",
@@ -115,6 +119,7 @@ __all__ = [
     "frequency_phrase",
     "from_mg",
     "is_checked",
+    "is_number_text",
     "match_range",
     "normalise_unit",
     "parse_amount",

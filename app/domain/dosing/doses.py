@@ -136,7 +136,9 @@ def parse_dose(
 
 
 ScheduleItem = tuple[AmountLike, str, str | Sequence[int]]
-_SCHEDULE_AMOUNT_RE: Final = re.compile(r"(?P<amount>\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>[a-zµμ]+(?:\s*/\s*kg)?)", re.I)
+_SCHEDULE_AMOUNT_RE: Final = re.compile(
+    r"(?P<amount>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(?P<unit>[a-zµμ]+(?:\s*/\s*kg)?)", re.I
+)
 
 
 def _schedule_items(text: str) -> list[ScheduleItem]:

@@ -196,7 +196,7 @@ _WORD_NUMBERS: Final[dict[str, int]] = {
     "sixth": 6,
     "seventh": 7,
 }
-_NUM = r"(\d{1,4})(?:st|nd|rd|th)?|" + "|".join(_WORD_NUMBERS)
+_NUM = r"([0-9]{1,4})(?:st|nd|rd|th)?|" + "|".join(_WORD_NUMBERS)
 _EVERY_RE: Final = re.compile(
     rf"^(?:(?:every|each|per|a)\s+|q\s*)(?:(?P<n>{_NUM})\s*)?"
     r"(?P<unit>h|hr|hrs|hour|hours|d|day|days|w|wk|wks|week|weeks|mo|month|months)$"
@@ -218,7 +218,7 @@ _TIMING_SUFFIXES: Final = (
 
 
 def _number(text: str) -> int:
-    digits = re.match(r"\d+", text)
+    digits = re.match(r"[0-9]+", text)
     return int(digits.group()) if digits else _WORD_NUMBERS[text]
 
 

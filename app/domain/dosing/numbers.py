@@ -89,8 +89,24 @@ def _fmt(value: Decimal) -> str:
 # Amounts, weights, units, routes
 
 
+_NUMBER_TEXT: Final = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
+"""The only text read as a number: ASCII digits with an optional sign, one decimal point and a plain
+exponent (``4.5``, ``.5``, ``+4.50``, ``1e-3``, ``2.5E2``). No underscores (Python would read ``4_5`` as
+45), no non-ASCII digits (full-width ``４``, Arabic-Indic ``٤``), no hex, ``inf`` or ``nan``, no thousands
+separators; spaces and tabs around the number are ignored."""
+
+
+def is_number_text(text: str) -> bool:
+    """Whether ``text`` (spaces and tabs around it ignored) is a number in the grammar above."""
+    return _NUMBER_TEXT.fullmatch(text.strip(" \t")) is not None
+
+
 def parse_amount(value: AmountLike, field: str = "amount") -> Decimal:
-    """A finite positive Decimal from a Decimal, int, str or float (floats via ``str``)."""
+    """A finite positive Decimal from a Decimal, int, str or float (floats via ``str``).
+
+    Text must follow :data:`_NUMBER_TEXT` (ASCII decimal notation); anything else raises
+    :class:`DoseInputError` naming ``field``.
+    """
     if isinstance(value, bool):
         raise DoseInputError(field, "must be a number, not a boolean")
     if isinstance(value, Decimal):
@@ -100,12 +116,16 @@ def parse_amount(value: AmountLike, field: str = "amount") -> Decimal:
     elif isinstance(value, float):
         number = Decimal(str(value))
     elif isinstance(value, str):
-        text = value.strip()
+        text = value.strip(" \t")
         if not text:
             raise DoseInputError(field, "is empty")
+        if _NUMBER_TEXT.fullmatch(text) is None:
+            raise DoseInputError(
+                field, f"{value!r} is not a plain decimal number (ASCII digits, one '.', e.g. 4.5 or 0.1)"
+            )
         try:
             number = Decimal(text)
-        except InvalidOperation:
+        except InvalidOperation:  # pragma: no cover - the grammar admits only what Decimal reads
             raise DoseInputError(field, f"{value!r} is not a number") from None
     else:
         raise DoseInputError(field, "must be a number")

@@ -216,12 +216,25 @@ def _ratio(dose: Dose, rng: RangeSpec) -> Decimal | None:
 
 
 def label_reference(classification: Classification) -> RangeSpec | None:
-    """The reference range of an approved regimen on the dose's route (the labelled dose), if any."""
-    for m in classification.matches:
-        rng = m.range
-        if rng.is_reference and rng.approval_status == "approved" and m.route_fits and is_checked(rng.verification):
-            return rng
-    return None
+    """The labelled dose to compare with: the reference range of an approved regimen, checked, on the
+    dose's route. Without a route, the one whose dosing period is nearest the dose's (a daily dose is
+    compared with the daily tablet, not the monthly injection)."""
+    candidates = [
+        m.range
+        for m in classification.matches
+        if m.range.is_reference and m.range.approval_status == "approved" and m.route_fits and m.range.checked
+    ]
+    if not candidates:
+        return None
+    days = classification.dose.period_days
+    if days is None:
+        return candidates[0]
+
+    def distance(rng: RangeSpec) -> Decimal:
+        ratio = _CTX.divide(days, rng.period_days)
+        return abs(_CTX.ln(ratio))
+
+    return min(candidates, key=distance)
 
 
 def _fit(text: str) -> str:
