@@ -52,6 +52,20 @@ class Settings(BaseSettings):
         description="CDS Hooks JWT issuers: JSON object issuer -> JWKS file path or URL. Empty: no auth.",
     )
     cds_jwt_leeway_seconds: int = Field(default=30, ge=0, le=300, description="Allowed clock skew (s).")
+    cds_feedback_enabled: bool = Field(
+        default=True, description="Accept CDS Hooks feedback (POST /cds-services/{id}/feedback); false: 404."
+    )
+    cds_feedback_retention_days: int = Field(
+        default=90, ge=1, le=3650, description="CDS Hooks feedback older than this many days is deleted."
+    )
+    cds_fhir_fetch_enabled: bool = Field(
+        default=True,
+        description="CDS calls may read a referenced Medication or the active medications from the request's "
+        "fhirServer (with its bearer token) when the request does not carry them.",
+    )
+    cds_fhir_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=10, description="Time limit (s) for those fhirServer reads in one CDS call."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -1,18 +1,28 @@
 """Recognising an opioid in a medication order, for naltrexone's opioid contraindication.
 
-From ../shared/reference/naltrexone-facts.md §8: the WHO ATC class where the order carries one
-(N02A opioid analgesics, N07BC drugs used in opioid dependence, except N07BC04 lofexidine, an
-alpha-2 agonist), the ingredient name otherwise. Naloxone, nalmefene and naltrexone are antagonists.
+From ../shared/reference/naltrexone-facts.md §8 and §8a (nothing here beyond it):
+
+- the WHO ATC class where the order carries one: N02A (opioid analgesics) and N07BC (drugs used in
+  opioid dependence), except N07BC04 lofexidine, an alpha-2 agonist;
+- the ingredient names of §8, matched as whole words, case-insensitively;
+- the US brand names of §8a, each with the opioid ingredient it contains (a brand that also contains
+  naloxone, such as Suboxone, Zubsolv or Targiniq, still contains an opioid).
+
+Naloxone, nalmefene and naltrexone are opioid antagonists, never opioids. An order that carries only
+codes (no ATC, no readable name) cannot be classified from the reference: the reference records no RxNorm
+code of an opioid product, so :func:`classify` answers ``"unknown"`` and the caller must say so.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final, Literal
 
-OPIOID_ATC_PREFIXES = ("N02A", "N07BC")
-NOT_OPIOID_ATC = frozenset({"N07BC04"})
-OPIOID_INGREDIENTS = (
+OPIOID_ATC_PREFIXES: Final = ("N02A", "N07BC")
+NOT_OPIOID_ATC: Final = frozenset({"N07BC04"})
+OPIOID_INGREDIENTS: Final = (
     "morphine",
     "codeine",
     "dihydrocodeine",
@@ -39,15 +49,66 @@ OPIOID_INGREDIENTS = (
     "diamorphine",
     "heroin",
 )
-ANTAGONISTS = ("naloxone", "nalmefene", "naltrexone")
-_WORDS = re.compile(r"[a-z]+")
+ANTAGONISTS: Final = ("naloxone", "nalmefene", "naltrexone")
+
+#: §8a: brand name -> the opioid ingredient it contains.
+OPIOID_BRANDS: Final[dict[str, str]] = {
+    **dict.fromkeys(
+        ("OxyContin", "Roxicodone", "Xtampza", "Oxaydo", "Percocet", "Percodan", "Endodan", "Tylox", "Targiniq"),
+        "oxycodone",
+    ),
+    **dict.fromkeys(("Vicodin", "Norco", "Lortab", "Lorcet", "Vicoprofen", "Zohydro", "Hysingla"), "hydrocodone"),
+    **dict.fromkeys(("Dilaudid", "Exalgo"), "hydromorphone"),
+    **dict.fromkeys(("MS Contin", "Kadian", "Avinza"), "morphine"),
+    **dict.fromkeys(("Duragesic", "Actiq", "Fentora"), "fentanyl"),
+    "Demerol": "meperidine",
+    **dict.fromkeys(("Dolophine", "Methadose"), "methadone"),
+    **dict.fromkeys(("Suboxone", "Zubsolv", "Subutex", "Sublocade", "Butrans", "Belbuca"), "buprenorphine"),
+    "Ultram": "tramadol",
+    "Nucynta": "tapentadol",
+    "Opana": "oxymorphone",
+    **dict.fromkeys(("Tylenol with Codeine", "Tylenol #3"), "codeine"),
+}
+
+_WORD: Final = re.compile(r"[a-z]+")
+
+
+def _brand_pattern(brand: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in re.split(r"[\s-]+", brand.lower())]
+    return re.compile(r"(?<![a-z0-9])" + r"[\s-]*".join(words) + r"(?![a-z0-9])")
+
+
+_BRANDS: Final = tuple((brand, ingredient, _brand_pattern(brand)) for brand, ingredient in OPIOID_BRANDS.items())
 
 
 @dataclass(frozen=True, slots=True)
 class OpioidFinding:
+    """Why a medication is taken for an opioid."""
+
     name: str
-    basis: str  # "atc" | "ingredient"
-    evidence: str  # the ATC code or the matched ingredient name
+    """The medication as the order names it (or a code when it names nothing)."""
+    basis: Literal["atc", "ingredient", "brand"]
+    evidence: str
+    """The ATC code, the ingredient name, or the brand name (as spelled in the reference)."""
+    ingredient: str | None
+    """The opioid ingredient (``None`` when only an ATC class says it is an opioid)."""
+
+    @property
+    def because(self) -> str:
+        """How it was recognised, in words: ``brand OxyContin (oxycodone)``, ``ATC N02AA01``."""
+        if self.basis == "atc":
+            return f"ATC {self.evidence}"
+        if self.basis == "brand":
+            return f"brand {self.evidence} ({self.ingredient})"
+        return f"ingredient {self.evidence}"
+
+
+@dataclass(frozen=True, slots=True)
+class OpioidCheck:
+    """The answer for one medication: an opioid, not an opioid, or not classifiable from what it carries."""
+
+    status: Literal["opioid", "not-opioid", "unknown"]
+    finding: OpioidFinding | None = None
 
 
 def opioid_by_atc(code: str) -> bool:
@@ -56,21 +117,49 @@ def opioid_by_atc(code: str) -> bool:
 
 
 def opioid_ingredient(text: str) -> str | None:
-    """The first opioid ingredient named as a word in ``text`` (antagonists are never opioids)."""
-    words = set(_WORDS.findall(text.lower()))
+    """The first opioid ingredient named as a whole word in ``text`` (antagonists are never opioids)."""
+    words = set(_WORD.findall(text.lower()))
     return next((name for name in OPIOID_INGREDIENTS if name in words), None)
 
 
-def find_opioid(atc_codes: list[str], texts: list[str]) -> OpioidFinding | None:
-    """ATC first when the order carries one; the ingredient name otherwise."""
-    label = next((t for t in texts if t), "medication")
-    if atc_codes:
-        for code in atc_codes:
-            if opioid_by_atc(code):
-                return OpioidFinding(name=label, basis="atc", evidence=code.upper())
-        return None
-    for text in texts:
+def opioid_brand(text: str) -> tuple[str, str] | None:
+    """The §8a brand named in ``text`` (whole words, any case) and its opioid ingredient."""
+    lowered = text.lower()
+    for brand, ingredient, pattern in _BRANDS:
+        if pattern.search(lowered):
+            return brand, ingredient
+    return None
+
+
+def find_opioid(atc_codes: Iterable[str], texts: Iterable[str], *, name: str | None = None) -> OpioidFinding | None:
+    """The first sign of an opioid: an opioid ATC code, then an ingredient name, then a brand name.
+
+    Every sign is looked at (an order with a non-opioid ATC code and an opioid in its name is an opioid):
+    for a contraindication a false alarm costs a click, a miss costs a patient.
+    """
+    readable = [t for t in texts if t and t.strip()]
+    label = name or next(iter(readable), None) or "medication"
+    for code in atc_codes:
+        if opioid_by_atc(code):
+            return OpioidFinding(name=label, basis="atc", evidence=code.strip().upper(), ingredient=None)
+    for text in readable:
         ingredient = opioid_ingredient(text)
         if ingredient:
-            return OpioidFinding(name=label, basis="ingredient", evidence=ingredient)
+            return OpioidFinding(name=label, basis="ingredient", evidence=ingredient, ingredient=ingredient)
+    for text in readable:
+        brand = opioid_brand(text)
+        if brand:
+            return OpioidFinding(name=label, basis="brand", evidence=brand[0], ingredient=brand[1])
     return None
+
+
+def classify(atc_codes: Iterable[str], texts: Iterable[str], *, name: str | None = None) -> OpioidCheck:
+    """Opioid, not an opioid, or ``unknown`` when the medication carries neither an ATC code nor a name."""
+    codes = [c for c in atc_codes if c and c.strip()]
+    readable = [t for t in texts if t and t.strip()]
+    finding = find_opioid(codes, readable, name=name)
+    if finding is not None:
+        return OpioidCheck("opioid", finding)
+    if codes or readable:
+        return OpioidCheck("not-opioid")
+    return OpioidCheck("unknown")

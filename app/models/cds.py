@@ -20,7 +20,7 @@ class CdsFeedback(SQLModel, table=True):
     outcome: str = Field(max_length=20, description="accepted | overridden")
     outcome_timestamp: str | None = Field(default=None, max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
-    received_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False, index=True)
 
 
 class UsedJwtId(SQLModel, table=True):

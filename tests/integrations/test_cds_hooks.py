@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,17 @@ from sqlmodel import Session
 
 from app.content.files import read_dataset
 from app.main import create_app
-from app.models import CdsFeedback
+from app.models import CdsFeedback, UsedJwtId
+from app.services.cds_records import claim_jwt_id, jwt_id_key
 from app.settings import Settings
-from tests.integrations.fixtures.cds_requests import medication_request, order_select, order_sign
+from tests.integrations.fixtures.cds_requests import active, medication_request, order_select, order_sign
 
 DATASET = read_dataset()
 DRUG = next(d for d in DATASET.drugs if d.slug == "naltrexone")
 RXCUI = next(i.value for i in DRUG.identifiers if i.system == "rxnorm")
 SIGN = "/cds-services/ldn-kb-order-sign"
+SELECT = "/cds-services/ldn-kb-order-select"
+EMPTY = active()
 
 
 def ldn_nightly() -> dict[str, Any]:
@@ -47,7 +51,7 @@ def test_discovery_lists_both_order_services(client: TestClient) -> None:
 
 
 def test_ldn_with_oxycodone_gives_an_info_and_a_critical_card(client: TestClient) -> None:
-    response = client.post(SIGN, json=order_sign(ldn_nightly(), oxycodone()))
+    response = client.post(SIGN, json=order_sign(ldn_nightly(), oxycodone(), prefetch=EMPTY))
     assert response.status_code == 200, response.text
     cards = response.json()["cards"]
     indicators = [c["indicator"] for c in cards]
@@ -82,23 +86,31 @@ def test_opioid_recognised_by_atc_in_the_prefetch(client: TestClient) -> None:
 
 def test_undocumented_dose_gets_a_warning(client: TestClient) -> None:
     order = medication_request("n-2", "naltrexone 10 MG", rxnorm=RXCUI, dose_mg=10)
-    cards = client.post(SIGN, json=order_sign(order)).json()["cards"]
+    cards = client.post(SIGN, json=order_sign(order, prefetch=EMPTY)).json()["cards"]
     assert [c["indicator"] for c in cards] == ["warning"]
 
 
 def test_naltrexone_recognised_by_name_and_order_select_uses_selections(client: TestClient) -> None:
     by_name = medication_request("n-3", "Naltrexone hydrochloride 50 MG Oral Tablet", dose_mg=50)
-    cards = client.post(SIGN, json=order_sign(by_name)).json()["cards"]
+    cards = client.post(SIGN, json=order_sign(by_name, prefetch=EMPTY)).json()["cards"]
     assert [c["indicator"] for c in cards] == ["info"]
+    # The opioid selected while naltrexone is drafted: the contraindication (issue 11: it was {"cards": []}).
     body = order_select(by_name, oxycodone(), selections=["MedicationRequest/oxy-1"])
-    assert client.post("/cds-services/ldn-kb-order-select", json=body).json() == {"cards": []}
+    body["prefetch"] = EMPTY
+    assert [c["indicator"] for c in client.post(SELECT, json=body).json()["cards"]] == ["critical"]
     body = order_select(by_name, oxycodone(), selections=["MedicationRequest/n-3"])
-    indicators = [c["indicator"] for c in client.post("/cds-services/ldn-kb-order-select", json=body).json()["cards"]]
-    assert indicators == ["info", "critical"]
+    body["prefetch"] = EMPTY
+    indicators = [c["indicator"] for c in client.post(SELECT, json=body).json()["cards"]]
+    assert indicators == ["critical", "info"]
+    # A selection that is neither: nothing about naltrexone to say.
+    amoxicillin = medication_request("amx-1", "amoxicillin 500 MG Oral Capsule", dose_mg=500)
+    body = order_select(by_name, amoxicillin, selections=["MedicationRequest/amx-1"])
+    body["prefetch"] = EMPTY
+    assert client.post(SELECT, json=body).json() == {"cards": []}
 
 
 def test_no_naltrexone_no_cards(client: TestClient) -> None:
-    assert client.post(SIGN, json=order_sign(oxycodone())).json() == {"cards": []}
+    assert client.post(SIGN, json=order_sign(oxycodone(), prefetch=EMPTY)).json() == {"cards": []}
 
 
 def test_bad_requests(client: TestClient) -> None:
@@ -115,25 +127,133 @@ def test_bad_requests(client: TestClient) -> None:
     assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem+json")
 
 
+REASON = {"code": "dose-confirmed", "system": "urn:ldn-kb:cds-override-reason", "display": "Dose confirmed"}
+
+
+def _overridden(card: str, **changes: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "card": card,
+        "outcome": "overridden",
+        "outcomeTimestamp": "2026-11-26T12:00:00Z",
+        "overrideReason": {"reason": REASON, "userComment": "patient declined"},
+    }
+    item.update(changes)
+    return {"feedback": [item]}
+
+
+def _feedback_rows(app: Any, card: str) -> list[CdsFeedback]:
+    with Session(app.state.engine) as session:
+        return list(session.scalars(select(CdsFeedback).where(CdsFeedback.card == card)).all())
+
+
 def test_feedback_is_stored(client: TestClient, app: Any) -> None:
     card = client.post(SIGN, json=order_sign(ldn_nightly())).json()["cards"][0]["uuid"]
-    body = {
+    response = client.post(f"{SIGN}/feedback", json=_overridden(card))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"stored": 1}
+    rows = _feedback_rows(app, card)
+    assert len(rows) == 1 and rows[0].outcome == "overridden"
+    assert rows[0].payload["overrideReason"] == {"reason": REASON, "userComment": "patient declined"}
+    accepted = {
         "feedback": [
             {
                 "card": card,
-                "outcome": "overridden",
-                "outcomeTimestamp": "2026-11-26T12:00:00Z",
-                "overrideReason": {"userComment": "patient declined"},
+                "outcome": "accepted",
+                "acceptedSuggestions": [{"id": str(uuid.uuid4())}],
+                "outcomeTimestamp": "2026-11-26T12:00:01.250+01:00",
             }
         ]
     }
+    assert client.post(f"{SIGN}/feedback", json=accepted).status_code == 200
+    assert len(_feedback_rows(app, card)) == 2
+
+
+FEEDBACK_REJECTED: list[tuple[str, Any]] = [
+    ("card only", {"feedback": [{"card": "c"}]}),
+    ("extra field in an entry", _overridden("c", size="x" * 10)),
+    ("extra top-level field", {**_overridden("c"), "note": "x"}),
+    ("unknown outcome", _overridden("c", outcome="ignored")),
+    ("accepted without acceptedSuggestions", _overridden("c", outcome="accepted", overrideReason=None)),
+    (
+        "accepted with an overrideReason",
+        _overridden("c", outcome="accepted", acceptedSuggestions=[{"id": "s"}]),
+    ),
+    (
+        "overridden without an overrideReason",
+        {"feedback": [{k: v for k, v in _overridden("c")["feedback"][0].items() if k != "overrideReason"}]},
+    ),
+    ("overrideReason without a reason", _overridden("c", overrideReason={"userComment": "patient declined"})),
+    ("reason without a system", _overridden("c", overrideReason={"reason": {"code": "x"}})),
+    ("reason with an extra field", _overridden("c", overrideReason={"reason": {**REASON, "x": 1}})),
+    (
+        "acceptedSuggestions with an extra field",
+        _overridden("c", outcome="accepted", overrideReason=None, acceptedSuggestions=[{"id": "s", "x": 1}]),
+    ),
+    ("timestamp without offset", _overridden("c", outcomeTimestamp="2026-11-26T12:00:00")),
+    ("date only", _overridden("c", outcomeTimestamp="2026-11-26")),
+    ("words", _overridden("c", outcomeTimestamp="yesterday")),
+    ("month 13", _overridden("c", outcomeTimestamp="2026-13-26T12:00:00Z")),
+    ("a number", _overridden("c", outcomeTimestamp=1764158400)),
+    ("card not a string", _overridden(12345)),  # type: ignore[arg-type]
+    ("empty list", {"feedback": []}),
+    ("not an object", ["feedback"]),
+    ("NUL character", _overridden("c\x00")),
+]
+
+
+@pytest.mark.parametrize(("name", "body"), FEEDBACK_REJECTED, ids=[n for n, _ in FEEDBACK_REJECTED])
+def test_feedback_is_validated_to_the_spec(client: TestClient, app: Any, name: str, body: Any) -> None:
     response = client.post(f"{SIGN}/feedback", json=body)
-    assert response.status_code == 200
+    assert response.status_code == 422, (name, response.text)
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"], name
+    assert _feedback_rows(app, "c") == []
+
+
+def test_feedback_bodies_that_do_not_parse(client: TestClient) -> None:
+    for raw in (b"{", b"", b"[" * 10_000 + b"]" * 10_000):
+        response = client.post(f"{SIGN}/feedback", content=raw, headers={"Content-Type": "application/json"})
+        assert response.status_code == 422, response.text[:200]
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert client.post("/cds-services/nope/feedback", json=_overridden("c")).status_code == 404
+
+
+def test_feedback_can_be_switched_off(settings: Settings, client: TestClient, app: Any) -> None:
+    off = settings.model_copy(update={"cds_feedback_enabled": False})
+    with TestClient(create_app(off)) as closed:
+        response = closed.post(f"{SIGN}/feedback", json=_overridden("switched-off"))
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert _feedback_rows(app, "switched-off") == []
+
+
+def test_old_feedback_is_pruned(client: TestClient, app: Any) -> None:
+    old = datetime.now(UTC) - timedelta(days=app.state.settings.cds_feedback_retention_days + 1)
     with Session(app.state.engine) as session:
-        rows = session.scalars(select(CdsFeedback).where(CdsFeedback.card == card)).all()
-    assert len(rows) == 1 and rows[0].outcome == "overridden"
-    assert rows[0].payload["overrideReason"]["userComment"] == "patient declined"
-    assert client.post(f"{SIGN}/feedback", json={"feedback": [{"card": card}]}).status_code == 422
+        session.add(
+            CdsFeedback(
+                service_id="ldn-kb-order-sign", card="old-card", outcome="overridden", payload={}, received_at=old
+            )
+        )
+        session.commit()
+    assert len(_feedback_rows(app, "old-card")) == 1
+    assert client.post(f"{SIGN}/feedback", json=_overridden("new-card")).status_code == 200
+    assert _feedback_rows(app, "old-card") == []
+    assert len(_feedback_rows(app, "new-card")) == 1
+
+
+def test_used_jwt_ids_are_hashed_and_expired_ones_pruned(app: Any) -> None:
+    prefix = "j" * 300
+    now = int(time.time())
+    with Session(app.state.engine) as session:
+        assert claim_jwt_id(session, issuer=ISSUER, jti=prefix + "a", expires_at=now + 60)
+        assert claim_jwt_id(session, issuer=ISSUER, jti=prefix + "b", expires_at=now + 60)  # no collision
+        assert not claim_jwt_id(session, issuer=ISSUER, jti=prefix + "a", expires_at=now + 60)  # a replay
+        assert claim_jwt_id(session, issuer=ISSUER, jti="stale", expires_at=now - 60)
+        claim_jwt_id(session, issuer=ISSUER, jti="trigger", expires_at=now + 60)
+        keys = set(session.scalars(select(UsedJwtId.jti)).all())
+    assert jwt_id_key(ISSUER, "stale") not in keys
+    assert jwt_id_key(ISSUER, prefix + "a") in keys and all(len(k) == 64 for k in keys)
 
 
 # --- JWT verification -----------------------------------------------------------------------------
@@ -210,3 +330,13 @@ def test_bad_tokens_are_refused(secured: TestClient, keys: tuple[Any, Path]) -> 
     assert secured.get("/cds-services").status_code == 401
     ok = _token(keys[0], aud="http://testserver/cds-services")
     assert secured.get("/cds-services", headers={"Authorization": f"Bearer {ok}"}).status_code == 200
+
+
+def test_feedback_needs_a_token_before_its_body_is_read(secured: TestClient, keys: tuple[Any, Path]) -> None:
+    feedback = f"{SIGN}/feedback"
+    for raw in (b"{not json", json.dumps(_overridden("c")).encode()):
+        response = secured.post(feedback, content=raw, headers={"Content-Type": "application/json"})
+        assert response.status_code == 401, response.text
+    token = _token(keys[0], aud=f"http://testserver{feedback}")
+    response = secured.post(feedback, json=_overridden("secured-card"), headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text

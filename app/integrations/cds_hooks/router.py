@@ -2,47 +2,58 @@
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app.api.deps import SessionDep
 from app.api.problems import responses
 from app.api.responses import base_url, dumps
-from app.domain.dosing import DoseInputError
 from app.errors import ProblemError
+from app.integrations.cds_hooks import fhir_client
 from app.integrations.cds_hooks.auth import CdsAuthError, JwksCache, bearer_token, verify_token
-from app.integrations.cds_hooks.cards import dose_cards, opioid_card
-from app.integrations.cds_hooks.orders import DraftMedication, is_naltrexone, medication_requests, opioid_in
+from app.integrations.cds_hooks.medications import naltrexone_from_drug
+from app.integrations.cds_hooks.service import decide, fill_gaps, gather
 from app.services.cds_records import claim_jwt_id, store_feedback
 from app.services.dose_check import DoseRequest, check_dose, snapshot_drug
 
 router = APIRouter(prefix="/cds-services", tags=["cds hooks"])
 
-PREFETCH = {"activeMedications": "MedicationRequest?patient={{context.patientId}}&status=active"}
+PREFETCH = {
+    "activeMedications": "MedicationRequest?patient={{context.patientId}}&status=active",
+    "activeStatements": "MedicationStatement?patient={{context.patientId}}&status=active",
+}
+_USAGE = (
+    "draftOrders with MedicationRequest resources. The prefetch (active MedicationRequests and "
+    "MedicationStatements) is optional: without it the active medications are read from fhirServer when "
+    "one is given, and otherwise the card says they were not checked."
+)
 SERVICES: dict[str, dict[str, Any]] = {
     "ldn-kb-order-select": {
         "hook": "order-select",
         "title": "Naltrexone dose and opioid check (order-select)",
         "description": "Places a selected naltrexone order's dose against the documented regimens (low-dose, "
-        "standard oral, extended-release injectable) with their evidence, and warns when the orders also "
-        "hold an opioid (the label's contraindication).",
+        "standard oral, extended-release injectable) with their evidence, and warns when an opioid is "
+        "selected, drafted or active together with naltrexone (the label's contraindication).",
         "id": "ldn-kb-order-select",
         "prefetch": PREFETCH,
-        "usageRequirements": "draftOrders with MedicationRequest resources; the prefetch is optional.",
+        "usageRequirements": _USAGE,
     },
     "ldn-kb-order-sign": {
         "hook": "order-sign",
         "title": "Naltrexone dose and opioid check (order-sign)",
         "description": "At signing: the naltrexone orders' doses against the documented regimens, and the "
-        "opioid contraindication when the orders (or the active medications) hold an opioid.",
+        "opioid contraindication when an opioid is ordered or active together with naltrexone.",
         "id": "ldn-kb-order-sign",
         "prefetch": PREFETCH,
-        "usageRequirements": "draftOrders with MedicationRequest resources; the prefetch is optional.",
+        "usageRequirements": _USAGE,
     },
 }
 
@@ -53,18 +64,80 @@ class CdsRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     hook: str = Field(description="The hook that triggered the call.")
     hookInstance: str = Field(min_length=1, max_length=200, description="UUID of this hook instance.")
-    fhirServer: str | None = Field(default=None, description="Unused: this service needs no FHIR access.")
+    fhirServer: str | None = Field(
+        default=None,
+        description="The EHR's FHIR base URL: read only for a referenced Medication the request does not "
+        "carry, or the active medications when no prefetch is sent.",
+    )
+    fhirAuthorization: dict[str, Any] | None = Field(
+        default=None, description="OAuth 2.0 bearer token for fhirServer (access_token, token_type, ...)."
+    )
     context: dict[str, Any] = Field(description="Hook context: userId, patientId, draftOrders (, selections).")
-    prefetch: dict[str, Any] | None = Field(default=None, description="Optional activeMedications Bundle.")
+    prefetch: dict[str, Any] | None = Field(
+        default=None, description="Optional activeMedications / activeStatements Bundles (null: none)."
+    )
 
 
-class FeedbackItem(BaseModel):
-    model_config = ConfigDict(extra="allow")
+# --------------------------------------------------------------------------------------------------
+# Feedback (CDS Hooks 2.0 §Feedback): validated to the specification, nothing more accepted.
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Coding(_Strict):
+    """A CDS Hooks Coding: ``code`` and ``system`` required."""
+
+    code: str = Field(min_length=1, max_length=200)
+    system: str = Field(min_length=1, max_length=500)
+    display: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class OverrideReason(_Strict):
+    reason: Coding = Field(description="The override reason the user chose (one of the card's overrideReasons).")
+    userComment: str | None = Field(default=None, min_length=1, max_length=2000, description="Free text.")
+
+
+class AcceptedSuggestion(_Strict):
+    id: str = Field(min_length=1, max_length=120, description="The accepted suggestion's uuid.")
+
+
+class FeedbackItem(_Strict):
     card: str = Field(min_length=1, max_length=120, description="The card's uuid.")
     outcome: Literal["accepted", "overridden"] = Field(description="What the user did.")
-    outcomeTimestamp: str = Field(min_length=1, max_length=64, description="ISO 8601 UTC time of the outcome.")
-    acceptedSuggestions: list[dict[str, Any]] | None = None
-    overrideReason: dict[str, Any] | None = None
+    acceptedSuggestions: list[AcceptedSuggestion] | None = Field(
+        default=None, min_length=1, max_length=20, description="Required when the outcome is accepted."
+    )
+    overrideReason: OverrideReason | None = Field(default=None, description="Required when overridden.")
+    outcomeTimestamp: str = Field(max_length=40, description="ISO 8601 (RFC 3339) time of the outcome, with offset.")
+
+    @field_validator("outcomeTimestamp")
+    @classmethod
+    def _iso(cls, value: str) -> str:
+        if not _RFC3339.match(value):
+            raise ValueError("must be an ISO 8601 date-time with seconds and a UTC offset, e.g. 2026-11-26T12:00:00Z")
+        try:
+            datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+        except ValueError:
+            raise ValueError("is not a valid date-time") from None
+        return value
+
+    @model_validator(mode="after")
+    def _outcome_fields(self) -> FeedbackItem:
+        if self.outcome == "accepted":
+            if not self.acceptedSuggestions:
+                raise ValueError("an accepted outcome needs acceptedSuggestions")
+            if self.overrideReason is not None:
+                raise ValueError("overrideReason belongs to an overridden outcome")
+        else:
+            if self.overrideReason is None:
+                raise ValueError("an overridden outcome needs an overrideReason")
+            if self.acceptedSuggestions is not None:
+                raise ValueError("acceptedSuggestions belong to an accepted outcome")
+        return self
 
 
 def _has_nul(value: object) -> bool:
@@ -77,7 +150,7 @@ def _has_nul(value: object) -> bool:
     return False
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(_Strict):
     feedback: list[FeedbackItem] = Field(min_length=1, max_length=100, description="Feedback entries.")
 
     @model_validator(mode="after")
@@ -86,6 +159,36 @@ class FeedbackRequest(BaseModel):
         if _has_nul(self.model_dump(mode="json")):
             raise ValueError("text must not contain the NUL character (U+0000)")
         return self
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with its ``$defs`` inlined (for the OpenAPI request body of a route that parses itself)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(dict(defs[ref.removeprefix("#/$defs/")]))
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    result: dict[str, Any] = walk(schema)
+    return result
+
+
+FEEDBACK_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _inline(FeedbackRequest.model_json_schema())}},
+    }
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Authentication
 
 
 async def authenticate(request: Request) -> None:
@@ -134,11 +237,6 @@ def discovery(_auth: AuthDep) -> Response:
     return Response(dumps({"services": list(SERVICES.values())}), media_type="application/json")
 
 
-def _dose_request(medication: DraftMedication) -> DoseRequest:
-    dose = medication.dose
-    return DoseRequest(amount=dose.amount, unit=dose.unit, frequency=dose.frequency, route=dose.route)
-
-
 @router.post(
     "/{service_id}",
     operation_id="cdsCall",
@@ -146,19 +244,22 @@ def _dose_request(medication: DraftMedication) -> DoseRequest:
     responses=responses("not-found", "bad-request", "validation-error", "unauthorized"),
 )
 async def call_service(service_id: ServiceId, body: CdsRequest, request: Request, _auth: AuthDep) -> Response:
-    """Cards for the naltrexone orders in `context.draftOrders`: an info card with the regimen and its evidence,
-    a warning card when the dose lies in no documented regimen or above every one, and a critical card when
-    the orders (or the prefetched active medications) hold an opioid. `{"cards": []}` when nothing applies."""
-    return answer_call(service_id, body, request)
+    """Cards for the orders in `context.draftOrders` (order-select: the `selections`):
+
+    - **critical**, one card, when naltrexone and an opioid meet in any direction: either one is being
+      ordered while the other is drafted, selected or active (prefetch or `fhirServer`); recognised by ATC
+      (N02A, N07BC but lofexidine), ingredient or brand name; with a suggestion to remove the draft order;
+    - one card per naltrexone order with the dose decision (`info` documented by a checked source,
+      `warning` otherwise or when the dose cannot be read, said in words);
+    - **warning**, one card, listing the medications that could not be checked (a code the reference cannot
+      classify, a Medication that could not be read, no active medication list).
+
+    `{"cards": []}` when nothing applies."""
+    return await answer_call(service_id, body, request)
 
 
-def answer_call(service_id: str, body: CdsRequest, request: Request) -> Response:
+async def answer_call(service_id: str, body: CdsRequest, request: Request) -> Response:
     """The service call's answer (shared with :mod:`app.integrations.cds_hooks.shortcut`)."""
-    with Session(request.app.state.engine) as session:  # connects only on a snapshot miss
-        return _cards(service_id, body, request, session)
-
-
-def _cards(service_id: str, body: CdsRequest, request: Request, session: Session) -> Response:
     service = _service(service_id)
     if body.hook != service["hook"]:
         raise ProblemError(
@@ -171,59 +272,54 @@ def _cards(service_id: str, body: CdsRequest, request: Request, session: Session
             "context.draftOrders must be a FHIR Bundle of draft orders.",
             errors=[{"field": "context.draftOrders", "in": "body", "message": "a FHIR Bundle is required"}],
         )
-    orders = medication_requests(draft)
-    if service["hook"] == "order-select":
-        selections = body.context.get("selections")
-        if isinstance(selections, list) and selections:
-            chosen = {str(s) for s in selections}
-            orders_considered = [o for o in orders if o.resource_id in chosen]
-        else:
-            orders_considered = orders
-    else:
-        orders_considered = orders
+    settings = request.app.state.settings
+    gathered = gather(service["hook"], body.context, body.prefetch)
+    fhir = (
+        fhir_client.access(body.fhirServer, body.fhirAuthorization, timeout=settings.cds_fhir_timeout_seconds)
+        if settings.cds_fhir_fetch_enabled
+        else None
+    )
+    gathered = await fill_gaps(gathered, fhir, patient_id=body.context.get("patientId"))
     version: int = request.app.state.content_version.current()
-    drug = snapshot_drug(session, content_version=version)
-    if drug is None:
-        return Response(dumps({"cards": []}), media_type="application/json")
-    codes = [i["value"] for i in drug["identifiers"] if i["system"] == "rxnorm"]
-    names = [drug["name"], *drug["synonyms"]]
-    naltrexone = [o for o in orders_considered if is_naltrexone(o, codes, names)]
-    if not naltrexone:
-        return Response(dumps({"cards": []}), media_type="application/json")
-    base = base_url(request)
-    cards: list[dict[str, Any]] = []
-    contraindications = [{"message": c["text"], "source": c["source"]["slug"]} for c in drug["contraindications"]]
-    for order in naltrexone:
-        try:
-            result = check_dose(session, _dose_request(order), content_version=version)
-        except DoseInputError as exc:
-            summary = f"{order.name}: dose not assessed ({exc.field}: {exc.message})"
-            source = {"label": "ldn-kb naltrexone knowledge base", "url": f"{base}/docs"}
-            cards.append({"summary": summary[:139], "indicator": "info", "source": source})
-            continue
-        cards += dose_cards(
-            result,
-            medication_id=order.resource_id,
-            medication_name=order.name,
+    with Session(request.app.state.engine) as session:  # connects only on a snapshot miss
+        drug = snapshot_drug(session, content_version=version)
+        if drug is None:
+            return Response(dumps({"cards": []}), media_type="application/json")
+
+        def check(dose: DoseRequest) -> dict[str, Any]:
+            return check_dose(session, dose, content_version=version)
+
+        cards = decide(
+            gathered,
+            naltrexone_from_drug(drug),
+            drug.get("contraindications") or [],
+            check,
+            regimens={r["slug"]: r for r in drug.get("regimens") or []},
             hook_instance=body.hookInstance,
-            base_url=base,
+            base_url=base_url(request),
+            fhir_given=fhir is not None,
         )
-    others = [o for o in orders if not is_naltrexone(o, codes, names)]
-    prefetched = (body.prefetch or {}).get("activeMedications")
-    others += [o for o in medication_requests(prefetched) if not is_naltrexone(o, codes, names)]
-    for other in others:
-        finding = opioid_in(other)
-        if finding is not None:
-            cards.append(
-                opioid_card(
-                    finding,
-                    contraindications,
-                    medication_id=naltrexone[0].resource_id,
-                    hook_instance=body.hookInstance,
-                    base_url=base,
-                )
-            )
     return Response(dumps({"cards": cards}), media_type="application/json")
+
+
+# --------------------------------------------------------------------------------------------------
+# Feedback
+
+
+def _feedback_body(raw: bytes) -> FeedbackRequest:
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": "The body is not valid JSON (or nests too deeply)."}]
+        ) from None
+    try:
+        return FeedbackRequest.model_validate(parsed)
+    except ValidationError as exc:
+        errors = [
+            {"type": e["type"], "loc": ("body", *e["loc"]), "msg": e["msg"]} for e in exc.errors(include_url=False)
+        ]
+        raise RequestValidationError(errors) from None
 
 
 @router.post(
@@ -231,11 +327,28 @@ def _cards(service_id: str, body: CdsRequest, request: Request, session: Session
     operation_id="cdsFeedback",
     summary="Send feedback on cards",
     responses=responses("not-found", "bad-request", "validation-error", "unauthorized"),
+    openapi_extra=FEEDBACK_BODY,
 )
-def feedback(service_id: ServiceId, body: FeedbackRequest, session: SessionDep, _auth: AuthDep) -> Response:
-    """Stores what the client reports about the cards (accepted or overridden) and answers 200."""
+async def feedback(service_id: ServiceId, request: Request, _auth: AuthDep) -> Response:
+    """Stores what the client reports about the cards (CDS Hooks 2.0 feedback) and answers 200.
+
+    Each entry: `card` (the card's uuid), `outcome` `accepted` (with `acceptedSuggestions`) or
+    `overridden` (with `overrideReason.reason`, a Coding, and an optional `userComment`), and
+    `outcomeTimestamp` (ISO 8601 with offset). Nothing else is accepted (422). When JWT issuers are
+    configured the token is checked before the body is read. `LDNKB_CDS_FEEDBACK_ENABLED=false` turns
+    the endpoint off (404); entries older than `LDNKB_CDS_FEEDBACK_RETENTION_DAYS` are deleted."""
+    settings = request.app.state.settings
+    if not settings.cds_feedback_enabled:
+        raise ProblemError("not-found", "Feedback is not accepted by this server.")
     _service(service_id)
-    count = store_feedback(
-        session, service_id=service_id, items=[item.model_dump(mode="json") for item in body.feedback]
-    )
+    body = _feedback_body(await request.body())
+    items = [item.model_dump(mode="json", exclude_none=True) for item in body.feedback]
+
+    def store() -> int:
+        with Session(request.app.state.engine) as session:
+            return store_feedback(
+                session, service_id=service_id, items=items, retention_days=settings.cds_feedback_retention_days
+            )
+
+    count = await run_in_threadpool(store)
     return Response(dumps({"stored": count}), media_type="application/json")

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import Message, Receive, Scope, Send
 
+from app.errors import problem_response
 from app.integrations.cds_hooks.router import SERVICES, CdsRequest, answer_call, call_service, router
 
 #: Set on a request's scope when the shortcut hands it to the documented route.
@@ -89,10 +90,17 @@ class CdsCallShortcut(BaseRoute):
         raw = await request.body()  # kept on the request, which answer_call reads
         try:
             body = CdsRequest.model_validate(json.loads(raw))
+        except RecursionError:  # JSON nested deeper than the parser goes: a 400, never a 500
+            self.answered += 1
+            response = problem_response(
+                "bad-request", "The JSON body nests too deeply to be read.", scope.get("path", "")
+            )
+            await response(scope, receive, send)
+            return
         except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             scope[DECLINED] = True
             await self.app.router.app(scope, _replay(raw, receive), send)
             return
         self.answered += 1  # a problem raised below (a 400) is this path's answer too
-        response = answer_call(scope["path_params"]["service_id"], body, request)
-        await response(scope, receive, send)
+        answer = await answer_call(scope["path_params"]["service_id"], body, request)
+        await answer(scope, receive, send)

@@ -1,0 +1,354 @@
+"""A FHIR R4 ``Dosage`` as the dose check's inputs (amount, unit, frequency, route), in the shapes EHRs send.
+
+- ``timing.code``: HL7 GTS abbreviations (QD, BID, TID, QID, QOD, QHS, QAM, QPM, AM, PM, BED, WK, MO,
+  Q4H, Q4W, ...), matched by code, else the coding's display or the concept's text read as a frequency;
+- ``timing.repeat``: ``frequency``/``frequencyMax`` per ``period``/``periodMax`` ``periodUnit``, ``count``
+  (a single dose), ``dayOfWeek``, ``when``/``timeOfDay`` (once a day per time given);
+- ``doseAndRate``: ``doseQuantity`` or ``doseRange``; UCUM mass units, or tablets/injections (``{tbl}``,
+  ``tablet``, ``tab``, ...) when the product's strength is known (the reference's RxNorm product codes, or a
+  Medication that states its strength);
+- ``asNeeded[x]``; ``route`` by SNOMED CT code (the route codes of FHIR's example value set), coding display
+  or text.
+
+A range (dose or frequency) is assessed at its upper end, the most the order allows, and the note says so.
+What cannot be assessed is said in words for a clinician (``problem``), never as a field error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Final
+
+from app.domain.dosing import DoseInputError, parse_amount, parse_frequency, parse_route
+
+_TABLET_UNITS: Final = frozenset(
+    {"{tbl}", "tbl", "{tab}", "tab", "tabs", "tablet", "tablets", "{tablet}", "{tablets}", "oral tablet"}
+)
+_INJECTION_UNITS: Final = frozenset(
+    {"{injection}", "injection", "injections", "{inj}", "inj", "{vial}", "vial", "vials", "{kit}", "kit"}
+)
+_EACH_UNITS: Final = frozenset({"{each}", "each", "ea", "1", "{unit}", "unit", "{dose}", "dose"})
+
+#: HL7 v3 GTSAbbreviation codes (FHIR R4 ValueSet timing-abbreviation and the code system's common codes)
+#: as a frequency the dose check reads.
+GTS: Final[dict[str, str]] = {
+    "QD": "daily",
+    "AM": "daily",
+    "PM": "daily",
+    "QAM": "daily",
+    "QPM": "daily",
+    "QHS": "daily",
+    "HS": "daily",
+    "BED": "daily",
+    "BID": "twice daily",
+    "TID": "3 times a day",
+    "QID": "4 times a day",
+    "QOD": "every other day",
+    "WK": "weekly",
+    "MO": "monthly",
+}
+_GTS_EVERY: Final = re.compile(r"^Q(\d{1,3})(H|D|W|WK|MO)$")
+_GTS_UNIT_WORDS: Final = {"H": "hours", "D": "days", "W": "weeks", "WK": "weeks", "MO": "months"}
+
+#: SNOMED CT route codes (FHIR R4 example ValueSet route-codes, < 284009009 Route of administration value).
+SNOMED_ROUTES: Final[dict[str, str]] = {
+    "26643006": "oral",
+    "78421000": "intramuscular",
+    "34206005": "subcutaneous",
+    "47625008": "intravenous",
+    "37839007": "sublingual",
+    "6064005": "topical",
+    "45890007": "transdermal",
+}
+_ROUTE_WORDS: Final = (
+    ("intramuscular", "intramuscular"),
+    ("subcutaneous", "subcutaneous"),
+    ("intravenous", "intravenous"),
+    ("sublingual", "sublingual"),
+    ("transdermal", "transdermal"),
+    ("topical", "topical"),
+    ("oral", "oral"),
+    ("by mouth", "oral"),
+    ("per os", "oral"),
+)
+_PERIOD_HOURS: Final[dict[str, Fraction]] = {
+    "s": Fraction(1, 3600),
+    "min": Fraction(1, 60),
+    "h": Fraction(1),
+    "d": Fraction(24),
+    "wk": Fraction(24 * 7),
+    "mo": Fraction(24 * 28),  # the dose check's month: 4 weeks
+    "a": Fraction(24 * 365),
+}
+_DAY_CODES: Final = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
+
+
+@dataclass(slots=True)
+class DoseReading:
+    """The dose check's inputs read from one Dosage, with notes and, when it cannot be assessed, why."""
+
+    amount: Decimal | None = None
+    unit: str | None = None
+    frequency: str | None = None
+    route: str | None = None
+    as_needed: bool = False
+    notes: list[str] = field(default_factory=list)
+    problem: str | None = None
+    """Why the dose cannot be assessed, for a clinician; ``None`` when it can."""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _number(value: Any) -> Decimal | None:
+    """A FHIR decimal (a JSON number) read strictly; ``None`` for anything else (strings, booleans, 0, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return parse_amount(value)
+    except DoseInputError:
+        return None
+
+
+def _positive_int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return None
+    return value
+
+
+def _fmt(value: Decimal | Fraction | int) -> str:
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
+# --------------------------------------------------------------------------------------------------
+# Timing
+
+
+def _interval_phrase(per_hours: Fraction, administrations: int) -> str | None:
+    """``administrations`` every ``per_hours`` hours, as a frequency the dose check reads."""
+    if administrations < 1 or per_hours <= 0:
+        return None
+    interval = per_hours / administrations  # hours between administrations
+    if interval.denominator == 1:
+        hours = interval.numerator
+        if hours == 24:
+            return "daily"
+        if hours % (24 * 7) == 0:
+            weeks = hours // (24 * 7)
+            return "weekly" if weeks == 1 else f"every {weeks} weeks"
+        if hours % 24 == 0:
+            days = hours // 24
+            return "every other day" if days == 2 else f"every {days} days"
+        return f"every {hours} hours"
+    per_day = Fraction(24) / interval
+    if per_day.denominator == 1:
+        return f"{per_day.numerator} times a day"
+    per_week = Fraction(24 * 7) / interval
+    if per_week.denominator == 1:
+        return f"{per_week.numerator} times a week"
+    return None
+
+
+def _repeat_frequency(repeat: dict[str, Any], reading: DoseReading) -> str | bool | None:
+    """A frequency from ``timing.repeat``; ``False`` when the repeat says nothing about how often."""
+    frequency = _positive_int(repeat.get("frequency"))
+    frequency_max = _positive_int(repeat.get("frequencyMax"))
+    period = _number(repeat.get("period"))
+    period_max = _number(repeat.get("periodMax"))
+    unit = _str(repeat.get("periodUnit"))
+    days = [_DAY_CODES[d] for d in _list(repeat.get("dayOfWeek")) if isinstance(d, str) and d in _DAY_CODES]
+    times = [t for t in _list(repeat.get("timeOfDay")) if isinstance(t, str)]
+    when = [w for w in _list(repeat.get("when")) if isinstance(w, str)]
+    if period is None and unit == "" and frequency is None and frequency_max is None:
+        if days:
+            per_day = max(len(times), 1)
+            if per_day > 1:
+                return None
+            return " ".join(days)
+        if times or when:
+            return "daily" if max(len(times), 1) == 1 else f"{len(times)} times a day"
+        if repeat.get("count") == 1:
+            return "once"
+        return False
+    if period is None or unit not in _PERIOD_HOURS:
+        return None
+    count = frequency or 1
+    if frequency_max is not None and frequency_max > count:
+        count = frequency_max
+        reading.notes.append(f"assessed at the most frequent use ordered ({frequency or 1}–{frequency_max} times)")
+    if period_max is not None and period_max != period:
+        reading.notes.append("assessed at the shortest interval ordered")
+    if days and unit == "wk" and period == 1 and count == 1:
+        return " ".join(days)
+    if unit == "mo" and count == 1 and period == int(period):
+        return "monthly" if period == 1 else f"every {int(period)} months"
+    hours = Fraction(str(period)) * _PERIOD_HOURS[unit]
+    return _interval_phrase(hours, count)
+
+
+def _code_frequency(concept: dict[str, Any]) -> str | None:
+    for coding in _list(concept.get("coding")):
+        code = _str(_dict(coding).get("code")).upper()
+        if code in GTS:
+            return GTS[code]
+        every = _GTS_EVERY.match(code)
+        if every:
+            n, unit = int(every.group(1)), every.group(2)
+            if n >= 1:
+                return _normalised(f"every {n} {_GTS_UNIT_WORDS[unit]}")
+    texts = [_str(concept.get("text"))] + [_str(_dict(c).get("display")) for c in _list(concept.get("coding"))]
+    for text in texts:
+        if not text:
+            continue
+        if text.upper() in GTS:
+            return GTS[text.upper()]
+        normalised = _normalised(text)
+        if normalised:
+            return normalised
+    return None
+
+
+def _normalised(text: str) -> str | None:
+    """``text`` when the dose check reads it as a frequency."""
+    try:
+        parse_frequency(text)
+    except DoseInputError:
+        return None
+    return text
+
+
+def _timing(dosage: dict[str, Any], reading: DoseReading) -> str | None:
+    timing = _dict(dosage.get("timing"))
+    repeat = _dict(timing.get("repeat"))
+    from_repeat = _repeat_frequency(repeat, reading) if repeat else False
+    if isinstance(from_repeat, str):
+        return from_repeat
+    from_code = _code_frequency(_dict(timing.get("code")))
+    if from_code is not None:
+        return from_code
+    if from_repeat is None:
+        reading.problem = "how often it is given could not be read from the order's timing"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Amount, unit, route
+
+
+def _quantity(quantity: dict[str, Any]) -> tuple[Decimal | None, str]:
+    unit = _str(quantity.get("code")) or _str(quantity.get("unit"))
+    return _number(quantity.get("value")), unit
+
+
+def _amount(dosage: dict[str, Any], reading: DoseReading) -> tuple[Decimal, str] | None:
+    for dose_and_rate in _list(dosage.get("doseAndRate")):
+        dose_and_rate = _dict(dose_and_rate)
+        quantity = _dict(dose_and_rate.get("doseQuantity"))
+        if quantity:
+            value, unit = _quantity(quantity)
+            if value is None:
+                reading.problem = "the dose amount in the order is not a number above zero"
+                return None
+            return value, unit
+        dose_range = _dict(dose_and_rate.get("doseRange"))
+        if dose_range:
+            low, low_unit = _quantity(_dict(dose_range.get("low")))
+            high, high_unit = _quantity(_dict(dose_range.get("high")))
+            if high is not None:
+                if low is not None:
+                    reading.notes.append(f"dose range {_fmt(low)}–{_fmt(high)} {high_unit}: assessed at the upper end")
+                else:
+                    reading.notes.append("assessed at the dose range's upper limit")
+                return high, high_unit or low_unit
+            if low is not None:
+                reading.notes.append("the dose range has no upper limit: assessed at its lower limit only")
+                return low, low_unit
+            reading.problem = "the dose range in the order has no readable amount"
+            return None
+    reading.problem = "the order states no dose amount"
+    return None
+
+
+def _unit(value: Decimal, unit: str, strength: tuple[Decimal, str] | None, reading: DoseReading) -> bool:
+    lowered = unit.strip().lower()
+    if lowered in _TABLET_UNITS or lowered in _INJECTION_UNITS or lowered in _EACH_UNITS:
+        what = "tablet" if lowered in _TABLET_UNITS else "injection" if lowered in _INJECTION_UNITS else "unit"
+        if strength is None:
+            reading.problem = (
+                f"the dose is given as {_fmt(value)} {what}{'s' if value != 1 else ''} and the product's "
+                "strength is not known from the order's code"
+            )
+            return False
+        mg, source = strength
+        reading.amount, reading.unit = value * mg, "mg"
+        reading.notes.append(f"{_fmt(value)} {what}{'s' if value != 1 else ''} of {_fmt(mg)} mg ({source})")
+        return True
+    if not unit:
+        reading.problem = "the order gives the dose without a unit"
+        return False
+    reading.amount, reading.unit = value, unit
+    return True
+
+
+def _route(dosage: dict[str, Any]) -> str | None:
+    concept = _dict(dosage.get("route"))
+    for coding in _list(concept.get("coding")):
+        code = _str(_dict(coding).get("code"))
+        if code in SNOMED_ROUTES:
+            return SNOMED_ROUTES[code]
+    texts = [_str(concept.get("text"))] + [_str(_dict(c).get("display")) for c in _list(concept.get("coding"))]
+    for text in texts:
+        if not text:
+            continue
+        try:
+            found = parse_route(text)
+        except DoseInputError:
+            found = None
+        if found:
+            return found
+        lowered = text.lower()
+        for word, route in _ROUTE_WORDS:
+            if word in lowered:
+                return route
+    return None
+
+
+def read_dosage(dosage: dict[str, Any], strength: tuple[Decimal, str] | None) -> DoseReading:
+    """The dose check's inputs from a Dosage (see the module's docstring)."""
+    reading = DoseReading()
+    reading.route = _route(dosage)
+    as_needed = dosage.get("asNeededBoolean") is True or isinstance(dosage.get("asNeededCodeableConcept"), dict)
+    reading.as_needed = as_needed
+    amount = _amount(dosage, reading)
+    if amount is None:
+        return reading
+    if not _unit(amount[0], amount[1], strength, reading):
+        return reading
+    frequency = _timing(dosage, reading)
+    if frequency is None:
+        if reading.problem is None:
+            reading.problem = (
+                "it is taken as needed and the order states no most frequent use"
+                if as_needed
+                else "the order does not say how often it is given"
+            )
+        return reading
+    if as_needed:
+        reading.notes.append("as needed: assessed at the most frequent use ordered")
+    reading.frequency = frequency
+    return reading

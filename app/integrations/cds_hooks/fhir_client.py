@@ -1,0 +1,111 @@
+"""Reading what a CDS request left out from the EHR's FHIR server (``fhirServer`` + ``fhirAuthorization``).
+
+Two reads, both optional and bounded: a ``Medication`` an order refers to but the request does not carry,
+and the patient's active ``MedicationRequest``/``MedicationStatement`` list when the client sent no
+prefetch. Each read is a plain GET with the client's bearer token, a short overall timeout, no redirects and
+a size cap; any failure (refused, slow, not JSON, not the resource asked for) is a ``None`` answer, never an
+error of the call: the cards then say what could not be checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import httpx
+
+MAX_BYTES: Final = 1_000_000
+MAX_REFERENCES: Final = 10
+_FHIR_ID: Final = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_ACCEPT: Final = "application/fhir+json, application/json;q=0.9"
+
+
+@dataclass(frozen=True, slots=True)
+class FhirAccess:
+    base: str
+    token: str | None
+    timeout: float
+
+
+def access(fhir_server: Any, authorization: Any, *, timeout: float) -> FhirAccess | None:
+    """The FHIR server to read from, when the request names a usable http(s) base URL."""
+    if not isinstance(fhir_server, str) or len(fhir_server) > 2000:
+        return None
+    parts = urlsplit(fhir_server.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
+        return None
+    token = authorization.get("access_token") if isinstance(authorization, dict) else None
+    usable = isinstance(token, str) and 0 < len(token) <= 8000 and token.isprintable()
+    return FhirAccess(fhir_server.strip().rstrip("/"), token if usable else None, timeout)
+
+
+async def _get_json(client: httpx.AsyncClient, url: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
+    try:
+        async with client.stream("GET", url, params=params) as response:
+            if response.status_code != 200:
+                return None
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_BYTES:
+                    return None
+        parsed = json.loads(bytes(body))
+    except (httpx.HTTPError, ValueError, RecursionError, OSError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _client(fhir: FhirAccess) -> httpx.AsyncClient:
+    headers = {"Accept": _ACCEPT}
+    if fhir.token:
+        headers["Authorization"] = f"Bearer {fhir.token}"
+    return httpx.AsyncClient(headers=headers, timeout=fhir.timeout, follow_redirects=False, trust_env=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FhirReads:
+    medications: dict[str, dict[str, Any]]
+    """``Medication/id`` -> the resource, for each reference that could be read."""
+    active: list[dict[str, Any]] | None
+    """The active-medication Bundles read (``None``: not asked for, or not read)."""
+    active_complete: bool
+
+
+async def read(
+    fhir: FhirAccess, medication_ids: Sequence[str], *, patient_id: str | None, want_active: bool
+) -> FhirReads:
+    """The Medications (at most :data:`MAX_REFERENCES`) and, when asked, the active medication list."""
+    ids = [i for i in dict.fromkeys(medication_ids) if _FHIR_ID.match(i)][:MAX_REFERENCES]
+    want_active = want_active and isinstance(patient_id, str) and bool(_FHIR_ID.match(patient_id))
+    async with _client(fhir) as client:
+        tasks = [_get_json(client, f"{fhir.base}/Medication/{i}") for i in ids]
+        if want_active:
+            params = {"patient": str(patient_id), "status": "active", "_count": "100"}
+            tasks.append(_get_json(client, f"{fhir.base}/MedicationRequest", params))
+            tasks.append(_get_json(client, f"{fhir.base}/MedicationStatement", params))
+        try:
+            results = await asyncio.wait_for(asyncio.gather(*tasks), timeout=fhir.timeout + 0.5)
+        except TimeoutError:
+            results = [None] * len(tasks)
+    medications = {
+        f"Medication/{i}": found
+        for i, found in zip(ids, results[: len(ids)], strict=True)
+        if found is not None and found.get("resourceType") == "Medication"
+    }
+    active: list[dict[str, Any]] | None = None
+    complete = False
+    if want_active:
+        requests, statements = results[len(ids)], results[len(ids) + 1]
+        if requests is not None and requests.get("resourceType") == "Bundle":
+            active = [requests]
+            complete = not any(
+                isinstance(link, dict) and link.get("relation") == "next" for link in requests.get("link") or []
+            )
+            if statements is not None and statements.get("resourceType") == "Bundle":
+                active.append(statements)
+    return FhirReads(medications, active, complete)

@@ -1,0 +1,308 @@
+"""Reading medication orders and medication lists out of a CDS Hooks request (pure: dicts in, dataclasses out).
+
+What EHRs send (FHIR R4): ``MedicationRequest`` in ``context.draftOrders``; ``MedicationRequest`` and
+``MedicationStatement`` Bundles in ``prefetch``. The medication is a ``medicationCodeableConcept``, a
+contained ``Medication`` (``medicationReference`` ``#id``), or a reference to a ``Medication`` elsewhere
+(``Medication/123``: found in the request's Bundles, else fetched by the caller; see :mod:`.fhir_client`).
+
+Nothing here trusts the shape of its input: every field may be missing, null or of another JSON type, and
+every reader answers "not readable" rather than raise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any, Final, Literal
+
+RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ATC: Final = "http://www.whocc.no/atc"
+SNOMED: Final = "http://snomed.info/sct"
+UCUM: Final = "http://unitsofmeasure.org"
+ORDER_TYPES: Final = ("MedicationRequest", "MedicationStatement")
+#: Statuses of a medication-list entry that mean "not taken now" (others, or none, count as current).
+ENDED: Final = frozenset(
+    {"completed", "stopped", "cancelled", "entered-in-error", "not-taken", "revoked", "ended", "unknown"}
+)
+_FHIR_ID: Final = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_SYSTEM_NAMES: Final = {RXNORM: "RxNorm", ATC: "ATC", SNOMED: "SNOMED CT", "http://hl7.org/fhir/sid/ndc": "NDC"}
+
+Origin = Literal["draft", "active"]
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+# --------------------------------------------------------------------------------------------------
+# The medication an order is for
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationInfo:
+    """What a medication carries: readable names and codes."""
+
+    texts: tuple[str, ...]
+    rxnorm: tuple[str, ...]
+    atc: tuple[str, ...]
+    other_codes: tuple[str, ...]
+    """Other codings, as ``"System code"`` (for saying what could not be classified)."""
+    strength_mg: Decimal | None = None
+    """Amount of ingredient per unit (tablet, injection), when the Medication resource states it in mg."""
+
+    @property
+    def label(self) -> str | None:
+        return self.texts[0] if self.texts else None
+
+    def described(self) -> str:
+        """A name for a clinician: the text, else the codes (``RxNorm 123456``)."""
+        if self.label:
+            return self.label
+        codes = [f"RxNorm {c}" for c in self.rxnorm] + [f"ATC {c}" for c in self.atc] + list(self.other_codes)
+        return ", ".join(codes) if codes else "a medication with no name or code"
+
+
+def concept_info(concept: Any) -> MedicationInfo:
+    """A CodeableConcept's names (text, coding displays) and codes."""
+    concept = _dict(concept)
+    codings = [c for c in _list(concept.get("coding")) if isinstance(c, dict)]
+    texts = [_str(concept.get("text"))] + [_str(c.get("display")) for c in codings]
+    rxnorm, atc, other = [], [], []
+    for coding in codings:
+        code = _str(coding.get("code"))
+        if not code:
+            continue
+        system = _str(coding.get("system"))
+        if system == RXNORM:
+            rxnorm.append(code)
+        elif system == ATC:
+            atc.append(code)
+        else:
+            other.append(f"{_SYSTEM_NAMES.get(system, 'code')} {code}")
+    unique = list(dict.fromkeys(t for t in texts if t))
+    return MedicationInfo(tuple(unique), tuple(rxnorm), tuple(atc), tuple(other))
+
+
+def _quantity_mg(quantity: Any) -> Decimal | None:
+    quantity = _dict(quantity)
+    value = quantity.get("value")
+    unit = (_str(quantity.get("code")) or _str(quantity.get("unit"))).lower()
+    if isinstance(value, bool) or not isinstance(value, int | float) or unit != "mg" or value <= 0:
+        return None
+    return Decimal(str(value))
+
+
+def medication_resource_info(resource: Mapping[str, Any]) -> MedicationInfo:
+    """A Medication resource: its code, and the strength of a single ingredient stated in mg per 1 unit."""
+    info = concept_info(resource.get("code"))
+    ingredients = [i for i in _list(resource.get("ingredient")) if isinstance(i, dict)]
+    strength = None
+    if len(ingredients) == 1:
+        ratio = _dict(ingredients[0].get("strength"))
+        denominator = _dict(ratio.get("denominator"))
+        if denominator.get("value") == 1:
+            strength = _quantity_mg(ratio.get("numerator"))
+    return replace(info, strength_mg=strength)
+
+
+# --------------------------------------------------------------------------------------------------
+# Entries: one order or medication-list line each
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A MedicationRequest or MedicationStatement from the drafts (``draft``) or the medication list (``active``)."""
+
+    key: str
+    """``MedicationRequest/123`` (or a description of its place when it has no id)."""
+    resource_type: str
+    resource_id: str | None
+    origin: Origin
+    status: str | None
+    medication: MedicationInfo | None
+    """``None`` while the medication is a reference not yet resolved (see ``reference``)."""
+    reference: str | None = None
+    reference_display: str | None = None
+    dosage: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        if self.medication is not None:
+            return self.medication.described()
+        if self.reference_display:
+            return self.reference_display
+        return f"the medication {self.reference}" if self.reference else "a medication"
+
+
+def _contained(resource: Mapping[str, Any], ref: str) -> dict[str, Any] | None:
+    wanted = ref[1:]
+    for item in _list(resource.get("contained")):
+        if isinstance(item, dict) and item.get("resourceType") == "Medication" and item.get("id") == wanted:
+            return item
+    return None
+
+
+def _first_contained_medication(resource: Mapping[str, Any]) -> dict[str, Any] | None:
+    return next(
+        (c for c in _list(resource.get("contained")) if isinstance(c, dict) and c.get("resourceType") == "Medication"),
+        None,
+    )
+
+
+def _entry(resource: Mapping[str, Any], origin: Origin, place: str) -> Entry:
+    resource_type = str(resource.get("resourceType"))
+    raw_id = resource.get("id")
+    resource_id = raw_id if isinstance(raw_id, str) and raw_id else None
+    key = f"{resource_type}/{resource_id}" if resource_id else f"{resource_type} ({place})"
+    dosages = _list(resource.get("dosageInstruction" if resource_type == "MedicationRequest" else "dosage"))
+    dosage = next((d for d in dosages if isinstance(d, dict)), {})
+    status = _str(resource.get("status")).lower() or None
+    base = Entry(key, resource_type, resource_id, origin, status, None, dosage=dosage)
+    concept = resource.get("medicationCodeableConcept")
+    if isinstance(concept, dict):
+        return replace(base, medication=concept_info(concept))
+    reference = _dict(resource.get("medicationReference"))
+    ref = _str(reference.get("reference"))
+    display = _str(reference.get("display")) or None
+    if ref.startswith("#"):
+        contained = _contained(resource, ref)
+        if contained is not None:
+            return replace(base, medication=medication_resource_info(contained))
+    elif not ref:
+        contained = _first_contained_medication(resource)
+        if contained is not None and not display:
+            return replace(base, medication=medication_resource_info(contained))
+        if display:  # a reference with only a display: its name is all there is
+            return replace(base, medication=MedicationInfo((display,), (), (), ()))
+    return replace(base, reference=ref or None, reference_display=display)
+
+
+def bundle_resources(bundle: Any) -> Iterator[dict[str, Any]]:
+    """The resources of a Bundle (or the resource itself when a single resource is given)."""
+    bundle = _dict(bundle)
+    if bundle.get("resourceType") != "Bundle":
+        if bundle.get("resourceType"):
+            yield bundle
+        return
+    for item in _list(bundle.get("entry")):
+        resource = _dict(item).get("resource")
+        if isinstance(resource, dict):
+            yield resource
+
+
+def read_entries(bundle: Any, origin: Origin, *, where: str) -> list[Entry]:
+    """The MedicationRequests (and MedicationStatements) of a Bundle; medication-list lines that ended are left out."""
+    out: list[Entry] = []
+    for n, resource in enumerate(bundle_resources(bundle), start=1):
+        if resource.get("resourceType") not in ORDER_TYPES:
+            continue
+        entry = _entry(resource, origin, f"{where}, entry {n}")
+        if origin == "active" and entry.status in ENDED:
+            continue
+        out.append(entry)
+    return out
+
+
+def medication_index(bundles: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """Medication resources found in the request's Bundles, by ``Medication/id`` and by ``fullUrl``."""
+    index: dict[str, dict[str, Any]] = {}
+    for bundle in bundles:
+        entries = _list(_dict(bundle).get("entry")) if _dict(bundle).get("resourceType") == "Bundle" else []
+        for item in entries:
+            item = _dict(item)
+            resource = _dict(item.get("resource"))
+            if resource.get("resourceType") != "Medication":
+                continue
+            if isinstance(resource.get("id"), str):
+                index.setdefault(f"Medication/{resource['id']}", resource)
+            full_url = _str(item.get("fullUrl"))
+            if full_url:
+                index.setdefault(full_url, resource)
+    return index
+
+
+def reference_id(ref: str) -> str | None:
+    """The Medication id of a reference (``Medication/123``, ``https://x/fhir/Medication/123/_history/2``)."""
+    match = re.search(r"(?:^|/)Medication/([^/]+)(?:/_history/[^/]+)?$", ref)
+    if match is None or not _FHIR_ID.match(match.group(1)):
+        return None
+    return match.group(1)
+
+
+def resolve(entry: Entry, index: Mapping[str, dict[str, Any]]) -> Entry:
+    """The entry with its referenced Medication read from ``index`` (unchanged when not found there)."""
+    if entry.medication is not None or not entry.reference:
+        return entry
+    found = index.get(entry.reference)
+    if found is None:
+        medication_id = reference_id(entry.reference)
+        found = index.get(f"Medication/{medication_id}") if medication_id else None
+    if found is None:
+        return entry
+    return replace(entry, medication=medication_resource_info(found))
+
+
+def with_display_only(entry: Entry) -> Entry:
+    """An unresolved entry classified by its reference's display, when it has one."""
+    if entry.medication is None and entry.reference_display:
+        return replace(entry, medication=MedicationInfo((entry.reference_display,), (), (), ()))
+    return entry
+
+
+# --------------------------------------------------------------------------------------------------
+# Naltrexone
+
+
+@dataclass(frozen=True, slots=True)
+class Naltrexone:
+    """How to recognise naltrexone: the content's RxNorm codes, ATC code and names."""
+
+    rxnorm: frozenset[str]
+    atc: frozenset[str]
+    names: tuple[str, ...]
+    strengths: Mapping[str, tuple[Decimal, str]]
+    """RxNorm product code -> (mg per unit, the product's name), from the content's identifier notes."""
+
+    def matches(self, medication: MedicationInfo) -> bool:
+        if self.rxnorm & set(medication.rxnorm) or self.atc & {c.upper() for c in medication.atc}:
+            return True
+        words = set(re.findall(r"[a-z]+", " ".join(medication.texts).lower()))
+        return any(name.lower() in words for name in self.names)
+
+    def strength(self, medication: MedicationInfo) -> tuple[Decimal, str] | None:
+        """mg per unit (tablet, injection) from the order's RxNorm code, or the Medication's own strength."""
+        for code in medication.rxnorm:
+            if code in self.strengths:
+                return self.strengths[code]
+        if medication.strength_mg is not None:
+            return medication.strength_mg, "the order's medication"
+        return None
+
+
+_PRODUCT: Final = re.compile(r"(\d+(?:\.\d+)?) MG (Oral Tablet|Injection)\b", re.IGNORECASE)
+
+
+def naltrexone_from_drug(drug: Mapping[str, Any]) -> Naltrexone:
+    """From the drug record: RxNorm and ATC identifiers, name and synonyms, product strengths in RxNorm notes."""
+    rxnorm, atc, strengths = set(), set(), {}
+    for identifier in _list(drug.get("identifiers")):
+        system, value, note = identifier.get("system"), str(identifier.get("value")), identifier.get("note") or ""
+        if system == "rxnorm":
+            rxnorm.add(value)
+            product = _PRODUCT.search(note)
+            if product:
+                strengths[value] = (Decimal(product.group(1)), f"RxNorm {value} ({note})")
+        elif system == "atc":
+            atc.add(value.upper())
+    names = tuple(n for n in [drug.get("name"), *_list(drug.get("synonyms"))] if isinstance(n, str) and n)
+    return Naltrexone(frozenset(rxnorm), frozenset(atc), names, strengths)

@@ -1,0 +1,294 @@
+"""One CDS service call: gather the orders and medication lists, fill the gaps, decide, and write the cards.
+
+The steps, each small:
+
+1. :func:`gather`: the draft orders, the selected ones (order-select), the prefetched active medications
+   (MedicationRequest and MedicationStatement Bundles; ``null`` means "none"), and the Medications the
+   request carries, every reference resolved that can be;
+2. :func:`fill_gaps` (async): what is still missing (a referenced Medication, the active list when no
+   prefetch came) read from ``fhirServer`` with the request's bearer token, bounded in time;
+3. :func:`decide`: naltrexone and opioids recognised in every direction (either one being ordered while
+   the other is drafted or active), the dose of each naltrexone order checked by the domain, and what could
+   not be checked said, never left out. One card per finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from app.domain.dosing import DoseInputError
+from app.domain.opioids import OpioidFinding, classify
+from app.integrations.cds_hooks import fhir_client
+from app.integrations.cds_hooks.cards import (
+    DoseDecision,
+    OpioidConflict,
+    card_id,
+    dose_card,
+    not_checked_card,
+    opioid_card,
+)
+from app.integrations.cds_hooks.dosage import read_dosage
+from app.integrations.cds_hooks.medications import (
+    Entry,
+    Naltrexone,
+    bundle_resources,
+    medication_index,
+    read_entries,
+    reference_id,
+    resolve,
+    with_display_only,
+)
+from app.services.dose_check import DoseRequest
+
+ACTIVE_KEY: Final = "activeMedications"
+STATEMENTS_KEY: Final = "activeStatements"
+_SEVERITY: Final = {"critical": 0, "warning": 1, "info": 2}
+_FIELD_PROBLEMS: Final = {
+    "amount": "the dose amount is outside what can be assessed",
+    "unit": "the dose unit is not a unit of mass the reference uses",
+    "frequency": "how often it is given could not be read",
+    "route": "the route could not be read",
+    "weight_kg": "the dose depends on body weight, which the order does not give",
+}
+
+DoseCheck = Callable[[DoseRequest], dict[str, Any]]
+
+
+@dataclass(slots=True)
+class Gathered:
+    drafts: list[Entry]
+    active: list[Entry]
+    selected: set[str]
+    """Keys of the orders this call is about (order-select's selections; every draft for order-sign)."""
+    active_read: bool
+    """Whether the active medication list was available (prefetch or FHIR server)."""
+    active_note: str | None = None
+    index: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fetch_failed: bool = False
+
+
+def _prefetch_bundles(prefetch: Mapping[str, Any] | None) -> tuple[list[Any], bool, str | None]:
+    """The prefetched Bundles, whether the active list came, and why not (in words) when it did not."""
+    if not prefetch:
+        return [], False, "the EHR sent no active medication list"
+    bundles: list[Any] = []
+    read = False
+    failed = False
+    for key, value in prefetch.items():
+        if value is None:
+            read = read or key == ACTIVE_KEY  # the client's "no data": an empty list
+            continue
+        if not isinstance(value, dict):
+            continue
+        kind = value.get("resourceType")
+        if kind == "OperationOutcome":
+            failed = failed or key in {ACTIVE_KEY, STATEMENTS_KEY}
+            continue
+        bundles.append(value)
+        has_orders = any(
+            r.get("resourceType") in {"MedicationRequest", "MedicationStatement"} for r in bundle_resources(value)
+        )
+        if (key == ACTIVE_KEY and kind == "Bundle") or has_orders:
+            read = True
+    if read:
+        return bundles, True, None
+    why = "the EHR could not fetch the active medication list" if failed else "the EHR sent no active medication list"
+    return bundles, False, why
+
+
+def gather(hook: str, context: Mapping[str, Any], prefetch: Mapping[str, Any] | None) -> Gathered:
+    """Everything the request itself carries, references resolved from its own Bundles."""
+    draft_bundle = context.get("draftOrders")
+    drafts = read_entries(draft_bundle, "draft", where="draft orders")
+    bundles, active_read, why = _prefetch_bundles(prefetch if isinstance(prefetch, Mapping) else None)
+    active: list[Entry] = []
+    for bundle in bundles:
+        active += read_entries(bundle, "active", where="prefetch")
+    index = medication_index([draft_bundle, *bundles])
+    drafts = [resolve(e, index) for e in drafts]
+    active = [resolve(e, index) for e in active]
+    selections = context.get("selections")
+    keys = {e.key for e in drafts}
+    if hook == "order-select" and isinstance(selections, list) and selections:
+        chosen = {s for s in selections if isinstance(s, str)}
+        selected = {k for k in keys if k in chosen or k.split("/", 1)[-1] in chosen}
+        selected = selected or keys  # selections that match no draft: judge every draft
+    else:
+        selected = keys
+    return Gathered(drafts, active, selected, active_read, why, index)
+
+
+async def fill_gaps(
+    gathered: Gathered,
+    fhir: fhir_client.FhirAccess | None,
+    *,
+    patient_id: Any,
+) -> Gathered:
+    """Referenced Medications and (without a prefetch) the active list, read from the FHIR server."""
+    unresolved = [e for e in (*gathered.drafts, *gathered.active) if e.medication is None and e.reference]
+    if fhir is None or (not unresolved and gathered.active_read):
+        return gathered
+    ids = [i for i in (reference_id(e.reference or "") for e in unresolved) if i]
+    reads = await fhir_client.read(
+        fhir, ids, patient_id=patient_id if isinstance(patient_id, str) else None, want_active=not gathered.active_read
+    )
+    index = {**gathered.index, **reads.medications}
+    active = list(gathered.active)
+    active_read, note = gathered.active_read, gathered.active_note
+    if reads.active is not None:
+        for bundle in reads.active:
+            active += read_entries(bundle, "active", where="FHIR server")
+        index.update(medication_index(reads.active))
+        active_read = True
+        note = None if reads.active_complete else "the FHIR server returned more active medications than were read"
+    elif not gathered.active_read:
+        note = "the active medication list could not be read from the EHR's FHIR server"
+    drafts = [resolve(e, index) for e in gathered.drafts]
+    active = [resolve(e, index) for e in active]
+    fetch_failed = any(e.medication is None and e.reference for e in (*drafts, *active))
+    return replace(
+        gathered,
+        drafts=drafts,
+        active=active,
+        active_read=active_read,
+        active_note=note,
+        index=index,
+        fetch_failed=fetch_failed,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Deciding
+
+
+@dataclass(frozen=True, slots=True)
+class _Classified:
+    entry: Entry
+    kind: str  # naltrexone | opioid | other | unknown
+    finding: OpioidFinding | None = None
+    why: str | None = None
+
+
+def _unknown_why(entry: Entry, *, fhir_given: bool) -> str:
+    if entry.medication is None:
+        where = "could not be read from the EHR's FHIR server" if fhir_given else "no FHIR server was given to read it"
+        return f"it refers to {entry.reference}, which is not in the request and {where}"
+    return f"it carries only a code ({entry.medication.described()}) that the reference cannot classify"
+
+
+def _classify(entry: Entry, naltrexone: Naltrexone, *, fhir_given: bool) -> _Classified:
+    entry = with_display_only(entry)
+    medication = entry.medication
+    if medication is None:
+        return _Classified(entry, "unknown", why=_unknown_why(entry, fhir_given=fhir_given))
+    if naltrexone.matches(medication):
+        return _Classified(entry, "naltrexone")
+    check = classify(medication.atc, medication.texts, name=medication.label)
+    if check.status == "opioid":
+        return _Classified(entry, "opioid", finding=check.finding)
+    if check.status == "unknown":
+        return _Classified(entry, "unknown", why=_unknown_why(entry, fhir_given=fhir_given))
+    return _Classified(entry, "other")
+
+
+def _dedupe(entries: Sequence[Entry]) -> list[Entry]:
+    seen: set[str] = set()
+    out = []
+    for entry in entries:
+        if entry.key in seen:
+            continue
+        seen.add(entry.key)
+        out.append(entry)
+    return out
+
+
+def _dose_decision(entry: Entry, naltrexone: Naltrexone, check: DoseCheck) -> DoseDecision:
+    strength = naltrexone.strength(entry.medication) if entry.medication else None
+    reading = read_dosage(entry.dosage, strength)
+    if reading.problem is not None or reading.amount is None:
+        return DoseDecision(entry, reading, None, reading.problem)
+    try:
+        answer = check(
+            DoseRequest(amount=reading.amount, unit=reading.unit, frequency=reading.frequency, route=reading.route)
+        )
+    except DoseInputError as exc:
+        return DoseDecision(entry, reading, None, _FIELD_PROBLEMS.get(exc.field, "the dose could not be assessed"))
+    return DoseDecision(entry, reading, answer)
+
+
+def decide(
+    gathered: Gathered,
+    naltrexone: Naltrexone,
+    contraindications: Sequence[dict[str, Any]],
+    check: DoseCheck,
+    *,
+    regimens: Mapping[str, dict[str, Any]],
+    hook_instance: str,
+    base_url: str,
+    fhir_given: bool,
+) -> list[dict[str, Any]]:
+    """The cards: one per naltrexone order's dose, one for an opioid conflict, one for what was not checked."""
+    drafts = _dedupe(gathered.drafts)
+    draft_keys = {e.key for e in drafts}
+    active = [e for e in _dedupe(gathered.active) if e.key not in draft_keys]
+    classified = [_classify(e, naltrexone, fhir_given=fhir_given) for e in (*drafts, *active)]
+    selected = gathered.selected
+
+    def is_selected(c: _Classified) -> bool:
+        return c.entry.origin == "draft" and c.entry.key in selected
+
+    naltrexone_all = [c for c in classified if c.kind == "naltrexone"]
+    opioid_all = [c for c in classified if c.kind == "opioid"]
+    naltrexone_selected = [c for c in naltrexone_all if is_selected(c)]
+    opioid_selected = [c for c in opioid_all if is_selected(c)]
+    cards: list[dict[str, Any]] = []
+
+    # 1. The opioid contraindication, in either direction: one card.
+    naltrexone_side = naltrexone_all if opioid_selected else naltrexone_selected
+    opioid_side = opioid_all if naltrexone_selected else opioid_selected
+    if naltrexone_side and opioid_side:
+        conflict = OpioidConflict(
+            tuple(c.entry for c in naltrexone_side),
+            tuple((c.entry, c.finding) for c in opioid_side if c.finding is not None),
+        )
+        cards.append(opioid_card(conflict, contraindications, hook_instance=hook_instance, base_url=base_url))
+
+    # 2. The dose of each naltrexone order this call is about.
+    for c in naltrexone_selected:
+        decision = _dose_decision(c.entry, naltrexone, check)
+        cards.append(dose_card(decision, regimens=regimens, hook_instance=hook_instance, base_url=base_url))
+
+    # 3. What could not be checked, when it matters to naltrexone.
+    items: list[tuple[str, str]] = []
+    unknown = [c for c in classified if c.kind == "unknown"]
+    if naltrexone_selected:
+        relevant = unknown
+    elif naltrexone_all:
+        relevant = [c for c in unknown if is_selected(c)]
+    else:  # naltrexone nowhere: only a drafted order whose medication could not be read at all
+        relevant = [c for c in unknown if is_selected(c) and c.entry.medication is None]
+    for c in relevant:
+        where = "draft order" if c.entry.origin == "draft" else "active medication"
+        items.append((f"{c.entry.name} ({where} {c.entry.key})", c.why or "it could not be classified"))
+    list_missing = not gathered.active_read or gathered.active_note is not None
+    if list_missing and (naltrexone_selected or opioid_selected):
+        why = gathered.active_note or "it was not available"
+        if not gathered.active_read and not fhir_given:
+            why = f"{why}, and no FHIR server was given to read it"
+        items.append(("The patient's active medications", why))
+    if items:
+        only_list = len(items) == 1 and items[0][0] == "The patient's active medications"
+        cards.append(not_checked_card(items, hook_instance=hook_instance, base_url=base_url, only_list=only_list))
+    cards.sort(key=lambda card: _SEVERITY.get(card["indicator"], 3))
+    return _unique_ids(cards)
+
+
+def _unique_ids(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    for n, card in enumerate(cards):
+        if card["uuid"] in seen:  # two orders sharing one id: keep every card addressable
+            card["uuid"] = card_id(card["uuid"], "duplicate", str(n))
+        seen.add(card["uuid"])
+    return cards

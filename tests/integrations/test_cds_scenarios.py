@@ -1,0 +1,734 @@
+"""Table-driven CDS Hooks scenarios over the real app (SQLite and PostgreSQL): FHIR R4 orders as EHRs send
+them, each with the exact indicators of the answer and the key facts of every card.
+
+Every card of every answer is also checked against the CDS Hooks 2.0 card rules (summary < 140 characters,
+indicator, source with label and the human page URL, unique uuids, suggestions with uuids and a
+``selectionBehavior``, no developer messages).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integrations.fixtures.cds_requests import (
+    INJECTION_380,
+    NO_ACTIVE,
+    TABLET_50,
+    UNKNOWN_RXNORM,
+    active,
+    bundle,
+    concept,
+    dosage,
+    gts,
+    medication,
+    order,
+    order_select,
+    order_sign,
+    quantity,
+    repeat,
+    snomed_route,
+    statement,
+)
+
+SIGN = "/cds-services/ldn-kb-order-sign"
+SELECT = "/cds-services/ldn-kb-order-select"
+EMPTY = active()  # an active-medication list that was read and is empty
+
+# Medications as EHRs name them
+LDN = concept("naltrexone 4.5 mg capsule (compounded)")
+TAB50 = concept(
+    "naltrexone hydrochloride 50 MG Oral Tablet", rxnorm=TABLET_50, display="naltrexone hydrochloride 50 MG Oral Tablet"
+)
+TAB50_CODE_ONLY = concept(rxnorm=TABLET_50)
+TAB_TEXT_ONLY = concept("Naltrexone HCl 50 mg tablet")
+VIVITROL = concept("Vivitrol 380 mg extended-release injectable suspension", rxnorm=INJECTION_380)
+OXYCODONE = concept("oxycodone hydrochloride 5 MG Oral Tablet")
+OXYCONTIN = concept("OxyContin 10 mg ER tablet")
+ORAL = "Oral route"
+NIGHTLY = dosage(dose=quantity(4.5), timing=gts("QHS"), route=snomed_route("26643006", "Oral route"))
+
+
+def daily(mg: float, **kw: Any) -> dict[str, Any]:
+    return dosage(dose=quantity(mg), timing=gts("QD"), route=ORAL, **kw)
+
+
+def oxy_order(resource_id: str = "oxy-1", med: dict[str, Any] = OXYCODONE) -> dict[str, Any]:
+    return order(resource_id, med, dosage_=dosage(dose=quantity(5), timing=gts("Q6H"), route=ORAL))
+
+
+# --------------------------------------------------------------------------------------------------
+# A local FHIR server (the EHR's fhirServer): Medications and medication lists, and the bearer seen
+
+
+class _Fhir(BaseHTTPRequestHandler):
+    resources: ClassVar[dict[str, Any]] = {}
+    seen_auth: ClassVar[list[str | None]] = []
+
+    def do_GET(self) -> None:
+        self.seen_auth.append(self.headers.get("Authorization"))
+        path = self.path.split("?", 1)[0]
+        found = self.resources.get(path)
+        body = json.dumps(found).encode() if found is not None else b'{"resourceType":"OperationOutcome"}'
+        self.send_response(200 if found is not None else 404)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def fhir_server() -> Iterator[str]:
+    _Fhir.resources = {
+        "/fhir/Medication/med-ntx": medication(
+            "med-ntx", concept("naltrexone hydrochloride 50 MG Oral Tablet", rxnorm=TABLET_50)
+        ),
+        "/fhir/Medication/med-fent": medication("med-fent", concept("Duragesic 25 mcg/hr patch")),
+        "/fhir/MedicationRequest": bundle(order("act-ntx", TAB50, status="active")),
+        "/fhir/MedicationStatement": bundle(),
+    }
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Fhir)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/fhir"
+    server.shutdown()
+    server.server_close()
+
+
+def _closed_port() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/fhir"
+
+
+# --------------------------------------------------------------------------------------------------
+# The table
+
+
+@dataclass(frozen=True)
+class Card:
+    indicator: str
+    summary: tuple[str, ...] = ()
+    """Words the summary must contain (case-insensitive)."""
+    detail: tuple[str, ...] = ()
+    """Words the detail must contain (case-insensitive)."""
+    delete: tuple[str, ...] = ()
+    """Resource ids of the suggested delete actions (opioid cards)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    body: Callable[[str], dict[str, Any]]
+    """Builds the request body from the local FHIR server's base URL."""
+    cards: tuple[Card, ...]
+    path: str = SIGN
+    absent: tuple[str, ...] = field(default=())
+    """Words no card may contain."""
+
+
+def _s(
+    name: str, body: Callable[[str], dict[str, Any]], *cards: Card, path: str = SIGN, absent: tuple[str, ...] = ()
+) -> Scenario:
+    return Scenario(name, body, cards, path, absent)
+
+
+SCENARIOS: list[Scenario] = [
+    # --- doses: coded and text timing, tablets, injections, ranges -------------------------------
+    _s(
+        "LDN 4.5 mg QHS (GTS code only)",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch=EMPTY),
+        Card(
+            "info",
+            ("4.5 mg daily", "low-dose"),
+            ("Review of Therapeutic Utilization", "randomized trial, no benefit", "Claimed only by an article"),
+        ),
+    ),
+    _s(
+        "LDN 4.5 mg timing.repeat 1/d",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=dosage(dose=quantity(4.5), timing=repeat(), route=ORAL)), prefetch=EMPTY
+        ),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
+        "LDN 1.5 mg 'at bedtime' code text",
+        lambda _: order_sign(
+            order(
+                "n1", LDN, dosage_=dosage(dose=quantity(1.5), timing={"code": {"text": "at bedtime"}}, route="by mouth")
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("1.5 mg daily", "low-dose")),
+    ),
+    _s(
+        "LDN 1.5 mg BID",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=dosage(dose=quantity(1.5), timing=gts("BID"), route=ORAL)), prefetch=EMPTY
+        ),
+        Card("info", ("1.5 mg twice daily",)),
+    ),
+    _s(
+        "LDN 4.5 mg QPM display only",
+        lambda _: order_sign(
+            order(
+                "n1",
+                LDN,
+                dosage_=dosage(dose=quantity(4.5), timing={"code": {"coding": [{"display": "every evening"}]}}),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
+        "LDN 4500 ug daily (UCUM ug)",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=dosage(dose=quantity(4500, "ug"), timing=gts("QD"))), prefetch=EMPTY
+        ),
+        Card("info", ("4500 µg daily", "low-dose")),
+    ),
+    _s(
+        "LDN dose range 1-4.5 mg nightly",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=dosage(dose_range=(quantity(1), quantity(4.5)), timing=gts("QHS"))), prefetch=EMPTY
+        ),
+        Card("info", ("4.5 mg daily",), ("upper end",)),
+    ),
+    _s(
+        "50 mg tablet code, 1 {tbl} QD",
+        lambda _: order_sign(
+            order(
+                "n1",
+                TAB50,
+                dosage_=dosage(dose=quantity(1, "tablet", "{tbl}"), timing=gts("QD"), route=snomed_route("26643006")),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("50 mg daily", "labelled dose"), ("1 tablet of 50 mg", "1483744")),
+    ),
+    _s(
+        "50 mg tablet, code only, 'tab' unit",
+        lambda _: order_sign(
+            order("n1", TAB50_CODE_ONLY, dosage_=dosage(dose=quantity(1, "tab", "tab"), timing=repeat())),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("50 mg daily", "labelled dose")),
+    ),
+    _s(
+        "half a 50 mg tablet daily",
+        lambda _: order_sign(
+            order("n1", TAB50, dosage_=dosage(dose=quantity(0.5, "tablet", "{tbl}"), timing=gts("QD"))), prefetch=EMPTY
+        ),
+        Card("warning", ("25 mg daily",)),
+    ),
+    _s(
+        "2 tablets daily (100 mg)",
+        lambda _: order_sign(
+            order("n1", TAB50, dosage_=dosage(dose=quantity(2, "TAB", "TAB"), timing=gts("QD"), route=ORAL)),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("100 mg daily", "2× the label's 50 mg daily")),
+    ),
+    _s(
+        "150 mg daily",
+        lambda _: order_sign(order("n1", TAB50, dosage_=daily(150)), prefetch=EMPTY),
+        Card(
+            "warning",
+            ("150 mg daily", "3× the label's 50 mg daily"),
+            ("50 mg once daily", "NIAAA", "50 to 200 mg daily", "the article's claim"),
+        ),
+        absent=("documented (", "labelled dose"),
+    ),
+    _s(
+        "200 mg daily",
+        lambda _: order_sign(order("n1", TAB50, dosage_=daily(200)), prefetch=EMPTY),
+        Card("warning", ("200 mg daily", "4× the label's 50 mg daily"), ("the article's claim",)),
+        absent=("labelled dose",),
+    ),
+    _s(
+        "3 tablets daily (150 mg)",
+        lambda _: order_sign(
+            order("n1", TAB50, dosage_=dosage(dose=quantity(3, "tablets", "{tbl}"), timing=gts("QD"))), prefetch=EMPTY
+        ),
+        Card("warning", ("150 mg daily", "3× the label's 50 mg daily")),
+    ),
+    _s(
+        "dose range 50-200 mg daily",
+        lambda _: order_sign(
+            order("n1", TAB50, dosage_=dosage(dose_range=(quantity(50), quantity(200)), timing=gts("QD"))),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("200 mg daily", "4×"), ("upper end",)),
+    ),
+    _s(
+        "1-2 times daily 50 mg (frequencyMax)",
+        lambda _: order_sign(
+            order("n1", TAB50, dosage_=dosage(dose=quantity(50), timing=repeat(1, 1, "d", frequencyMax=2))),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("50 mg twice daily",), ("most frequent use",)),
+    ),
+    _s(
+        "150 mg every third day",
+        lambda _: order_sign(
+            order("n1", TAB50, dosage_=dosage(dose=quantity(150), timing=repeat(1, 3, "d"), route=ORAL)), prefetch=EMPTY
+        ),
+        Card("info", ("150 mg every 3 days", "labelled dose")),
+    ),
+    _s(
+        "100 mg QOD",
+        lambda _: order_sign(order("n1", TAB50, dosage_=dosage(dose=quantity(100), timing=gts("QOD"))), prefetch=EMPTY),
+        Card("info", ("100 mg every other day",)),
+    ),
+    _s(
+        "10 mg daily",
+        lambda _: order_sign(order("n1", TAB_TEXT_ONLY, dosage_=daily(10)), prefetch=EMPTY),
+        Card("warning", ("10 mg daily", "no documented regimen")),
+    ),
+    _s(
+        "Vivitrol 380 mg IM Q4W",
+        lambda _: order_sign(
+            order(
+                "v1",
+                VIVITROL,
+                dosage_=dosage(
+                    dose=quantity(380), timing=gts("Q4W"), route=snomed_route("78421000", "Intramuscular route")
+                ),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("380 mg IM every 4 weeks", "labelled dose")),
+        absent=("13.57",),
+    ),
+    _s(
+        "Vivitrol 1 injection monthly by code",
+        lambda _: order_sign(
+            order(
+                "v1",
+                VIVITROL,
+                dosage_=dosage(
+                    dose=quantity(1, "injection", "{injection}"), timing=gts("MO"), route=snomed_route("78421000")
+                ),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("380 mg IM", "labelled dose"), ("637213",)),
+    ),
+    _s(
+        "Vivitrol repeat 1 per 4 wk, text route IM",
+        lambda _: order_sign(
+            order("v1", VIVITROL, dosage_=dosage(dose=quantity(380), timing=repeat(1, 4, "wk"), route="IM")),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("380 mg IM every 4 weeks",)),
+    ),
+    _s(
+        "tablets, strength unknown (text only)",
+        lambda _: order_sign(
+            order("n1", TAB_TEXT_ONLY, dosage_=dosage(dose=quantity(1, "tablet", "{tbl}"), timing=gts("QD"))),
+            prefetch=EMPTY,
+        ),
+        Card(
+            "warning",
+            ("not assessed", "strength"),
+        ),
+        absent=("unknown unit", "required"),
+    ),
+    _s(
+        "contained Medication stating 50 mg per tablet",
+        lambda _: order_sign(
+            order(
+                "n1",
+                reference="#m1",
+                contained=[medication("m1", concept("naltrexone tablet"), strength_mg=50)],
+                dosage_=dosage(dose=quantity(1, "tablet", "{tbl}"), timing=gts("QD")),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("50 mg daily",)),
+    ),
+    _s(
+        "no timing",
+        lambda _: order_sign(order("n1", LDN, dosage_=dosage(dose=quantity(4.5))), prefetch=EMPTY),
+        Card("warning", ("not assessed", "how often")),
+        absent=("frequency:", "required"),
+    ),
+    _s(
+        "as needed, no frequency",
+        lambda _: order_sign(order("n1", LDN, dosage_=dosage(dose=quantity(4.5), as_needed=True)), prefetch=EMPTY),
+        Card("warning", ("not assessed", "as needed")),
+    ),
+    _s(
+        "amount sent as a string '4_5'",
+        lambda _: order_sign(order("n1", LDN, dosage_=dosage(dose=quantity("4_5"), timing=gts("QD"))), prefetch=EMPTY),
+        Card("warning", ("not assessed", "not a number")),
+        absent=("45 mg",),
+    ),
+    _s(
+        "unit mL",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=dosage(dose=quantity(4.5, "mL"), timing=gts("QD"))), prefetch=EMPTY
+        ),
+        Card("warning", ("not assessed", "unit")),
+    ),
+    _s(
+        "no dose at all",
+        lambda _: order_sign(order("n1", LDN, dosage_=dosage(timing=gts("QD"))), prefetch=EMPTY),
+        Card("warning", ("not assessed", "no dose")),
+    ),
+    # --- the opioid contraindication, in every direction -----------------------------------------
+    _s(
+        "LDN + oxycodone draft",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), oxy_order(), prefetch=EMPTY),
+        Card("critical", ("oxycodone", "contraindicated"), ("label",), delete=("MedicationRequest/n1",)),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
+        "LDN + OxyContin brand only",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), oxy_order("oc-1", OXYCONTIN), prefetch=EMPTY),
+        Card("critical", ("oxycodone",), ("brand OxyContin",), delete=("MedicationRequest/n1",)),
+        Card("info"),
+    ),
+    _s(
+        "LDN + active opioid by ATC only",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch=active(order("a1", concept("Brand X", atc="N02AA01"), status="active")),
+        ),
+        Card("critical", (), ("ATC N02AA01", "active medication list"), delete=("MedicationRequest/n1",)),
+        Card("info"),
+    ),
+    _s(
+        "LDN + active MedicationStatement Suboxone",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch=active(statement("s1", concept("Suboxone 8 mg-2 mg sublingual film"))),
+        ),
+        Card("critical", ("buprenorphine",), delete=("MedicationRequest/n1",)),
+        Card("info"),
+    ),
+    _s(
+        "LDN + completed Percocet statement (ended)",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch=active(statement("s1", concept("Percocet 5/325"), status="completed")),
+        ),
+        Card("info"),
+    ),
+    _s(
+        "opioid signed, naltrexone active (prefetch)",
+        lambda _: order_sign(oxy_order(), prefetch=active(order("a1", TAB50, status="active"))),
+        Card("critical", ("oxycodone", "on naltrexone"), (), delete=("MedicationRequest/oxy-1",)),
+    ),
+    _s(
+        "order-select: opioid selected, naltrexone drafted",
+        lambda _: order_select(
+            order("n1", TAB50, dosage_=daily(50)), oxy_order(), selections=["MedicationRequest/oxy-1"], prefetch=EMPTY
+        ),
+        Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
+        path=SELECT,
+    ),
+    _s(
+        "order-select: naltrexone selected, opioid drafted",
+        lambda _: order_select(
+            order("n1", TAB50, dosage_=daily(50)), oxy_order(), selections=["MedicationRequest/n1"], prefetch=EMPTY
+        ),
+        Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
+        Card("info", ("50 mg daily",)),
+        path=SELECT,
+    ),
+    _s(
+        "order-select: unrelated selection",
+        lambda _: order_select(
+            order("n1", TAB50, dosage_=daily(50)),
+            order("amx", concept("amoxicillin 500 MG Oral Capsule")),
+            selections=["MedicationRequest/amx"],
+            prefetch=EMPTY,
+        ),
+        path=SELECT,
+    ),
+    _s(
+        "same opioid in drafts and prefetch: one card",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            oxy_order(),
+            prefetch=active(order("oxy-9", OXYCODONE, status="active"), order("oxy-1", OXYCODONE, status="active")),
+        ),
+        Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
+        Card("info"),
+    ),
+    _s(
+        "two opioids: one critical card naming both",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            order("t1", concept("tramadol 50 MG Oral Tablet")),
+            prefetch=active(statement("s1", concept("Duragesic 25 mcg/hr patch"))),
+        ),
+        Card("critical", ("tramadol", "fentanyl"), delete=("MedicationRequest/n1",)),
+        Card("info"),
+    ),
+    _s(
+        "naltrexone by RxNorm code only + Tylenol with Codeine",
+        lambda _: order_sign(
+            order("n1", TAB50_CODE_ONLY, dosage_=daily(50)),
+            order("c1", concept("Tylenol with Codeine #3")),
+            prefetch=EMPTY,
+        ),
+        Card("critical", ("codeine",), delete=("MedicationRequest/n1",)),
+        Card("info", ("50 mg daily",)),
+    ),
+    _s(
+        "MS Contin (two-word brand)",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY), order("m1", concept("MS CONTIN 15 MG tablet")), prefetch=EMPTY
+        ),
+        Card("critical", ("morphine",), delete=("MedicationRequest/n1",)),
+        Card("info"),
+    ),
+    _s(
+        "Targiniq (contains naloxone) is an opioid",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY), prefetch=active(order("a1", concept("Targiniq ER"), status="active"))
+        ),
+        Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
+        Card("info"),
+    ),
+    _s(
+        "Zubsolv",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY), prefetch=active(statement("s1", concept("zubsolv 5.7 mg/1.4 mg")))
+        ),
+        Card("critical", ("buprenorphine",), delete=("MedicationRequest/n1",)),
+        Card("info"),
+    ),
+    _s(
+        "naloxone and lofexidine are not opioids",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch=active(
+                statement("s1", concept("Narcan (naloxone) 4 mg nasal spray")),
+                order("a2", concept("Lucemyra", atc="N07BC04"), status="active"),
+            ),
+        ),
+        Card("info"),
+        absent=("contraindicated",),
+    ),
+    _s(
+        "naltrexone via Medication/123 in the prefetch",
+        lambda _: order_sign(
+            order("n1", reference="Medication/123", dosage_=dosage(dose=quantity(50), timing=gts("QD"))),
+            oxy_order(),
+            prefetch={"activeMedications": bundle(medication("123", TAB50))},
+        ),
+        Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
+        Card("info", ("50 mg daily",)),
+    ),
+    _s(
+        "naltrexone via Medication reference read from fhirServer",
+        lambda url: order_sign(
+            order(
+                "n1",
+                reference="Medication/med-ntx",
+                dosage_=dosage(dose=quantity(1, "tablet", "{tbl}"), timing=gts("QD")),
+            ),
+            oxy_order(),
+            prefetch=EMPTY,
+            fhir_server=url,
+            token="tok-123",
+        ),
+        Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
+        Card("info", ("50 mg daily",)),
+    ),
+    _s(
+        "opioid via Medication reference read from fhirServer",
+        lambda url: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            order("f1", reference=f"{url}/Medication/med-fent"),
+            prefetch=EMPTY,
+            fhir_server=url,
+        ),
+        Card("critical", ("fentanyl",), delete=("MedicationRequest/n1",)),
+        Card("info"),
+    ),
+    _s(
+        "no prefetch: active list read from fhirServer",
+        lambda url: order_sign(oxy_order(), fhir_server=url, token="tok-123"),
+        Card("critical", ("oxycodone", "on naltrexone"), delete=("MedicationRequest/oxy-1",)),
+    ),
+    # --- what could not be checked is said --------------------------------------------------------
+    _s(
+        "no prefetch and no fhirServer",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY)),
+        Card("warning", ("opioid check incomplete", "active medications"), ("no FHIR server",)),
+        Card("info"),
+    ),
+    _s(
+        "prefetch null: no active medications",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch=NO_ACTIVE),
+        Card("info"),
+    ),
+    _s(
+        "prefetch failed (OperationOutcome)",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch={
+                "activeMedications": {
+                    "resourceType": "OperationOutcome",
+                    "issue": [{"severity": "error", "code": "timeout"}],
+                }
+            },
+        ),
+        Card("warning", ("active medications",), ("could not fetch",)),
+        Card("info"),
+    ),
+    _s(
+        "co-listed medication with only an RxNorm code",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY), order("x1", concept(rxnorm=UNKNOWN_RXNORM)), prefetch=EMPTY
+        ),
+        Card("warning", ("1 medication could not be checked",), ("RxNorm 0000001", "only a code")),
+        Card("info"),
+    ),
+    _s(
+        "naltrexone reference not resolvable, no fhirServer",
+        lambda _: order_sign(
+            order("n1", reference="Medication/404", dosage_=dosage(dose=quantity(50), timing=gts("QD"))), prefetch=EMPTY
+        ),
+        Card("warning", ("could not be checked",), ("Medication/404", "no FHIR server")),
+    ),
+    _s(
+        "fhirServer unreachable",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            order("x1", reference="Medication/777"),
+            prefetch=EMPTY,
+            fhir_server=_closed_port(),
+        ),
+        Card("warning", ("could not be checked",), ("Medication/777", "could not be read")),
+        Card("info"),
+    ),
+    _s(
+        "opioid signed without prefetch or fhirServer",
+        lambda _: order_sign(oxy_order()),
+        Card("warning", ("active medications",)),
+    ),
+    # --- nothing to say ------------------------------------------------------------------------------
+    _s(
+        "no naltrexone anywhere",
+        lambda _: order_sign(order("amx", concept("amoxicillin 500 MG Oral Capsule")), prefetch=EMPTY),
+    ),
+    _s(
+        "opioid signed, no naltrexone active",
+        lambda _: order_sign(oxy_order(), prefetch=active(statement("s1", concept("lisinopril 10 MG Oral Tablet")))),
+    ),
+]
+
+_DEVELOPER_WORDS = re.compile(r"\b(required|field|None|null|frequency:|unit:|amount:|KeyError|Traceback)\b")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_scenario(client: TestClient, fhir_server: str, scenario: Scenario) -> None:
+    response = client.post(scenario.path, json=scenario.body(fhir_server))
+    assert response.status_code == 200, response.text
+    cards = response.json()["cards"]
+    got = [c["indicator"] for c in cards]
+    assert got == [c.indicator for c in scenario.cards], (
+        scenario.name,
+        [(c["indicator"], c["summary"]) for c in cards],
+    )
+    for card, want in zip(cards, scenario.cards, strict=True):
+        for words in want.summary:
+            assert words.lower() in card["summary"].lower(), (scenario.name, words, card["summary"])
+        for words in want.detail:
+            assert words.lower() in card["detail"].lower(), (scenario.name, words, card["detail"])
+        deletes = [a["resourceId"] for s in card.get("suggestions", []) for a in s["actions"] if a["type"] == "delete"]
+        assert tuple(deletes) == want.delete, (scenario.name, deletes)
+    text = json.dumps(cards).lower()
+    for words in scenario.absent:
+        assert words.lower() not in text, (scenario.name, words)
+    assert_cds_cards(cards)
+
+
+def assert_cds_cards(cards: list[dict[str, Any]]) -> None:
+    """The CDS Hooks 2.0 card rules, and this service's promises about every card."""
+    assert len({c["uuid"] for c in cards}) == len(cards)
+    assert [c["indicator"] for c in cards].count("critical") <= 1
+    for card in cards:
+        uuid.UUID(card["uuid"])
+        assert set(card) <= {
+            "uuid",
+            "summary",
+            "detail",
+            "indicator",
+            "source",
+            "suggestions",
+            "selectionBehavior",
+            "overrideReasons",
+            "links",
+        }
+        assert 0 < len(card["summary"]) < 140 and "\n" not in card["summary"]
+        assert not _DEVELOPER_WORDS.search(card["summary"]), card["summary"]
+        assert card["indicator"] in {"info", "warning", "critical"}
+        assert card["source"]["label"] and re.match(
+            r"^http://testserver/pages/(drugs|regimens)/[a-z0-9-]+$", card["source"]["url"]
+        )
+        assert "not medical advice" in card["detail"]
+        assert len(card["detail"]) < 2000
+        for link in card.get("links", []):
+            assert link["type"] == "absolute" and "/pages/" in link["url"] and link["label"]
+        for reason in card.get("overrideReasons", []):
+            assert reason["code"] and reason["system"] and reason["display"]
+        if card["indicator"] != "info":
+            assert card.get("overrideReasons"), card["summary"]
+        if "suggestions" in card:
+            assert card["selectionBehavior"] == "at-most-one"
+            for suggestion in card["suggestions"]:
+                uuid.UUID(suggestion["uuid"])
+                assert suggestion["label"]
+                for action in suggestion["actions"]:
+                    assert action["type"] == "delete" and action["description"]
+                    assert re.match(r"^MedicationRequest/[A-Za-z0-9.-]+$", action["resourceId"])
+        else:
+            assert "selectionBehavior" not in card
+
+
+def test_at_least_forty_scenarios() -> None:
+    assert len(SCENARIOS) >= 40
+    assert len({s.name for s in SCENARIOS}) == len(SCENARIOS)
+
+
+def test_the_bearer_token_is_sent_to_the_fhir_server(client: TestClient, fhir_server: str) -> None:
+    _Fhir.seen_auth.clear()
+    body = order_sign(
+        order("n1", reference="Medication/med-ntx", dosage_=daily(50)),
+        prefetch=EMPTY,
+        fhir_server=fhir_server,
+        token="tok-123",
+    )
+    assert client.post(SIGN, json=body).status_code == 200
+    assert _Fhir.seen_auth == ["Bearer tok-123"]
+
+
+def test_same_request_same_uuids_other_hook_instance_other_uuids(client: TestClient) -> None:
+    body = order_sign(order("n1", LDN, dosage_=NIGHTLY), oxy_order())
+    first = client.post(SIGN, json=body).json()["cards"]
+    again = client.post(SIGN, json=body).json()["cards"]
+    assert [c["uuid"] for c in first] == [c["uuid"] for c in again]
+    body["hookInstance"] = str(uuid.uuid4())
+    other = client.post(SIGN, json=body).json()["cards"]
+    assert not {c["uuid"] for c in first} & {c["uuid"] for c in other}
