@@ -21,7 +21,7 @@ from app.schemas.common import (
 )
 from app.schemas.conditions import ConditionSummary
 from app.schemas.examples import example
-from app.schemas.regimens import RegimenSummary
+from app.schemas.regimens import RecordWarning, RegimenSummary
 
 
 class Evidence(Schema):
@@ -69,6 +69,9 @@ class Indication(Recorded, Summaries):
     source_quote: str | None = Field(description="The seed article's own words, kept apart, or null.")
     studies: list[Study] = Field(description="Studies, negative results included.")
     sources: list[IndicationSource] = Field(description="Sources, each with its role.")
+    warnings: list[RecordWarning] = Field(
+        description="The label's opioid contraindication and its hepatotoxicity warning, attributed (see Regimen)."
+    )
 
 
 class IndicationListItem(Indication):

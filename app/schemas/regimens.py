@@ -49,8 +49,10 @@ class DoseRange(Schema):
     max_inclusive: bool = Field(description="Whether the upper bound itself lies in the range.")
     unit: Literal["mg", "ug", "mg/kg"] = Field(description="UCUM unit of the amount.")
     period: Period = Field(description="The period the amount is given over.")
-    per: Literal["period", "administration"] = Field(
-        description="period: the amount is per period (e.g. per day); administration: per single administration."
+    per: Literal["period", "administration", "administration-only"] = Field(
+        description="period: the amount is per period (e.g. per day); administration: per single administration, "
+        "once per period; administration-only: per single administration, the source states no frequency "
+        "(the period is not used to judge a dose)."
     )
     cap: Cap | None = Field(description="An absolute maximum (for weight-based ranges), or null.")
     is_reference: bool = Field(description="Whether this is the regimen's reference range.")
@@ -59,6 +61,40 @@ class DoseRange(Schema):
     verification: Verification = Field(description="How the range was verified.")
     note: str | None = Field(description="A caveat, or null.")
     source: SourceCitation = Field(description="The source that states the range.")
+
+
+class WarningStatement(Schema):
+    """One statement under a record warning, in its source's words, attributed, with its status."""
+
+    text: str = Field(
+        description="The statement as the content records it (a label contraindication or a label change)."
+    )
+    type: Literal["label-contraindication", "label-change"] = Field(
+        description="label-contraindication: a contraindication the label states; label-change: an event of "
+        "the label's history (e.g. the boxed warning removed in 2013)."
+    )
+    note: str | None = Field(default=None, description="A caveat (e.g. 'quote it per label, never as universal').")
+    date: str | None = Field(default=None, description="Date of a label change, as the source states it.")
+    product: str | None = Field(default=None, description="Product whose label changed (Vivitrol, ReVia).")
+    verification: Verification | None = Field(description="primary or secondary, as in the reference facts.")
+    source: SourceCitation | None = Field(description="The source the statement rests on.")
+
+
+class RecordWarning(Schema):
+    """A label warning carried by every regimen and indication, so that a page showing one record shows it.
+
+    Derived at representation time from the drug record (its label contraindications and regulatory
+    history); the title is our heading, the statements are the sources' own content.
+    """
+
+    code: Literal["opioid-contraindication", "hepatotoxicity"] = Field(
+        description="opioid-contraindication: the label contraindicates naltrexone with opioids (receiving "
+        "opioid analgesics, opioid dependence, acute withdrawal, failed naloxone challenge); hepatotoxicity: "
+        "the boxed warning was removed in 2013 but a hepatotoxicity warning remains on the label."
+    )
+    kind: Literal["contraindication", "warning"] = Field(description="contraindication or warning.")
+    title: str = Field(description="Our heading for the group of statements.")
+    statements: list[WarningStatement] = Field(description="The statements, each attributed, with its status.")
 
 
 class RegimenSummary(Schema):
@@ -90,6 +126,10 @@ class Regimen(Recorded, Summaries):
     reference_range: str | None = Field(description="Slug of the reference range among dose_ranges, or null.")
     dose_ranges: list[DoseRange] = Field(description="Every source's range, in curated order.")
     sources: list[SourceCitation] = Field(description="The sources of the ranges, each once.")
+    warnings: list[RecordWarning] = Field(
+        description="The label's opioid contraindication and its hepatotoxicity warning, attributed, at every dose "
+        "(also on low-dose regimens: the label contraindications concern the drug, not the dose)."
+    )
 
 
 class RegimenListItem(Regimen):

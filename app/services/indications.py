@@ -16,6 +16,7 @@ from app.services import regimens as regimen_service
 from app.services.embeds import bookkeeping, group_by, source_citation, sources_by_id
 from app.services.evidence_order import evidence_rank
 from app.services.listing import Page, PageRequest, SortKey, paginate
+from app.services.record_warnings import record_warnings
 
 SORTABLE = {
     "slug": SortKey(col(Indication.slug)),
@@ -90,6 +91,7 @@ def represent_many(session: Session, indications: Sequence[Indication]) -> list[
                 "sources": [
                     {**source_citation(sources[x.source_id]), "role": x.role} for x in links.get(i.id or 0, [])
                 ],
+                "warnings": record_warnings(session, i.drug_id),
                 "clinical_summary": i.clinical_summary,
                 "plain_summary": i.plain_summary,
                 **bookkeeping(i),

@@ -30,6 +30,7 @@ class KnowledgeEntry:
     population: str
     status: str | None
     evidence_level: str | None
+    warnings: tuple[dict[str, Any], ...] = ()  # the record's label warnings (app.services.record_warnings)
 
 
 def _indication_entry(item: dict[str, Any]) -> KnowledgeEntry:
@@ -44,6 +45,7 @@ def _indication_entry(item: dict[str, Any]) -> KnowledgeEntry:
         population=regimen.get("population", "any"),
         status=item["status"],
         evidence_level=item["evidence"]["level"],
+        warnings=tuple(item.get("warnings", ())),
     )
 
 
@@ -58,6 +60,7 @@ def _regimen_entry(item: dict[str, Any]) -> KnowledgeEntry:
         population=item.get("population", "any"),
         status=item["approval_status"],
         evidence_level=None,
+        warnings=tuple(item.get("warnings", ())),
     )
 
 

@@ -12,6 +12,7 @@ from app.errors import NotFoundError
 from app.models import DoseRange, Drug, Regimen
 from app.services.embeds import bookkeeping, group_by, number, source_citation, sources_by_id
 from app.services.listing import Page, PageRequest, SortKey, paginate
+from app.services.record_warnings import record_warnings
 
 SORTABLE = {
     "slug": SortKey(col(Regimen.slug)),
@@ -112,6 +113,7 @@ def represent_many(session: Session, regimens: Sequence[Regimen]) -> list[dict[s
                 "reference_range": reference,
                 "dose_ranges": [represent_range(x, source_citation(sources[x.source_id])) for x in own],
                 "sources": list(cited.values()),
+                "warnings": record_warnings(session, regimen.drug_id),
                 "clinical_summary": regimen.clinical_summary,
                 "plain_summary": regimen.plain_summary,
                 **bookkeeping(regimen),

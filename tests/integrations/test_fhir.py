@@ -151,9 +151,10 @@ def test_drug_resource_codes_and_links(client: TestClient) -> None:
     assert related == {f"MedicationKnowledge/{r.slug}" for r in DATASET.regimens if r.drug == drug.slug}
     # contraindications: contained DetectedIssues, one per label statement, each referenced
     contained = {c["id"]: c for c in mk["contained"]}
-    assert [contained[ref["reference"][1:]]["detail"].split(" Note:")[0] for ref in mk["contraindication"]] == [
-        c.text for c in drug.contraindications
-    ]
+    issues = [contained[ref["reference"][1:]] for ref in mk["contraindication"]]
+    assert [
+        i["detail"].split(" Note:")[0] for i in issues if i["code"]["coding"][0]["code"] == "label-contraindication"
+    ] == [c.text for c in drug.contraindications]
     atc = [c["code"] for m in mk["medicineClassification"] for cl in m["classification"] for c in cl["coding"]]
     assert {i.value for i in drug.identifiers if i.system == "atc"} <= set(atc)
     assert {t.slug for t in DATASET.targets if any(m.target == t.slug for m in DATASET.mechanisms)} <= set(atc)

@@ -37,6 +37,7 @@ from app.integrations.fhir.extensions import (
     extension_url,
 )
 from app.integrations.fhir.terminology import ATC, RXNORM, UCUM, system_url
+from app.services.record_warnings import build_warnings
 
 RESOURCE = "MedicationKnowledge"
 UNIT_DISPLAY = {"mg": "mg", "ug": "µg", "mg/kg": "mg/kg"}
@@ -319,6 +320,27 @@ def contained_issues(base: str, drug: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def warning_issues(base: str, drug: dict[str, Any]) -> list[dict[str, Any]]:
+    """The label warnings that are not contraindications (the remaining hepatotoxicity warning), from the
+    one function that builds every record's warnings (app.services.record_warnings), as DetectedIssues."""
+    out = []
+    statements = [s for w in build_warnings(drug) for s in w["statements"] if s["type"] == "label-change"]
+    for n, s in enumerate(statements, start=1):
+        extension = [citation_ext(base, s["source"])] if s.get("source") else []
+        when = ", ".join(v for v in (s.get("product"), s.get("date")) if v)
+        detail = s["text"] + (f" ({when})" if when else "")
+        issue: dict[str, Any] = {
+            "resourceType": "DetectedIssue",
+            "id": f"label-warning-{n}",
+            "extension": [*extension, *verification_ext(base, s.get("verification"))],
+            "status": "final",
+            "code": term(base, "label-warning", "Label warning"),
+            "detail": detail,
+        }
+        out.append(_clean(issue))
+    return out
+
+
 # --- resources ----------------------------------------------------------------------------------------
 
 
@@ -335,7 +357,7 @@ def _resource(
     code: dict[str, Any],
     body: dict[str, Any],
 ) -> dict[str, Any]:
-    issues = contained_issues(base, drug)
+    issues = contained_issues(base, drug) + warning_issues(base, drug)
     out: dict[str, Any] = {"resourceType": RESOURCE, "id": ident}
     if last_updated:
         out["meta"] = {"lastUpdated": last_updated}

@@ -38,6 +38,7 @@ TERM_CONCEPTS: tuple[tuple[str, str, str], ...] = (
         "The dose range chosen as the regimen's reference, for a stated reason; other sources' ranges stand beside it.",
     ),
     ("label-contraindication", "Label contraindication", "A contraindication stated by a drug label."),
+    ("label-warning", "Label warning", "A warning stated by a drug label, e.g. the remaining hepatotoxicity warning."),
 )
 
 

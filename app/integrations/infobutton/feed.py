@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 from app.integrations.infobutton.request import SYSTEM_LABELS, KnowledgeRequest
 from app.services.dataset import DISCLAIMER
 from app.services.knowledge import KnowledgeEntry
+from app.services.record_warnings import warnings_text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_TITLE = "ldn-kb knowledge response"
@@ -16,6 +17,7 @@ FEED_TITLE = "ldn-kb knowledge response"
 
 def _summary(entry: KnowledgeEntry, recipient: str) -> str:
     text = entry.plain_summary if recipient == "PAT" else entry.clinical_summary
+    text += f" {warnings_text(entry.warnings)}" if entry.warnings else ""  # label warnings (record_warnings)
     return f"{text} {DISCLAIMER}"
 
 
