@@ -117,7 +117,9 @@ class DoseRangeRecord(_Strict):
     unit: Literal["mg", "ug", "mg/kg"]
     period_value: Decimal = Decimal(1)
     period_unit: Literal["d", "wk", "mo"] = "d"
-    per: Literal["period", "administration"] = "period"
+    per: Literal["period", "administration", "administration-only"] = "period"
+    """period: amount per period; administration: one administration, once per period;
+    administration-only: one administration, the source states no frequency (the period is not used)."""
     cap: Decimal | None = None
     cap_unit: Literal["mg", "ug"] | None = None
     is_reference: bool = False

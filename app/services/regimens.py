@@ -26,7 +26,8 @@ _PERIOD_TEXT = {"d": "day", "wk": "week", "mo": "month"}
 
 
 def range_display(r: DoseRange) -> str:
-    """Human text for a range, e.g. '1–5 mg/day', '< 4 mg/day', '100 mg every 2 days'."""
+    """Human text for a range, e.g. '1–5 mg/day', '< 4 mg/day', '100 mg every 2 days', '0.1 mg/kg per
+    administration (frequency not stated) (maximum 4.5 mg)'."""
     unit = _UNIT_TEXT.get(r.unit, r.unit)
     lo, hi = number(r.min_value), number(r.max_value)
     if lo is not None and hi is not None:
@@ -37,7 +38,10 @@ def range_display(r: DoseRange) -> str:
         amount = f"{'≥' if r.min_inclusive else '>'} {lo} {unit}"
     period = number(r.period_value)
     name = _PERIOD_TEXT.get(r.period_unit, r.period_unit)
-    text = f"{amount}/{name}" if period == 1 else f"{amount} every {period} {name}s"
+    if r.per == "administration-only":
+        text = f"{amount} per administration (frequency not stated)"
+    else:
+        text = f"{amount}/{name}" if period == 1 else f"{amount} every {period} {name}s"
     if r.cap_value is not None:
         text += f" (maximum {number(r.cap_value)} {_UNIT_TEXT.get(r.cap_unit or '', r.cap_unit)})"
     return text

@@ -363,3 +363,24 @@ def test_two_apps_on_two_stores_answer_from_their_own_content(
             assert theirs["claimed_only_by"] == []
             ranges = {m["range"]["slug"]: m["range"]["max"] for m in theirs["matches"]}
             assert ranges["oral-article-50-to-200-mg-daily"] == 120
+
+
+# --- the paediatric range states no frequency: never judged as per day -----------------------------------
+
+
+def test_the_paediatric_range_compares_one_administration_only(client: TestClient) -> None:
+    # 4.5 mg twice daily for 50 kg: each administration is within 0.1 mg/kg (max 4.5 mg); the facts give no
+    # frequency, so 9 mg a day is not "above the paediatric limit" (it was, read as per day, on main)
+    data = _check(client, amount=4.5, unit="mg", frequency="twice daily", weight_kg=50)
+    codes = {w["code"] for w in data["warnings"]}
+    assert "weight-limit-exceeded" not in codes
+    peds = next(m for m in data["matches"] if m["regimen"] == "low-dose-naltrexone-paediatric")
+    assert peds["range"]["per"] == "administration-only"
+    assert peds["position"] == "inside" and peds["basis"] == "per-administration"
+    assert "states no frequency" in peds["note"]
+    assert peds["range"]["mg_per_day_max"] is None
+    assert "per administration" in peds["range"]["display"]
+    # one administration above 0.1 mg/kg x weight is still flagged, per administration
+    over = _check(client, amount=6, unit="mg", frequency="daily", weight_kg=30)
+    limit = [w for w in over["warnings"] if w["code"] == "weight-limit-exceeded"]
+    assert limit and "per administration" in limit[0]["message"] and "states no frequency" in limit[0]["message"]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from app.domain.dosing import (
     DoseInputError,
+    RangeSpec,
     cds_indicator,
     classify,
     clinician_summary,
@@ -304,3 +305,37 @@ def test_summary_is_short_and_plain_for_any_dose(amount: Decimal, unit: str, fre
     assert "mg/day" not in summary and "E+" not in summary and "E-" not in summary
     if not c.documented:
         assert "labelled dose" not in summary and "(off-label)" not in summary
+
+
+# --- a range that states no frequency (the paediatric trial's 0.1 mg/kg, maximum 4.5 mg) ----------------
+
+PEDS_UNSTATED = RangeSpec(
+    "ldn-weight-based", "low-dose-weight-based", "oral", "smith-peds", "smith-2013", "0.1 mg/kg, max 4.5 mg",
+    min=D("0.1"), max=D("0.1"), unit="mg/kg", cap=D("4.5"), cap_unit="mg", per="administration-only",
+    verification="primary", approval_status="off-label",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("amount", "frequency", "weight", "position", "documented", "exceeded"),
+    [
+        ("4.5", "once", "50", "inside", True, False),  # a single administration is judged
+        ("3", "once", "30", "inside", True, False),
+        ("4.5", "twice daily", "50", "inside", False, False),  # per administration fits; no frequency to judge
+        ("4.5", "daily", "50", "inside", False, False),
+        ("6", "daily", "30", "above", False, True),  # one administration above 0.1 mg/kg x 30 kg: flagged
+        ("5", "once", "60", "above", False, True),  # above the 4.5 mg cap
+    ],
+)
+def test_a_range_without_a_frequency_judges_one_administration_only(
+    amount: str, frequency: str, weight: str, position: str, documented: bool, exceeded: bool
+) -> None:
+    c = classify(parse_dose(amount, "mg", frequency, weight_kg=weight), (PEDS_UNSTATED,))
+    (m,) = c.matches
+    assert m.position == position and m.basis == "per-administration"
+    assert c.documented is documented
+    assert m.mg_per_day_max is None
+    codes = [w.code for w in dose_warnings(c)]
+    assert ("weight-limit-exceeded" in codes) is exceeded
+    if position == "inside" and not documented:
+        assert "states no frequency" in c.verdict

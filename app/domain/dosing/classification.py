@@ -233,6 +233,9 @@ class Match:
     period_days: Decimal
     capped: bool
     note: str
+    judges_frequency: bool = True
+    """False when the range states no frequency (``per="administration-only"``) and the dose is repeated:
+    one administration is compared, the regimen is not, so the match documents nothing."""
 
     @property
     def checked(self) -> bool:
@@ -242,12 +245,12 @@ class Match:
     @property
     def documents(self) -> bool:
         """The dose lies inside this range, the route fits and the source is checked."""
-        return self.comparable and self.position == "inside" and self.range.checked
+        return self.comparable and self.position == "inside" and self.range.checked and self.judges_frequency
 
     @property
     def claims(self) -> bool:
         """The dose lies inside this range (route fits), but the source is not checked: a claim only."""
-        return self.comparable and self.position == "inside" and not self.range.checked
+        return self.comparable and self.position == "inside" and not self.range.checked and self.judges_frequency
 
 
 def _dose_text(dose: Dose) -> str:
@@ -322,6 +325,7 @@ def match_range(dose: Dose, rng: RangeSpec) -> Match:
         period_days=_tidy(period),
         capped=capped,
         note="; ".join(notes),
+        judges_frequency=rng.per != "administration-only" or dose.single,
     )
 
 
@@ -360,13 +364,20 @@ def _verdict(dose: Dose, matches: Sequence[Match], documented: bool, above_all: 
     if not matches:
         return "no documented range to compare with"
     checked = [m for m in matches if m.comparable and m.checked]
+    documented_regimens = {m.range.regimen for m in matches if m.documents}
     parts: list[str] = []
-    for regimen in _ordered(m.range.regimen for m in checked if m.position == "inside"):
+    for regimen in _ordered(m.range.regimen for m in checked if m.documents):
         of_regimen = [m for m in checked if m.range.regimen == regimen]
-        sources = _ordered(m.range.cited for m in of_regimen if m.position == "inside")
+        sources = _ordered(m.range.cited for m in of_regimen if m.documents)
         band = of_regimen[0].range.band
         parts.append(f"inside the {band} range of {_plural(len(sources), 'checked source')} ({'; '.join(sources)})")
-        parts.extend(f"{m.position} {m.range.cited}: '{m.range.label}'" for m in of_regimen if m.position != "inside")
+        parts.extend(f"{m.position} {m.range.cited}: '{m.range.label}'" for m in of_regimen if not m.documents)
+    for m in checked:
+        if not m.judges_frequency and m.position == "inside" and m.range.regimen not in documented_regimens:
+            parts.append(
+                f"one administration fits {m.range.cited}: '{m.range.label}', which states no frequency, "
+                "so the repeated dose is not documented by it"
+            )
     if not documented:
         if not checked and dose.route is not None and all(not m.route_fits for m in matches):
             parts.append(f"lies in no documented regimen: no range is documented for {dose.route} use")

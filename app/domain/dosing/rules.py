@@ -251,7 +251,7 @@ def clinician_summary(classification: Classification) -> str:
     """
     dose = classification.dose
     head = _with_route(dose)
-    checked_inside = [m for m in classification.matches if m.comparable and m.position == "inside" and m.checked]
+    checked_inside = [m for m in classification.matches if m.documents]
     if checked_inside:
         labelled = [m for m in checked_inside if m.range.approval_status == "approved" and m.range.is_reference]
         if labelled:

@@ -192,14 +192,14 @@ def dosage(r: dict[str, Any], route: str) -> dict[str, Any]:
     out["route"] = {"text": route}
     out["doseAndRate"] = [
         {
-            "type": {"text": "amount per administration" if r["per"] == "administration" else "amount per period"},
+            "type": {"text": "amount per period" if r["per"] == "period" else "amount per administration"},
             "doseRange": dose_range(r),
         }
     ]
     per_period = {"denominator": duration(period["value"], period["unit"])}
     cap = r.get("cap")
     if cap is not None:
-        if r["per"] == "administration":
+        if r["per"] != "period":  # administration, or administration-only (no frequency stated)
             out["maxDosePerAdministration"] = quantity(cap["value"], cap["unit"])
         else:
             out["maxDosePerPeriod"] = {"numerator": quantity(cap["value"], cap["unit"]), **per_period}
