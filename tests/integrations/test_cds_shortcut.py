@@ -8,10 +8,12 @@ shortcut's own count says which of the two paths answered.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -108,3 +110,102 @@ def test_counted_and_logged_under_the_route_template(client: TestClient) -> None
         assert response.status_code == 200 and response.headers["x-request-id"] == "cds-7"
     assert shortcut.answered == answered + 3
     assert counted() == before + 3
+
+
+# --- never a 500 -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [1_000, 10_000, 100_000])
+def test_deeply_nested_json_is_a_400_problem(client: TestClient, depth: int) -> None:
+    raw = b"[" * depth + b"]" * depth
+    for path in (SIGN, SELECT):
+        for content_type in ("application/json", DOCUMENTED_ONLY):
+            response = client.post(path, content=raw, headers={"Content-Type": content_type})
+            assert 400 <= response.status_code < 500, (depth, content_type, response.status_code)
+            assert response.headers["content-type"].startswith("application/problem+json")
+    nested = json.dumps(order_sign(ldn()))[:-1] + ', "extension": ' + "[" * depth + "]" * depth + "}"
+    response = client.post(SIGN, content=nested.encode(), headers={"Content-Type": "application/json"})
+    assert response.status_code in {200, 400, 422}, response.text[:300]
+
+
+JUNK: list[Any] = [None, True, 1e308, "x" * 300, [None], {"resourceType": "Bundle", "entry": [None]}]
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            out += _paths(value, (*prefix, index))
+    return out
+
+
+def _replaced(body: Any, path: tuple[Any, ...], value: Any) -> Any:
+    copy = json.loads(json.dumps(body))
+    node = copy
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+    return copy
+
+
+def test_no_shape_of_a_realistic_request_gives_a_500(client: TestClient, database_url: str) -> None:
+    """Every node of realistic requests replaced by junk of every JSON type: never a 500.
+
+    The cards come from the in-memory snapshot, not the store: run once (SQLite), in the app's own
+    event loop over httpx's ASGI transport (the thread hop of the test client made it 3x slower)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("independent of the store: run on SQLite only")
+    vivitrol = medication_request("viv-1", "Vivitrol", dose_mg=380, period=4, period_unit="wk", route="IM")
+    referenced = {
+        "resourceType": "MedicationRequest",
+        "id": "ref-1",
+        "status": "draft",
+        "medicationReference": {"reference": "Medication/123", "display": "naltrexone"},
+        "dosageInstruction": [
+            {
+                "timing": {"code": {"coding": [{"system": "x", "code": "BID"}]}, "repeat": {"frequency": 1}},
+                "doseAndRate": [{"doseRange": {"low": {"value": 1, "code": "{tbl}"}, "high": {"value": 2}}}],
+                "asNeededBoolean": False,
+            }
+        ],
+    }
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "st-1",
+        "status": "active",
+        "medicationCodeableConcept": {"text": "OxyContin 10 mg"},
+        "dosage": [{"text": "bid"}],
+    }
+    bodies = [
+        order_sign(vivitrol, referenced, prefetch={"activeMedications": _bundle(statement)}),
+        order_select(ldn(), selections=["MedicationRequest/ldn-1", "MedicationRequest/ref-1"]),
+    ]
+    cases: list[tuple[str, Any]] = []
+    for junk in JUNK:  # the FHIR server's address and token (nothing listens on port 9: refused at once)
+        for key in ("fhirServer", "fhirAuthorization"):
+            cases.append((SIGN, {**bodies[0], "fhirServer": "http://127.0.0.1:9/fhir", "prefetch": None, key: junk}))
+    for body in bodies:
+        path = SELECT if body["hook"] == "order-select" else SIGN
+        cases += [(path, _replaced(body, node, junk)) for node in _paths(body) for junk in JUNK]
+    assert len(cases) > 400
+
+    async def send_all() -> list[tuple[int, str]]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            out = []
+            for path, case in cases:
+                response = await http.post(path, json=case)
+                out.append((response.status_code, response.text[:300]))
+            return out
+
+    failures = [
+        (case, text) for (status, text), (_p, case) in zip(asyncio.run(send_all()), cases, strict=True) if status >= 500
+    ]
+    assert not failures, failures[:3]
+
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -60,11 +61,25 @@ async def _get_json(client: httpx.AsyncClient, url: str, params: dict[str, str] 
     return parsed if isinstance(parsed, dict) else None
 
 
+_TLS: list[ssl.SSLContext] = []
+
+
+def _tls() -> ssl.SSLContext:
+    """One TLS context per process (building one per call costs tens of milliseconds)."""
+    if not _TLS:
+        import certifi
+
+        _TLS.append(ssl.create_default_context(cafile=certifi.where()))
+    return _TLS[0]
+
+
 def _client(fhir: FhirAccess) -> httpx.AsyncClient:
     headers = {"Accept": _ACCEPT}
     if fhir.token:
         headers["Authorization"] = f"Bearer {fhir.token}"
-    return httpx.AsyncClient(headers=headers, timeout=fhir.timeout, follow_redirects=False, trust_env=False)
+    return httpx.AsyncClient(
+        headers=headers, timeout=fhir.timeout, follow_redirects=False, trust_env=False, verify=_tls()
+    )
 
 
 @dataclass(frozen=True, slots=True)

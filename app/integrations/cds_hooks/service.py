@@ -31,6 +31,7 @@ from app.integrations.cds_hooks.cards import (
 )
 from app.integrations.cds_hooks.dosage import read_dosage
 from app.integrations.cds_hooks.medications import (
+    ORDER_TYPES,
     Entry,
     Naltrexone,
     bundle_resources,
@@ -87,9 +88,7 @@ def _prefetch_bundles(prefetch: Mapping[str, Any] | None) -> tuple[list[Any], bo
             failed = failed or key in {ACTIVE_KEY, STATEMENTS_KEY}
             continue
         bundles.append(value)
-        has_orders = any(
-            r.get("resourceType") in {"MedicationRequest", "MedicationStatement"} for r in bundle_resources(value)
-        )
+        has_orders = any(r.get("resourceType") in ORDER_TYPES for r in bundle_resources(value))
         if (key == ACTIVE_KEY and kind == "Bundle") or has_orders:
             read = True
     if read:

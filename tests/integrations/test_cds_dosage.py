@@ -1,0 +1,206 @@
+"""Reading a FHIR R4 Dosage into the dose check's inputs (pure): the shapes EHRs send, and broken ones."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from app.domain.dosing import parse_frequency
+from app.integrations.cds_hooks.dosage import read_dosage
+from tests.integrations.fixtures.cds_requests import gts, quantity, repeat, snomed_route
+
+MG = {"doseAndRate": [{"doseQuantity": quantity(4.5)}]}
+TABLET_50 = (Decimal(50), "RxNorm 1483744 (naltrexone hydrochloride 50 MG Oral Tablet)")
+
+
+def _with(**parts: Any) -> dict[str, Any]:
+    return {**MG, **parts}
+
+
+# (name, dosage, expected frequency as the dose check reads it: (administrations, period days) or "once")
+TIMINGS: list[tuple[str, dict[str, Any], tuple[int, int] | str]] = [
+    *[(f"GTS {code}", _with(timing=gts(code)), (1, 1)) for code in ("QD", "QAM", "QPM", "QHS", "AM", "PM", "BED")],
+    ("GTS BID", _with(timing=gts("BID")), (2, 1)),
+    ("GTS TID", _with(timing=gts("TID")), (3, 1)),
+    ("GTS QID", _with(timing=gts("QID")), (4, 1)),
+    ("GTS QOD", _with(timing=gts("QOD")), (1, 2)),
+    ("GTS WK", _with(timing=gts("WK")), (1, 7)),
+    ("GTS MO", _with(timing=gts("MO")), (1, 28)),
+    ("GTS Q4W", _with(timing=gts("Q4W")), (1, 28)),
+    ("GTS Q8H", _with(timing=gts("Q8H")), (3, 1)),
+    ("GTS Q2D", _with(timing=gts("Q2D")), (1, 2)),
+    ("GTS code lower case", _with(timing=gts("bid")), (2, 1)),
+    ("code text only", _with(timing={"code": {"text": "twice daily"}}), (2, 1)),
+    ("coding display only", _with(timing={"code": {"coding": [{"display": "every other day"}]}}), (1, 2)),
+    ("unknown code, readable display", _with(timing=gts("XYZ", "once daily")), (1, 1)),
+    ("repeat 1/1 d", _with(timing=repeat()), (1, 1)),
+    ("repeat 2/1 d", _with(timing=repeat(2)), (2, 1)),
+    ("repeat 1/8 h", _with(timing=repeat(1, 8, "h")), (3, 1)),
+    ("repeat 5/1 d", _with(timing=repeat(5)), (5, 1)),
+    ("repeat 1/3 d", _with(timing=repeat(1, 3, "d")), (1, 3)),
+    ("repeat 1/1 wk", _with(timing=repeat(1, 1, "wk")), (1, 7)),
+    ("repeat 1/4 wk", _with(timing=repeat(1, 4, "wk")), (1, 28)),
+    ("repeat 1/1 mo", _with(timing=repeat(1, 1, "mo")), (1, 28)),
+    ("repeat 1/0.5 d", _with(timing=repeat(1, 0.5, "d")), (2, 1)),
+    ("repeat frequencyMax 2", _with(timing=repeat(1, 1, "d", frequencyMax=2)), (2, 1)),
+    ("repeat periodMax 2 (shortest interval kept)", _with(timing=repeat(1, 1, "d", periodMax=2)), (1, 1)),
+    ("repeat when HS only", _with(timing={"repeat": {"when": ["HS"]}}), (1, 1)),
+    ("repeat two times of day", _with(timing={"repeat": {"timeOfDay": ["08:00:00", "20:00:00"]}}), (2, 1)),
+    ("repeat days of week", _with(timing={"repeat": {"dayOfWeek": ["mon", "wed", "fri"]}}), (3, 7)),
+    ("repeat count 1", _with(timing={"repeat": {"count": 1}}), "once"),
+    ("repeat with a code as well: repeat wins", _with(timing={**repeat(2), **gts("QD")}), (2, 1)),
+]
+
+
+@pytest.mark.parametrize(("name", "dosage", "expected"), TIMINGS, ids=[t[0] for t in TIMINGS])
+def test_timing(name: str, dosage: dict[str, Any], expected: tuple[int, int] | str) -> None:
+    reading = read_dosage(dosage, None)
+    assert reading.problem is None, (name, reading.problem)
+    assert reading.frequency is not None
+    frequency = parse_frequency(reading.frequency)
+    if expected == "once":
+        assert frequency.single
+    else:
+        assert (frequency.administrations, frequency.period_days) == (expected[0], Decimal(expected[1])), name
+
+
+# (name, dosage, strength, amount, unit, problem words)
+AMOUNTS: list[tuple[str, dict[str, Any], tuple[Decimal, str] | None, str | None, str | None, str | None]] = [
+    ("mg", {"doseAndRate": [{"doseQuantity": quantity(4.5)}]}, None, "4.5", "mg", None),
+    ("unit only in 'unit'", {"doseAndRate": [{"doseQuantity": {"value": 4.5, "unit": "mg"}}]}, None, "4.5", "mg", None),
+    ("mcg", {"doseAndRate": [{"doseQuantity": quantity(500, "ug")}]}, None, "500", "ug", None),
+    (
+        "{tbl} with a known strength",
+        {"doseAndRate": [{"doseQuantity": quantity(1, "tablet", "{tbl}")}]},
+        TABLET_50,
+        "50",
+        "mg",
+        None,
+    ),
+    (
+        "'tab' with a known strength",
+        {"doseAndRate": [{"doseQuantity": quantity(2, "tab", "tab")}]},
+        TABLET_50,
+        "100",
+        "mg",
+        None,
+    ),
+    (
+        "half a tablet",
+        {"doseAndRate": [{"doseQuantity": quantity(0.5, "tablet", "{tbl}")}]},
+        TABLET_50,
+        "25",
+        "mg",
+        None,
+    ),
+    (
+        "tablets, strength unknown",
+        {"doseAndRate": [{"doseQuantity": quantity(1, "tablet", "{tbl}")}]},
+        None,
+        None,
+        None,
+        "strength",
+    ),
+    (
+        "dose range: the upper end",
+        {"doseAndRate": [{"doseRange": {"low": quantity(1), "high": quantity(4.5)}}]},
+        None,
+        "4.5",
+        "mg",
+        None,
+    ),
+    ("dose range, low only", {"doseAndRate": [{"doseRange": {"low": quantity(3)}}]}, None, "3", "mg", None),
+    ("dose range, empty", {"doseAndRate": [{"doseRange": {}}]}, None, None, None, "no dose"),
+    (
+        "dose range, no values",
+        {"doseAndRate": [{"doseRange": {"low": {"unit": "mg"}}}]},
+        None,
+        None,
+        None,
+        "no readable amount",
+    ),
+    ("amount as a string", {"doseAndRate": [{"doseQuantity": quantity("4.5")}]}, None, None, None, "not a number"),
+    (
+        "amount with an underscore",
+        {"doseAndRate": [{"doseQuantity": quantity("4_5")}]},
+        None,
+        None,
+        None,
+        "not a number",
+    ),
+    ("amount a boolean", {"doseAndRate": [{"doseQuantity": quantity(True)}]}, None, None, None, "not a number"),
+    ("amount zero", {"doseAndRate": [{"doseQuantity": quantity(0)}]}, None, None, None, "not a number"),
+    ("amount negative", {"doseAndRate": [{"doseQuantity": quantity(-1)}]}, None, None, None, "not a number"),
+    ("no unit", {"doseAndRate": [{"doseQuantity": {"value": 4.5}}]}, None, None, None, "without a unit"),
+    ("no dose", {}, None, None, None, "no dose"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "dosage", "strength", "amount", "unit", "problem"), AMOUNTS, ids=[a[0] for a in AMOUNTS]
+)
+def test_amount(
+    name: str,
+    dosage: dict[str, Any],
+    strength: tuple[Decimal, str] | None,
+    amount: str | None,
+    unit: str | None,
+    problem: str | None,
+) -> None:
+    reading = read_dosage({**dosage, "timing": gts("QD")}, strength)
+    if problem is None:
+        assert reading.problem is None, (name, reading.problem)
+        assert reading.amount == Decimal(amount or "") and reading.unit == unit, name
+    else:
+        assert reading.problem is not None and problem in reading.problem, (name, reading.problem)
+        assert reading.frequency is None
+
+
+ROUTES: list[tuple[str, Any, str | None]] = [
+    ("SNOMED oral, code only", snomed_route("26643006"), "oral"),
+    ("SNOMED intramuscular, code only", snomed_route("78421000"), "intramuscular"),
+    ("display only", {"coding": [{"display": "Intramuscular route (qualifier value)"}]}, "intramuscular"),
+    ("text PO", {"text": "PO"}, "oral"),
+    ("text by mouth", {"text": "by mouth"}, "oral"),
+    ("text IM", {"text": "IM"}, "intramuscular"),
+    ("unknown route", {"text": "nasal"}, None),
+    ("a string instead of a concept", "oral", None),
+]
+
+
+@pytest.mark.parametrize(("name", "route", "expected"), ROUTES, ids=[r[0] for r in ROUTES])
+def test_route(name: str, route: Any, expected: str | None) -> None:
+    assert read_dosage({**MG, "timing": gts("QD"), "route": route}, None).route == expected, name
+
+
+PROBLEMS: list[tuple[str, dict[str, Any], str]] = [
+    ("no timing", MG, "does not say how often"),
+    ("as needed without a frequency", {**MG, "asNeededBoolean": True}, "as needed"),
+    ("as needed as a concept", {**MG, "asNeededCodeableConcept": {"text": "pain"}}, "as needed"),
+    ("unreadable code", _with(timing=gts("ZZZ")), "does not say how often"),
+    ("period in an unknown unit", _with(timing=repeat(1, 1, "fortnight")), "could not be read"),
+    (
+        "period as a string",
+        _with(timing={"repeat": {"frequency": 1, "period": "1", "periodUnit": "d"}}),
+        "could not be read",
+    ),
+    ("timing a list", _with(timing=[1, 2]), "does not say how often"),
+    ("doseAndRate an object", {"doseAndRate": {"doseQuantity": quantity(4.5)}, "timing": gts("QD")}, "no dose"),
+    ("quantity a list", {"doseAndRate": [{"doseQuantity": [4.5]}], "timing": gts("QD")}, "no dose"),
+]
+
+
+@pytest.mark.parametrize(("name", "dosage", "words"), PROBLEMS, ids=[p[0] for p in PROBLEMS])
+def test_what_cannot_be_assessed_is_said_in_words(name: str, dosage: dict[str, Any], words: str) -> None:
+    reading = read_dosage(dosage, None)
+    assert reading.problem is not None and words in reading.problem, (name, reading.problem)
+    assert ":" not in reading.problem and "required" not in reading.problem
+
+
+def test_as_needed_with_a_frequency_is_assessed_at_the_most_frequent_use() -> None:
+    reading = read_dosage({**MG, "asNeededBoolean": True, "timing": repeat(1, 1, "d", frequencyMax=2)}, None)
+    assert reading.problem is None and reading.frequency is not None
+    assert parse_frequency(reading.frequency).administrations == 2
+    assert any("as needed" in note for note in reading.notes)
