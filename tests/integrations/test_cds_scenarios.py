@@ -62,6 +62,12 @@ def daily(mg: float, **kw: Any) -> dict[str, Any]:
     return dosage(dose=quantity(mg), timing=gts("QD"), route=ORAL, **kw)
 
 
+def _lines(resource_id: str, med: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    resource = order(resource_id, med)
+    resource["dosageInstruction"] = [{**line, "sequence": n} for n, line in enumerate(lines, start=1)]
+    return resource
+
+
 def oxy_order(resource_id: str = "oxy-1", med: dict[str, Any] = OXYCODONE) -> dict[str, Any]:
     return order(resource_id, med, dosage_=dosage(dose=quantity(5), timing=gts("Q6H"), route=ORAL))
 
@@ -390,6 +396,32 @@ SCENARIOS: list[Scenario] = [
         "no dose at all",
         lambda _: order_sign(order("n1", LDN, dosage_=dosage(timing=gts("QD"))), prefetch=EMPTY),
         Card("warning", ("not assessed", "no dose")),
+    ),
+    _s(
+        "LDN titration in three dosage lines",
+        lambda _: order_sign(
+            _lines("n1", LDN, [dosage(dose=quantity(mg), timing=gts("QHS")) for mg in (1.5, 3, 4.5)]), prefetch=EMPTY
+        ),
+        Card(
+            "info",
+            ("1.5 mg daily",),
+            ("dosage line 1", "line 2: Naltrexone 3 mg daily", "line 3: Naltrexone 4.5 mg daily"),
+        ),
+    ),
+    _s(
+        "induction: 25 mg once, then 50 mg daily",
+        lambda _: order_sign(
+            _lines(
+                "n1",
+                TAB50,
+                [
+                    dosage(dose=quantity(25), timing={"repeat": {"count": 1}}),
+                    dosage(dose=quantity(1, "tablet", "{tbl}"), timing=gts("QD")),
+                ],
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("25 mg once",), ("line 2: Naltrexone 50 mg daily: labelled dose",)),
     ),
     # --- the opioid contraindication, in every direction -----------------------------------------
     _s(

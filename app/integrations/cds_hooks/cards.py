@@ -116,6 +116,18 @@ class DoseDecision:
     answer: dict[str, Any] | None
     """The dose-check answer (``None`` when the order could not be assessed)."""
     problem: str | None = None
+    other_lines: tuple[str, ...] = ()
+    """The order's other dosage lines, each as its one-line decision (a titration, an induction dose)."""
+    line: int | None = None
+    """Which dosage line this decision is about, when the order has several."""
+
+
+def _other_lines(decision: DoseDecision) -> list[str]:
+    if not decision.other_lines:
+        return []
+    return ["", f"**This card is about dosage line {decision.line}. The order's other lines:**"] + [
+        f"- {text}" for text in decision.other_lines
+    ]
 
 
 def _evidence_lines(indications: Sequence[dict[str, Any]]) -> list[str]:
@@ -200,6 +212,7 @@ def dose_card(
         ]
         if reading.notes:
             lines += ["", "Read from the order: " + "; ".join(reading.notes) + "."]
+        lines += _other_lines(decision)
         lines += ["", DISCLAIMER]
         url = page(base_url, "drugs", "naltrexone")
         return {
@@ -224,6 +237,7 @@ def dose_card(
     if claims:
         lines += ["", "**Only an article gives this dose (it documents nothing):**"]
         lines += [_claim_line(c) for c in claims[:3]]
+    lines += _other_lines(decision)
     lines += _evidence_lines([i for i in answer.get("indications") or [] if isinstance(i, dict)])
     lines += ["", DISCLAIMER]
     links = _regimen_links(answer, shown, regimens, base_url)

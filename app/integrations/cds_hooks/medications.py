@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Final, Literal
 
@@ -133,7 +133,8 @@ class Entry:
     """``None`` while the medication is a reference not yet resolved (see ``reference``)."""
     reference: str | None = None
     reference_display: str | None = None
-    dosage: dict[str, Any] = field(default_factory=dict)
+    dosages: tuple[dict[str, Any], ...] = ()
+    """The dosage lines (``dosageInstruction``, or ``dosage`` of a statement), in order."""
 
     @property
     def name(self) -> str:
@@ -165,9 +166,9 @@ def _entry(resource: Mapping[str, Any], origin: Origin, place: str) -> Entry:
     resource_id = raw_id if isinstance(raw_id, str) and raw_id else None
     key = f"{resource_type}/{resource_id}" if resource_id else f"{resource_type} ({place})"
     dosages = _list(resource.get("dosageInstruction" if resource_type == "MedicationRequest" else "dosage"))
-    dosage = next((d for d in dosages if isinstance(d, dict)), {})
+    lines = tuple(d for d in dosages if isinstance(d, dict))
     status = _str(resource.get("status")).lower() or None
-    base = Entry(key, resource_type, resource_id, origin, status, None, dosage=dosage)
+    base = Entry(key, resource_type, resource_id, origin, status, None, dosages=lines)
     concept = resource.get("medicationCodeableConcept")
     if isinstance(concept, dict):
         return replace(base, medication=concept_info(concept))
@@ -272,12 +273,18 @@ class Naltrexone:
     names: tuple[str, ...]
     strengths: Mapping[str, tuple[Decimal, str]]
     """RxNorm product code -> (mg per unit, the product's name), from the content's identifier notes."""
+    oral_tablets: frozenset[str] = frozenset()
+    """RxNorm product codes whose note names an oral tablet."""
 
     def matches(self, medication: MedicationInfo) -> bool:
         if self.rxnorm & set(medication.rxnorm) or self.atc & {c.upper() for c in medication.atc}:
             return True
         words = set(re.findall(r"[a-z]+", " ".join(medication.texts).lower()))
         return any(name.lower() in words for name in self.names)
+
+    def oral_tablet(self, medication: MedicationInfo) -> bool:
+        """Whether the order's RxNorm code is, by the content's note, an oral tablet product."""
+        return any(code in self.oral_tablets for code in medication.rxnorm)
 
     def strength(self, medication: MedicationInfo) -> tuple[Decimal, str] | None:
         """mg per unit (tablet, injection) from the order's RxNorm code, or the Medication's own strength."""
@@ -294,7 +301,7 @@ _PRODUCT: Final = re.compile(r"(\d+(?:\.\d+)?) MG (Oral Tablet|Injection)\b", re
 
 def naltrexone_from_drug(drug: Mapping[str, Any]) -> Naltrexone:
     """From the drug record: RxNorm and ATC identifiers, name and synonyms, product strengths in RxNorm notes."""
-    rxnorm, atc, strengths = set(), set(), {}
+    rxnorm, atc, strengths, tablets = set(), set(), {}, set()
     for identifier in _list(drug.get("identifiers")):
         system, value, note = identifier.get("system"), str(identifier.get("value")), identifier.get("note") or ""
         if system == "rxnorm":
@@ -302,7 +309,9 @@ def naltrexone_from_drug(drug: Mapping[str, Any]) -> Naltrexone:
             product = _PRODUCT.search(note)
             if product:
                 strengths[value] = (Decimal(product.group(1)), f"RxNorm {value} ({note})")
+                if product.group(2).lower() == "oral tablet":
+                    tablets.add(value)
         elif system == "atc":
             atc.add(value.upper())
     names = tuple(n for n in [drug.get("name"), *_list(drug.get("synonyms"))] if isinstance(n, str) and n)
-    return Naltrexone(frozenset(rxnorm), frozenset(atc), names, strengths)
+    return Naltrexone(frozenset(rxnorm), frozenset(atc), names, strengths, frozenset(tablets))

@@ -174,7 +174,7 @@ def _unknown_why(entry: Entry, *, fhir_given: bool) -> str:
     if entry.medication is None:
         where = "could not be read from the EHR's FHIR server" if fhir_given else "no FHIR server was given to read it"
         return f"it refers to {entry.reference}, which is not in the request and {where}"
-    return f"it carries only a code ({entry.medication.described()}) that the reference cannot classify"
+    return "it carries only a code, which the reference cannot classify"
 
 
 def _classify(entry: Entry, naltrexone: Naltrexone, *, fhir_given: bool) -> _Classified:
@@ -203,18 +203,53 @@ def _dedupe(entries: Sequence[Entry]) -> list[Entry]:
     return out
 
 
-def _dose_decision(entry: Entry, naltrexone: Naltrexone, check: DoseCheck) -> DoseDecision:
-    strength = naltrexone.strength(entry.medication) if entry.medication else None
-    reading = read_dosage(entry.dosage, strength)
+MAX_DOSAGE_LINES: Final = 5
+
+
+def _line_decision(
+    entry: Entry, dosage: dict[str, Any], strength: Any, check: DoseCheck, *, oral_product: bool
+) -> DoseDecision:
+    reading = read_dosage(dosage, strength)
+    if reading.route is None and oral_product:
+        reading.route = "oral"
+        reading.notes.append("route taken from the product (an oral tablet)")
     if reading.problem is not None or reading.amount is None:
         return DoseDecision(entry, reading, None, reading.problem)
+    request = DoseRequest(amount=reading.amount, unit=reading.unit, frequency=reading.frequency, route=reading.route)
     try:
-        answer = check(
-            DoseRequest(amount=reading.amount, unit=reading.unit, frequency=reading.frequency, route=reading.route)
-        )
+        answer = check(request)
     except DoseInputError as exc:
         return DoseDecision(entry, reading, None, _FIELD_PROBLEMS.get(exc.field, "the dose could not be assessed"))
     return DoseDecision(entry, reading, answer)
+
+
+def _severity(decision: DoseDecision) -> int:
+    if decision.answer is None:
+        return _SEVERITY["warning"]
+    return _SEVERITY.get(str(decision.answer.get("indicator")), _SEVERITY["warning"])
+
+
+def _dose_decision(entry: Entry, naltrexone: Naltrexone, check: DoseCheck) -> DoseDecision:
+    """The decision for an order; with several dosage lines (a titration), the most severe one leads and the
+    others are listed by their summaries."""
+    strength = naltrexone.strength(entry.medication) if entry.medication else None
+    oral_product = entry.medication is not None and naltrexone.oral_tablet(entry.medication)
+    lines = entry.dosages[:MAX_DOSAGE_LINES] or ({},)
+    decisions = [_line_decision(entry, dosage, strength, check, oral_product=oral_product) for dosage in lines]
+    if len(decisions) == 1:
+        return decisions[0]
+    lead = min(range(len(decisions)), key=lambda n: _severity(decisions[n]))
+    others = []
+    for n, decision in enumerate(decisions):
+        if n == lead:
+            continue
+        if decision.answer is None:
+            others.append(f"line {n + 1}: not assessed ({decision.problem})")
+        else:
+            others.append(f"line {n + 1}: {decision.answer.get('summary')}")
+    if len(entry.dosages) > MAX_DOSAGE_LINES:
+        others.append(f"{len(entry.dosages) - MAX_DOSAGE_LINES} more dosage lines were not assessed")
+    return replace(decisions[lead], other_lines=tuple(others), line=lead + 1)
 
 
 def decide(
