@@ -3,9 +3,28 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+
+def _number_as_text(value: Any) -> str:
+    """A JSON number or string, as text for the domain's strict reader (app.domain.dosing.parse_amount)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise ValueError("must be a number (a JSON number, or a string such as '4.5')")
+    return value if isinstance(value, str) else str(value)
+
+
+NumberText = Annotated[
+    str,
+    BeforeValidator(_number_as_text),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string", "maxLength": 40}],
+            "description": "A JSON number, or a string in plain ASCII decimal notation.",
+        }
+    ),
+]
 
 
 class DoseCheckRequest(BaseModel):
@@ -22,9 +41,8 @@ class DoseCheckRequest(BaseModel):
         },
     )
 
-    amount: StrictStr | Decimal | None = Field(
+    amount: NumberText | None = Field(
         default=None,
-        union_mode="left_to_right",
         description="Amount per administration: a positive JSON number, or a string in plain ASCII decimal "
         "notation (4.5, .5, 1e-3). Underscores, non-ASCII digits, hex, inf and nan are refused (422).",
         examples=[4.5],
@@ -42,9 +60,8 @@ class DoseCheckRequest(BaseModel):
         examples=["daily"],
     )
     route: str | None = Field(default=None, max_length=40, description="oral or intramuscular (optional).")
-    weight_kg: StrictStr | Decimal | None = Field(
+    weight_kg: NumberText | None = Field(
         default=None,
-        union_mode="left_to_right",
         description="Body weight in kg (0.5–500), a number or plain decimal text; required with mg/kg.",
     )
     schedule: str | None = Field(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.content.files import read_dataset
 
@@ -384,3 +387,28 @@ def test_the_paediatric_range_compares_one_administration_only(client: TestClien
     over = _check(client, amount=6, unit="mg", frequency="daily", weight_kg=30)
     limit = [w for w in over["warnings"] if w["code"] == "weight-limit-exceeded"]
     assert limit and "per administration" in limit[0]["message"] and "states no frequency" in limit[0]["message"]
+
+
+@pytest.mark.parametrize("raw", ["true", "false", "[]", "{}", "[4.5]", "1e400", "-1e400"])
+def test_a_non_number_in_the_body_names_the_field_once(client: TestClient, raw: str) -> None:
+    for field in ("amount", "weight_kg"):
+        body = '{"amount": 4.5, "unit": "mg", "frequency": "daily", "weight_kg": 70}'.replace(
+            f'"{field}": 4.5' if field == "amount" else f'"{field}": 70', f'"{field}": {raw}'
+        )
+        response = client.post("/v1/dose-check", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 422, (raw, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == [field], response.text
+
+
+_GRAMMAR = re.compile(r"[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?[ \t]*")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.sampled_from("0123456789._eE+- x٤４\u00a0"), min_size=1, max_size=8))
+def test_the_query_reads_only_the_documented_grammar(client: TestClient, text: str) -> None:
+    response = client.get("/v1/dose-check", params={"amount": text, "unit": "mg", "frequency": "daily"})
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 200:
+        assert _GRAMMAR.fullmatch(text), text
+    else:
+        assert response.json()["errors"][0]["field"] == "amount"
