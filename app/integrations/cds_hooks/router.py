@@ -182,7 +182,28 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
 FEEDBACK_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": _inline(FeedbackRequest.model_json_schema())}},
+        "content": {
+            "application/json": {
+                "schema": _inline(FeedbackRequest.model_json_schema()),
+                "example": {
+                    "feedback": [
+                        {
+                            "card": "0f1b8a8e-6c7b-5b2a-9d55-1c2f7d1e9a3b",
+                            "outcome": "overridden",
+                            "overrideReason": {
+                                "reason": {
+                                    "code": "dose-confirmed",
+                                    "system": "urn:ldn-kb:cds-override-reason",
+                                    "display": "Dose confirmed with the prescriber",
+                                },
+                                "userComment": "Specialist plan, reviewed today.",
+                            },
+                            "outcomeTimestamp": "2026-11-26T12:00:00Z",
+                        }
+                    ]
+                },
+            }
+        },
     }
 }
 
