@@ -92,7 +92,7 @@ def test_only_checked_ranges_document_a_dose(
     assert all(not m.range.checked for m in c.claimed_only_by)
     for m in c.claimed_only_by:
         assert f"inside the {m.range.band} range of" not in c.verdict.split("only claimed")[0] or c.documented
-        assert "only claimed, not checked: vardeman-ldn" in c.verdict
+        assert "only claimed, not checked: “vardeman-ldn”" in c.verdict
 
 
 @pytest.mark.parametrize(

@@ -405,10 +405,10 @@ def _verdict(dose: Dose, matches: Sequence[Match], documented: bool, above_all: 
     for m in matches:
         if m.claims:
             parts.append(
-                f"only claimed, not checked: {m.range.cited} states '{m.range.label}' "
+                f"only claimed, not checked: “{m.range.cited}” states '{m.range.label}' "
                 f"({m.range.verification or 'unverified'}; it documents nothing)"
             )
-        elif m.comparable and not m.checked:
+        elif m.comparable and not m.checked and m.range.regimen in documented_regimens:
             parts.append(f"{m.position} {m.range.cited}: '{m.range.label}' (unchecked claim)")
     wrong_route = [m for m in matches if not m.route_fits and m.position == "inside"]
     for regimen in _ordered(m.range.regimen for m in wrong_route):
@@ -562,7 +562,7 @@ def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
             out.append(
                 DoseWarning(
                     "claimed-only",
-                    f"Only {m.range.cited} states this dose ('{m.range.label}'), a claim no checked source "
+                    f"Only “{m.range.cited}” states this dose ('{m.range.label}'), a claim no checked source "
                     "supports: it does not document the dose.",
                     m.range.range_slug,
                 )
