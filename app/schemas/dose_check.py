@@ -149,7 +149,8 @@ class DoseMatch(BaseModel):
 
 class DoseWarningOut(BaseModel):
     code: str = Field(
-        description="label-contraindication, route-mismatch, weight-based-limit, weight-limit-exceeded, "
+        description="label-contraindication, label-warning (the hepatotoxicity warning that remains on the "
+        "label), route-mismatch, weight-based-limit, weight-limit-exceeded, "
         "claimed-only (only an unchecked claim covers the dose), above-all-ranges (above every checked "
         "range; names the labelled dose) or not-documented."
     )

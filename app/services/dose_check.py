@@ -34,6 +34,7 @@ from app.services import indications as indication_service
 from app.services import mechanisms as mechanism_service
 from app.services.dataset import DatasetInfo, dataset_info
 from app.services.embeds import number, source_citation
+from app.services.record_warnings import build_warnings
 from app.services.regimens import range_display
 from app.services.regimens import summary as regimen_summary
 
@@ -64,6 +65,8 @@ class _Context:
     indications: dict[str, list[dict[str, Any]]]
     info: DatasetInfo
     drug: dict[str, Any] | None
+    label_changes: tuple[dict[str, Any], ...] = ()
+    """The label changes among the record warnings (the hepatotoxicity warning that remains)."""
 
 
 @dataclass(slots=True)
@@ -208,8 +211,22 @@ def _load(session: Session) -> _Context:
                 "claim_basis": i["evidence"]["claim_basis"],
             }
         )
+    label_changes = tuple(
+        st
+        for w in (build_warnings(drug_record) if drug_record else [])
+        for st in w["statements"]
+        if st["type"] == "label-change"
+    )
     return _Context(
-        tuple(ranges), info, regimens, contraindications, mechanisms, indications, dataset_info(session), drug_record
+        tuple(ranges),
+        info,
+        regimens,
+        contraindications,
+        mechanisms,
+        indications,
+        dataset_info(session),
+        drug_record,
+        label_changes,
     )
 
 
@@ -251,6 +268,17 @@ def _warnings(context: _Context, assessment: Assessment) -> list[dict[str, Any]]
         }
         for item in context.contraindications
     ]
+    for statement in context.label_changes:
+        when = ", ".join(v for v in (statement.get("product"), statement.get("date")) if v)
+        out.append(
+            {
+                "code": "label-warning",
+                "message": statement["text"] + (f" ({when})." if when else "."),
+                "source": (statement.get("source") or {}).get("slug"),
+                "verification": statement.get("verification"),
+                "note": None,
+            }
+        )
     range_sources = {r.range_slug: r.source for r in context.ranges}
     for w in assessment.warnings:
         out.append(

@@ -412,3 +412,16 @@ def test_the_query_reads_only_the_documented_grammar(client: TestClient, text: s
         assert _GRAMMAR.fullmatch(text), text
     else:
         assert response.json()["errors"][0]["field"] == "amount"
+
+
+def test_the_remaining_hepatotoxicity_warning_is_served_at_every_dose(client: TestClient) -> None:
+    drug = next(d for d in DATASET.drugs if d.slug == "naltrexone")
+    events = [a.event for a in drug.approvals if "hepatotoxicity" in a.event.lower()]
+    assert events
+    for body in (
+        {"amount": 4.5, "unit": "mg", "frequency": "daily"},
+        {"amount": 50, "unit": "mg", "frequency": "daily"},
+    ):
+        label = [w for w in _check(client, **body)["warnings"] if w["code"] == "label-warning"]
+        assert [w["message"].rsplit(" (", 1)[0] for w in label] == events
+        assert all(w["source"] and w["verification"] == "primary" for w in label)
