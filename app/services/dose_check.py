@@ -78,7 +78,9 @@ class _Snapshot:
     answers: OrderedDict[tuple[Any, ...], dict[str, Any]]
 
 
-ANSWERS_KEPT = 2048
+ANSWERS_KEPT = 256
+"""Answers kept per snapshot (each some tens of kB as objects): the HTTP route keeps its own bodies,
+bounded in bytes; this serves the other callers (CDS Hooks) a repeated dose without recomputing it."""
 
 
 @dataclass(slots=True)

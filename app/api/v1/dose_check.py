@@ -59,8 +59,33 @@ def dose_input_problem(exc: DoseInputError, where: str) -> ProblemError:
     )
 
 
-#: Answer bodies kept per app, keyed on (content version, request): serialised once.
-BODIES_KEPT = 2048
+#: Answer bodies kept per app, keyed on (content version, request), bounded in bytes (least recently used
+#: first out): a client that varies the dose freely cannot grow a worker past this.
+BODY_BYTES_KEPT = 8 * 1024 * 1024
+
+
+class _Bodies:
+    """Serialised answers, least recently used first out, at most ``limit`` bytes of bodies in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.items: OrderedDict[tuple[int, DoseRequest], bytes] = OrderedDict()
+
+    def get(self, key: tuple[int, DoseRequest]) -> bytes | None:
+        body = self.items.get(key)
+        if body is not None:
+            self.items.move_to_end(key)
+        return body
+
+    def put(self, key: tuple[int, DoseRequest], body: bytes) -> None:
+        if len(body) > self.limit or key in self.items:
+            return
+        self.items[key] = body
+        self.size += len(body)
+        while self.size > self.limit:
+            _, dropped = self.items.popitem(last=False)
+            self.size -= len(dropped)
 
 
 def _answer(http: Request, request: DoseRequest, where: str) -> Response:
@@ -69,9 +94,9 @@ def _answer(http: Request, request: DoseRequest, where: str) -> Response:
     JSON body is kept per (content version, request), so a repeated dose is not serialised again."""
     state = http.app.state
     version: int = state.content_version.current()
-    bodies: OrderedDict[tuple[int, DoseRequest], bytes] | None = getattr(state, "dose_bodies", None)
+    bodies: _Bodies | None = getattr(state, "dose_bodies", None)
     if bodies is None:
-        bodies = state.dose_bodies = OrderedDict()
+        bodies = state.dose_bodies = _Bodies(BODY_BYTES_KEPT)
     key = (version, request)
     body = bodies.get(key)
     if body is None:
@@ -82,9 +107,7 @@ def _answer(http: Request, request: DoseRequest, where: str) -> Response:
             except DoseInputError as exc:
                 raise dose_input_problem(exc, where) from None
             body = record_body(result, snapshot_info(session, content_version=version, snapshots=snapshots))
-        bodies[key] = body
-        if len(bodies) > BODIES_KEPT:
-            bodies.popitem(last=False)
+        bodies.put(key, body)
     return Response(body, media_type=JSON_MEDIA_TYPE)
 
 
