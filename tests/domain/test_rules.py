@@ -257,6 +257,11 @@ SUMMARIES = [
     ("1", "mg", "twice daily", "oral", "Naltrexone 1 mg twice daily: low-dose (off-label)"),
     ("0.5", "ug", "daily", None, "Naltrexone 0.5 µg daily: ultra-low-dose (off-label)"),
     ("10", "mg", "daily", "oral", "Naltrexone 10 mg daily: in no documented regimen"),
+    ("50", "mg", "mon-fri", None, "Naltrexone 50 mg Mon–Fri: in no documented regimen"),
+    ("100", "mg", "mon/wed/fri", None, "Naltrexone 100 mg Mon, Wed, Fri: in no documented regimen"),
+    ("300", "mg", "weekly", "oral", "Naltrexone 300 mg weekly: in no documented regimen"),
+    ("300", "mg", "weekly", None, "Naltrexone 300 mg weekly: in no documented regimen"),
+    ("760", "mg", "every 4 weeks", None, "Naltrexone 760 mg every 4 weeks is 2× the label's 380 mg every 4 weeks"),
     ("4.5", "mg", "daily", "im", "Naltrexone 4.5 mg IM daily: documented only for oral use"),
     (
         "100",

@@ -217,8 +217,9 @@ def _ratio(dose: Dose, rng: RangeSpec) -> Decimal | None:
 
 def label_reference(classification: Classification) -> RangeSpec | None:
     """The labelled dose to compare with: the reference range of an approved regimen, checked, on the
-    dose's route. Without a route, the one whose dosing period is nearest the dose's (a daily dose is
-    compared with the daily tablet, not the monthly injection)."""
+    dose's route. Without a route, the one whose dosing interval is nearest the dose's (a daily or
+    weekday dose is compared with the daily tablet, not the monthly injection), and none when no
+    labelled dose lies within a factor of two of the dose's interval."""
     candidates = [
         m.range
         for m in classification.matches
@@ -226,15 +227,18 @@ def label_reference(classification: Classification) -> RangeSpec | None:
     ]
     if not candidates:
         return None
-    days = classification.dose.period_days
-    if days is None:
+    dose = classification.dose
+    if dose.period_days is None:
         return candidates[0]
+    interval = _CTX.divide(dose.period_days, Decimal(dose.administrations_per_period))
 
     def distance(rng: RangeSpec) -> Decimal:
-        ratio = _CTX.divide(days, rng.period_days)
-        return abs(_CTX.ln(ratio))
+        return abs(_CTX.ln(_CTX.divide(interval, rng.period_days)))
 
-    return min(candidates, key=distance)
+    nearest = min(candidates, key=distance)
+    if dose.route is None and len(candidates) > 1 and distance(nearest) > _CTX.ln(Decimal(2)):
+        return None  # no route and no product near the dose's interval: which label would be guesswork
+    return nearest
 
 
 def _fit(text: str) -> str:
