@@ -334,9 +334,10 @@ def test_bad_tokens_are_refused(secured: TestClient, keys: tuple[Any, Path]) -> 
 
 def test_feedback_needs_a_token_before_its_body_is_read(secured: TestClient, keys: tuple[Any, Path]) -> None:
     feedback = f"{SIGN}/feedback"
-    for raw in (b"{not json", json.dumps(_overridden("c")).encode()):
-        response = secured.post(feedback, content=raw, headers={"Content-Type": "application/json"})
-        assert response.status_code == 401, response.text
+    for path in (feedback, SIGN):
+        for raw in (b"{not json", b"[" * 10_000, json.dumps(_overridden("c")).encode()):
+            response = secured.post(path, content=raw, headers={"Content-Type": "application/json"})
+            assert response.status_code == 401, (path, response.text)
     token = _token(keys[0], aud=f"http://testserver{feedback}")
     response = secured.post(feedback, json=_overridden("secured-card"), headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -25,6 +25,7 @@ from app.services.cds_records import claim_jwt_id, store_feedback
 from app.services.dose_check import DoseRequest, check_dose, snapshot_drug
 
 router = APIRouter(prefix="/cds-services", tags=["cds hooks"])
+_Body = TypeVar("_Body", bound=BaseModel)
 
 PREFETCH = {
     "activeMedications": "MedicationRequest?patient={{context.patientId}}&status=active",
@@ -258,13 +259,72 @@ def discovery(_auth: AuthDep) -> Response:
     return Response(dumps({"services": list(SERVICES.values())}), media_type="application/json")
 
 
+CALL_EXAMPLE: dict[str, Any] = {
+    "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+    "hook": "order-sign",
+    "context": {
+        "userId": "PractitionerRole/123",
+        "patientId": "1288992",
+        "draftOrders": {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "MedicationRequest",
+                        "id": "ldn-1",
+                        "status": "draft",
+                        "intent": "order",
+                        "medicationCodeableConcept": {"text": "naltrexone 4.5 mg capsule (compounded)"},
+                        "subject": {"reference": "Patient/1288992"},
+                        "dosageInstruction": [
+                            {
+                                "timing": {
+                                    "code": {
+                                        "coding": [
+                                            {
+                                                "system": "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation",
+                                                "code": "QHS",
+                                            }
+                                        ]
+                                    }
+                                },
+                                "route": {"text": "by mouth"},
+                                "doseAndRate": [
+                                    {
+                                        "doseQuantity": {
+                                            "value": 4.5,
+                                            "unit": "mg",
+                                            "system": "http://unitsofmeasure.org",
+                                            "code": "mg",
+                                        }
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                }
+            ],
+        },
+    },
+    "prefetch": {"activeMedications": None},
+}
+CALL_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _inline(CdsRequest.model_json_schema()), "example": CALL_EXAMPLE}},
+    }
+}
+
+
 @router.post(
     "/{service_id}",
     operation_id="cdsCall",
     summary="Call a CDS service",
     responses=responses("not-found", "bad-request", "validation-error", "unauthorized"),
+    openapi_extra=CALL_BODY,
 )
-async def call_service(service_id: ServiceId, body: CdsRequest, request: Request, _auth: AuthDep) -> Response:
+async def call_service(service_id: ServiceId, request: Request, _auth: AuthDep) -> Response:
     """Cards for the orders in `context.draftOrders` (order-select: the `selections`):
 
     - **critical**, one card, when naltrexone and an opioid meet in any direction: either one is being
@@ -275,8 +335,9 @@ async def call_service(service_id: ServiceId, body: CdsRequest, request: Request
     - **warning**, one card, listing the medications that could not be checked (a code the reference cannot
       classify, a Medication that could not be read, no active medication list).
 
-    `{"cards": []}` when nothing applies."""
-    return await answer_call(service_id, body, request)
+    `{"cards": []}` when nothing applies. With JWT issuers configured, the token is checked before the
+    body is read."""
+    return await answer_call(service_id, parse_body(CdsRequest, await request.body()), request)
 
 
 async def answer_call(service_id: str, body: CdsRequest, request: Request) -> Response:
@@ -327,7 +388,8 @@ async def answer_call(service_id: str, body: CdsRequest, request: Request) -> Re
 # Feedback
 
 
-def _feedback_body(raw: bytes) -> FeedbackRequest:
+def parse_body(model: type[_Body], raw: bytes) -> _Body:
+    """The JSON body as ``model``, read only after authentication; FastAPI's 422 shape for what does not fit."""
     try:
         parsed = json.loads(raw)
     except (ValueError, RecursionError):
@@ -335,7 +397,7 @@ def _feedback_body(raw: bytes) -> FeedbackRequest:
             [{"type": "json_invalid", "loc": ("body",), "msg": "The body is not valid JSON (or nests too deeply)."}]
         ) from None
     try:
-        return FeedbackRequest.model_validate(parsed)
+        return model.model_validate(parsed)
     except ValidationError as exc:
         errors = [
             {"type": e["type"], "loc": ("body", *e["loc"]), "msg": e["msg"]} for e in exc.errors(include_url=False)
@@ -362,7 +424,7 @@ async def feedback(service_id: ServiceId, request: Request, _auth: AuthDep) -> R
     if not settings.cds_feedback_enabled:
         raise ProblemError("not-found", "Feedback is not accepted by this server.")
     _service(service_id)
-    body = _feedback_body(await request.body())
+    body = parse_body(FeedbackRequest, await request.body())
     items = [item.model_dump(mode="json", exclude_none=True) for item in body.feedback]
 
     def store() -> int:
