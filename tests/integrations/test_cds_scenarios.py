@@ -602,6 +602,21 @@ SCENARIOS: list[Scenario] = [
         lambda url: order_sign(oxy_order(), fhir_server=url, token="tok-123"),
         Card("critical", ("oxycodone", "on naltrexone"), delete=("MedicationRequest/oxy-1",)),
     ),
+    _s(
+        "code systems given by their HL7 OIDs",
+        lambda _: order_sign(
+            order(
+                "n1",
+                {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.88", "code": TABLET_50}]},
+                dosage_=daily(50),
+            ),
+            prefetch=active(
+                statement("s1", {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.73", "code": "N02AA05"}]})
+            ),
+        ),
+        Card("critical", (), ("ATC N02AA05",), delete=("MedicationRequest/n1",)),
+        Card("info", ("50 mg daily",)),
+    ),
     # --- what could not be checked is said --------------------------------------------------------
     _s(
         "no prefetch and no fhirServer",

@@ -20,6 +20,9 @@ from typing import Any, Final, Literal
 RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC: Final = "http://www.whocc.no/atc"
 SNOMED: Final = "http://snomed.info/sct"
+#: The FHIR URI and the HL7 OID of each code system (reference §7), either of which orders carry.
+RXNORM_SYSTEMS: Final = frozenset({RXNORM, "urn:oid:2.16.840.1.113883.6.88"})
+ATC_SYSTEMS: Final = frozenset({ATC, "urn:oid:2.16.840.1.113883.6.73"})
 UCUM: Final = "http://unitsofmeasure.org"
 ORDER_TYPES: Final = ("MedicationRequest", "MedicationStatement")
 #: Statuses of a medication-list entry that mean "not taken now" (others, or none, count as current).
@@ -82,10 +85,10 @@ def concept_info(concept: Any) -> MedicationInfo:
         code = _str(coding.get("code"))
         if not code:
             continue
-        system = _str(coding.get("system"))
-        if system == RXNORM:
+        system = _str(coding.get("system")).rstrip("/")
+        if system in RXNORM_SYSTEMS:
             rxnorm.append(code)
-        elif system == ATC:
+        elif system in ATC_SYSTEMS:
             atc.append(code)
         else:
             other.append(f"{_SYSTEM_NAMES.get(system, 'code')} {code}")
@@ -308,7 +311,8 @@ def naltrexone_from_drug(drug: Mapping[str, Any]) -> Naltrexone:
             rxnorm.add(value)
             product = _PRODUCT.search(note)
             if product:
-                strengths[value] = (Decimal(product.group(1)), f"RxNorm {value} ({note})")
+                status = identifier.get("verification") or "status not given"
+                strengths[value] = (Decimal(product.group(1)), f"RxNorm {value}, {status}: {note}")
                 if product.group(2).lower() == "oral tablet":
                     tablets.add(value)
         elif system == "atc":
