@@ -674,6 +674,12 @@ SCENARIOS: list[Scenario] = [
         lambda _: order_sign(oxy_order()),
         Card("warning", ("active medications",)),
     ),
+    _s(
+        "reference to a contained Medication that is missing",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), order("x1", reference="#gone"), prefetch=EMPTY),
+        Card("warning", ("1 medication could not be checked",), ("contained Medication (#gone)",)),
+        Card("info"),
+    ),
     # --- nothing to say ------------------------------------------------------------------------------
     _s(
         "no naltrexone anywhere",

@@ -321,7 +321,7 @@ CALL_BODY = {
     "/{service_id}",
     operation_id="cdsCall",
     summary="Call a CDS service",
-    responses=responses("not-found", "bad-request", "validation-error", "unauthorized"),
+    responses=responses("not-found", "bad-request", "validation-error", "unauthorized", "not-ready"),
     openapi_extra=CALL_BODY,
 )
 async def call_service(service_id: ServiceId, request: Request, _auth: AuthDep) -> Response:
@@ -365,8 +365,8 @@ async def answer_call(service_id: str, body: CdsRequest, request: Request) -> Re
     version: int = request.app.state.content_version.current()
     with Session(request.app.state.engine) as session:  # connects only on a snapshot miss
         drug = snapshot_drug(session, content_version=version)
-        if drug is None:
-            return Response(dumps({"cards": []}), media_type="application/json")
+        if drug is None:  # never an empty answer that reads as "nothing to say"
+            raise ProblemError("not-ready", "The naltrexone knowledge is not loaded; no decision support given.")
 
         def check(dose: DoseRequest) -> dict[str, Any]:
             return check_dose(session, dose, content_version=version)

@@ -171,6 +171,8 @@ class _Classified:
 
 
 def _unknown_why(entry: Entry, *, fhir_given: bool) -> str:
+    if entry.medication is None and (entry.reference or "").startswith("#"):
+        return f"it refers to a contained Medication ({entry.reference}) that the order does not contain"
     if entry.medication is None:
         where = "could not be read from the EHR's FHIR server" if fhir_given else "no FHIR server was given to read it"
         return f"it refers to {entry.reference}, which is not in the request and {where}"
