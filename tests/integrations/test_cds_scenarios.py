@@ -680,6 +680,13 @@ SCENARIOS: list[Scenario] = [
         Card("warning", ("1 medication could not be checked",), ("contained Medication (#gone)",)),
         Card("info"),
     ),
+    _s(
+        "opioid signed, a code-only active medication",
+        lambda _: order_sign(
+            oxy_order(), prefetch=active(order("a1", concept(rxnorm=UNKNOWN_RXNORM), status="active"))
+        ),
+        Card("warning", ("1 medication could not be checked",), ("active medication MedicationRequest/a1",)),
+    ),
     # --- nothing to say ------------------------------------------------------------------------------
     _s(
         "no naltrexone anywhere",

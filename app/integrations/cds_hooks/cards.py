@@ -348,12 +348,16 @@ def not_checked_card(
     """Warning: the opioid check is incomplete; ``items`` are (what, why) in clinician words."""
     count = len(items)
     if only_list:
-        summary = "Opioid check incomplete: the patient's active medications were not available"
+        summary = "Naltrexone–opioid check incomplete: the patient's active medications were not available"
     else:
-        summary = f"Opioid check incomplete: {count} medication{'s' if count != 1 else ''} could not be checked"
-    lines = ["Naltrexone must not be given with opioids. These were not checked for an opioid:", ""]
+        plural = "s" if count != 1 else ""
+        summary = f"Naltrexone–opioid check incomplete: {count} medication{plural} could not be checked"
+    lines = [
+        "Naltrexone's label contraindicates it with opioids. These could not be checked for naltrexone or an opioid:",
+        "",
+    ]
     lines += [f"- {what}: {why}" for what, why in items]
-    lines += ["", "Check them for opioids before signing.", "", DISCLAIMER]
+    lines += ["", "Check them before signing.", "", DISCLAIMER]
     url = page(base_url, "drugs", "naltrexone")
     return {
         "uuid": card_id(hook_instance, "not-checked", "opioid-check"),

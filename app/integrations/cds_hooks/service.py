@@ -299,7 +299,7 @@ def decide(
     # 3. What could not be checked, when it matters to naltrexone.
     items: list[tuple[str, str]] = []
     unknown = [c for c in classified if c.kind == "unknown"]
-    if naltrexone_selected:
+    if naltrexone_selected or opioid_selected:  # any of them might be the other half of the conflict
         relevant = unknown
     elif naltrexone_all:
         relevant = [c for c in unknown if is_selected(c)]
