@@ -68,6 +68,11 @@ def _lines(resource_id: str, med: dict[str, Any], lines: list[dict[str, Any]]) -
     return resource
 
 
+def _patient(body: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    body["context"]["patientId"] = patient_id
+    return body
+
+
 def oxy_order(resource_id: str = "oxy-1", med: dict[str, Any] = OXYCODONE) -> dict[str, Any]:
     return order(resource_id, med, dosage_=dosage(dose=quantity(5), timing=gts("Q6H"), route=ORAL))
 
@@ -82,8 +87,9 @@ class _Fhir(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.seen_auth.append(self.headers.get("Authorization"))
-        path = self.path.split("?", 1)[0]
-        found = self.resources.get(path)
+        path, _, query = self.path.partition("?")
+        patient = next((p.split("=", 1)[1] for p in query.split("&") if p.startswith("patient=")), None)
+        found = self.resources.get(f"{path}|{patient}", self.resources.get(path))
         body = json.dumps(found).encode() if found is not None else b'{"resourceType":"OperationOutcome"}'
         self.send_response(200 if found is not None else 404)
         self.send_header("Content-Type", "application/fhir+json")
@@ -104,6 +110,8 @@ def fhir_server() -> Iterator[str]:
         "/fhir/Medication/med-fent": medication("med-fent", concept("Duragesic 25 mcg/hr patch")),
         "/fhir/MedicationRequest": bundle(order("act-ntx", TAB50, status="active")),
         "/fhir/MedicationStatement": bundle(),
+        # Another patient's list refers to a Medication it does not include: read in a second round.
+        "/fhir/MedicationRequest|p-fent": bundle(order("act-f", reference="Medication/med-fent", status="active")),
     }
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Fhir)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -616,6 +624,12 @@ SCENARIOS: list[Scenario] = [
         ),
         Card("critical", (), ("ATC N02AA05",), delete=("MedicationRequest/n1",)),
         Card("info", ("50 mg daily",)),
+    ),
+    _s(
+        "active list from fhirServer refers to a Medication read in a second round",
+        lambda url: _patient(order_sign(order("n1", LDN, dosage_=NIGHTLY), fhir_server=url), "p-fent"),
+        Card("critical", ("fentanyl",), ("brand Duragesic",), delete=("MedicationRequest/n1",)),
+        Card("info"),
     ),
     # --- what could not be checked is said --------------------------------------------------------
     _s(

@@ -14,6 +14,7 @@ The steps, each small:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
@@ -129,6 +130,7 @@ async def fill_gaps(
     unresolved = [e for e in (*gathered.drafts, *gathered.active) if e.medication is None and e.reference]
     if fhir is None or (not unresolved and gathered.active_read):
         return gathered
+    started = time.monotonic()
     ids = [i for i in (reference_id(e.reference or "") for e in unresolved) if i]
     reads = await fhir_client.read(
         fhir, ids, patient_id=patient_id if isinstance(patient_id, str) else None, want_active=not gathered.active_read
@@ -146,6 +148,15 @@ async def fill_gaps(
         note = "the active medication list could not be read from the EHR's FHIR server"
     drafts = [resolve(e, index) for e in gathered.drafts]
     active = [resolve(e, index) for e in active]
+    # The active list read from the server may refer to Medications of its own: one more bounded round.
+    asked = set(ids)
+    more = [i for i in (reference_id(e.reference or "") for e in active if e.medication is None and e.reference) if i]
+    more = [i for i in dict.fromkeys(more) if i not in asked]
+    remaining = fhir.timeout - (time.monotonic() - started)
+    if more and remaining > 0.2:
+        second = await fhir_client.read(replace(fhir, timeout=remaining), more, patient_id=None, want_active=False)
+        index.update(second.medications)
+        active = [resolve(e, index) for e in active]
     fetch_failed = any(e.medication is None and e.reference for e in (*drafts, *active))
     return replace(
         gathered,
