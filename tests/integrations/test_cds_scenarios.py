@@ -806,3 +806,22 @@ def test_same_request_same_uuids_other_hook_instance_other_uuids(client: TestCli
     body["hookInstance"] = str(uuid.uuid4())
     other = client.post(SIGN, json=body).json()["cards"]
     assert not {c["uuid"] for c in first} & {c["uuid"] for c in other}
+
+
+def test_a_fhir_server_that_never_answers_costs_at_most_the_time_limit(client: TestClient) -> None:
+    import socket
+    import time
+
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/fhir"
+        body = order_sign(order("n1", LDN, dosage_=NIGHTLY), order("x1", reference="Medication/9"), fhir_server=url)
+        started = time.monotonic()
+        response = client.post(SIGN, json=body)
+        elapsed = time.monotonic() - started
+    limit = client.app.state.settings.cds_fhir_timeout_seconds  # type: ignore[attr-defined]
+    assert response.status_code == 200 and elapsed < limit + 1.5, elapsed
+    cards = response.json()["cards"]
+    assert [c["indicator"] for c in cards] == ["warning", "info"]
+    assert "Medication/9" in cards[0]["detail"] and "active medications" in cards[0]["detail"]
