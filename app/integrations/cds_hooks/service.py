@@ -68,7 +68,6 @@ class Gathered:
     """Whether the active medication list was available (prefetch or FHIR server)."""
     active_note: str | None = None
     index: dict[str, dict[str, Any]] = field(default_factory=dict)
-    fetch_failed: bool = False
 
 
 def _prefetch_bundles(prefetch: Mapping[str, Any] | None) -> tuple[list[Any], bool, str | None]:
@@ -157,7 +156,6 @@ async def fill_gaps(
         second = await fhir_client.read(replace(fhir, timeout=remaining), more, patient_id=None, want_active=False)
         index.update(second.medications)
         active = [resolve(e, index) for e in active]
-    fetch_failed = any(e.medication is None and e.reference for e in (*drafts, *active))
     return replace(
         gathered,
         drafts=drafts,
@@ -165,7 +163,6 @@ async def fill_gaps(
         active_read=active_read,
         active_note=note,
         index=index,
-        fetch_failed=fetch_failed,
     )
 
 

@@ -11,6 +11,7 @@ the headers, metrics, logs and problem+json errors are those of the documented r
 
 Every other call, and any body that does not parse or validate, goes to the documented route with the
 body replayed, so its errors (422 with FastAPI's field locations, 401, 404) are produced there, unchanged.
+A body nested deeper than the JSON parser goes is answered here, with a 400 problem (never a 500).
 """
 
 from __future__ import annotations
