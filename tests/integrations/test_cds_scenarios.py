@@ -631,6 +631,12 @@ SCENARIOS: list[Scenario] = [
         Card("critical", ("fentanyl",), ("brand Duragesic",), delete=("MedicationRequest/n1",)),
         Card("info"),
     ),
+    _s(
+        "two drafts under one id: a repeat never hides an opioid",
+        lambda _: order_sign(order("dup", LDN, dosage_=NIGHTLY), oxy_order("dup"), prefetch=EMPTY),
+        Card("critical", ("oxycodone",), delete=("MedicationRequest/dup",)),
+        Card("info"),
+    ),
     # --- what could not be checked is said --------------------------------------------------------
     _s(
         "no prefetch and no fhirServer",

@@ -202,13 +202,20 @@ def _classify(entry: Entry, naltrexone: Naltrexone, *, fhir_given: bool) -> _Cla
     return _Classified(entry, "other")
 
 
-def _dedupe(entries: Sequence[Entry]) -> list[Entry]:
-    seen: set[str] = set()
+def _identity(entry: Entry) -> tuple[str, Any, Any]:
+    return (entry.key, entry.medication, entry.reference)
+
+
+def _dedupe(entries: Sequence[Entry], seen: set[tuple[str, Any, Any]] | None = None) -> list[Entry]:
+    """Entries without repeats: the same id for the same medication (an EHR may list a draft again in the
+    active list). Two different medications under one id are both kept: a repeat never hides an opioid."""
+    seen = set() if seen is None else seen
     out = []
     for entry in entries:
-        if entry.key in seen:
+        identity = _identity(entry)
+        if identity in seen:
             continue
-        seen.add(entry.key)
+        seen.add(identity)
         out.append(entry)
     return out
 
@@ -274,9 +281,9 @@ def decide(
     fhir_given: bool,
 ) -> list[dict[str, Any]]:
     """The cards: one per naltrexone order's dose, one for an opioid conflict, one for what was not checked."""
-    drafts = _dedupe(gathered.drafts)
-    draft_keys = {e.key for e in drafts}
-    active = [e for e in _dedupe(gathered.active) if e.key not in draft_keys]
+    seen: set[tuple[str, Any, Any]] = set()
+    drafts = _dedupe(gathered.drafts, seen)
+    active = _dedupe(gathered.active, seen)
     classified = [_classify(e, naltrexone, fhir_given=fhir_given) for e in (*drafts, *active)]
     selected = gathered.selected
 
