@@ -314,10 +314,12 @@ def opioid_card(
     }
     removable = drafted_naltrexone or [e for e, _f in conflict.opioids if e.origin == "draft"]
     suggestions = []
+    offered: set[str] = set()
     for entry in removable:
-        if entry.resource_id is None:
-            continue
         reference = f"{entry.resource_type}/{entry.resource_id}"
+        if entry.resource_id is None or reference in offered:
+            continue
+        offered.add(reference)
         what = "naltrexone" if drafted_naltrexone else "opioid"
         suggestions.append(
             {
