@@ -747,6 +747,8 @@ def test_scenario(client: TestClient, fhir_server: str, scenario: Scenario) -> N
 def assert_cds_cards(cards: list[dict[str, Any]]) -> None:
     """The CDS Hooks 2.0 card rules, and this service's promises about every card."""
     assert len({c["uuid"] for c in cards}) == len(cards)
+    suggestion_ids = [s["uuid"] for c in cards for s in c.get("suggestions", [])]
+    assert len(set(suggestion_ids)) == len(suggestion_ids)
     assert [c["indicator"] for c in cards].count("critical") <= 1
     for card in cards:
         uuid.UUID(card["uuid"])
