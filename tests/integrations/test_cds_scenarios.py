@@ -377,6 +377,13 @@ SCENARIOS: list[Scenario] = [
         Card("info", ("50 mg daily",)),
     ),
     _s(
+        "compounded LDN in capsules, strength not coded",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=dosage(dose=quantity(1, "capsule", "{cap}"), timing=gts("QHS"))), prefetch=EMPTY
+        ),
+        Card("warning", ("not assessed", "capsule"), ("Check the dose",)),
+    ),
+    _s(
         "no timing",
         lambda _: order_sign(order("n1", LDN, dosage_=dosage(dose=quantity(4.5))), prefetch=EMPTY),
         Card("warning", ("not assessed", "how often")),

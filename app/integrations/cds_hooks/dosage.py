@@ -31,6 +31,9 @@ _INJECTION_UNITS: Final = frozenset(
     {"{injection}", "injection", "injections", "{inj}", "inj", "{vial}", "vial", "vials", "{kit}", "kit"}
 )
 _EACH_UNITS: Final = frozenset({"{each}", "each", "ea", "1", "{unit}", "unit", "{dose}", "dose"})
+#: How a strength read from the order's own Medication resource is attributed (see medications.Naltrexone).
+STATED_BY_MEDICATION: Final = "the order's medication"
+_CAPSULE_UNITS: Final = frozenset({"{cap}", "cap", "caps", "{capsule}", "capsule", "capsules", "{capsules}"})
 
 #: HL7 v3 GTSAbbreviation codes (FHIR R4 ValueSet timing-abbreviation and the code system's common codes)
 #: as a frequency the dose check reads.
@@ -286,8 +289,23 @@ def _amount(dosage: dict[str, Any], reading: DoseReading) -> tuple[Decimal, str]
 
 def _unit(value: Decimal, unit: str, strength: tuple[Decimal, str] | None, reading: DoseReading) -> bool:
     lowered = unit.strip().lower()
-    if lowered in _TABLET_UNITS or lowered in _INJECTION_UNITS or lowered in _EACH_UNITS:
-        what = "tablet" if lowered in _TABLET_UNITS else "injection" if lowered in _INJECTION_UNITS else "unit"
+    stated = strength is not None and strength[1] == STATED_BY_MEDICATION
+    if lowered in _CAPSULE_UNITS and not stated:  # compounded LDN capsules: only the Medication can say
+        reading.problem = (
+            f"the dose is given as {_fmt(value)} capsule{'s' if value != 1 else ''} and the capsule strength "
+            "is not known from the order"
+        )
+        return False
+    if lowered in _TABLET_UNITS | _INJECTION_UNITS | _EACH_UNITS | _CAPSULE_UNITS:
+        what = (
+            "tablet"
+            if lowered in _TABLET_UNITS
+            else "injection"
+            if lowered in _INJECTION_UNITS
+            else "capsule"
+            if lowered in _CAPSULE_UNITS
+            else "unit"
+        )
         if strength is None:
             reading.problem = (
                 f"the dose is given as {_fmt(value)} {what}{'s' if value != 1 else ''} and the product's "

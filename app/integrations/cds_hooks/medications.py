@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Final, Literal
 
+from app.integrations.cds_hooks.dosage import STATED_BY_MEDICATION
+
 RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC: Final = "http://www.whocc.no/atc"
 SNOMED: Final = "http://snomed.info/sct"
@@ -295,7 +297,7 @@ class Naltrexone:
             if code in self.strengths:
                 return self.strengths[code]
         if medication.strength_mg is not None:
-            return medication.strength_mg, "the order's medication"
+            return medication.strength_mg, STATED_BY_MEDICATION
         return None
 
 
