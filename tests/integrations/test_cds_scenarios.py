@@ -564,6 +564,16 @@ SCENARIOS: list[Scenario] = [
         Card("info"),
     ),
     _s(
+        "a product combining an opioid with naltrexone is an opioid",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            order("e1", concept("morphine sulfate 20 MG / naltrexone hydrochloride 0.8 MG extended-release capsule")),
+            prefetch=EMPTY,
+        ),
+        Card("critical", ("morphine",), delete=("MedicationRequest/n1",)),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
         "naloxone and lofexidine are not opioids",
         lambda _: order_sign(
             order("n1", LDN, dosage_=NIGHTLY),

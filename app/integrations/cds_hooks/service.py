@@ -192,11 +192,11 @@ def _classify(entry: Entry, naltrexone: Naltrexone, *, fhir_given: bool) -> _Cla
     medication = entry.medication
     if medication is None:
         return _Classified(entry, "unknown", why=_unknown_why(entry, fhir_given=fhir_given))
+    check = classify(medication.atc, medication.texts, name=medication.label)
+    if check.status == "opioid":  # a product with an opioid in it is an opioid, even beside naltrexone
+        return _Classified(entry, "opioid", finding=check.finding)
     if naltrexone.matches(medication):
         return _Classified(entry, "naltrexone")
-    check = classify(medication.atc, medication.texts, name=medication.label)
-    if check.status == "opioid":
-        return _Classified(entry, "opioid", finding=check.finding)
     if check.status == "unknown":
         return _Classified(entry, "unknown", why=_unknown_why(entry, fhir_given=fhir_given))
     return _Classified(entry, "other")
