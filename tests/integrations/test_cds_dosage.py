@@ -220,3 +220,10 @@ def test_as_needed_with_a_frequency_is_assessed_at_the_most_frequent_use() -> No
     assert reading.problem is None and reading.frequency is not None
     assert parse_frequency(reading.frequency).administrations == 2
     assert any("as needed" in note for note in reading.notes)
+
+
+def test_an_unrecognised_route_is_said() -> None:
+    reading = read_dosage({**MG, "timing": gts("QD"), "route": {"text": "nasal"}}, None)
+    assert reading.route is None and reading.problem is None
+    assert any("route was not recognised" in note for note in reading.notes)
+    assert not read_dosage({**MG, "timing": gts("QD")}, None).notes

@@ -350,6 +350,8 @@ def read_dosage(dosage: dict[str, Any], strength: tuple[Decimal, str] | None) ->
     """The dose check's inputs from a Dosage (see the module's docstring)."""
     reading = DoseReading()
     reading.route = _route(dosage)
+    if reading.route is None and _dict(dosage.get("route")):
+        reading.notes.append("the order's route was not recognised: compared on the dose alone")
     as_needed = dosage.get("asNeededBoolean") is True or isinstance(dosage.get("asNeededCodeableConcept"), dict)
     reading.as_needed = as_needed
     amount = _amount(dosage, reading)
