@@ -211,9 +211,9 @@ def test_feedback_is_validated_to_the_spec(client: TestClient, app: Any, name: s
 
 
 def test_feedback_bodies_that_do_not_parse(client: TestClient) -> None:
-    for raw in (b"{", b"", b"[" * 10_000 + b"]" * 10_000):
+    for raw, status in ((b"{", 422), (b"", 422), (b"[" * 10_000 + b"]" * 10_000, 400)):
         response = client.post(f"{SIGN}/feedback", content=raw, headers={"Content-Type": "application/json"})
-        assert response.status_code == 422, response.text[:200]
+        assert response.status_code == status, response.text[:200]
         assert response.headers["content-type"].startswith("application/problem+json")
     assert client.post("/cds-services/nope/feedback", json=_overridden("c")).status_code == 404
 
