@@ -170,7 +170,13 @@ SCENARIOS: list[Scenario] = [
         Card(
             "info",
             ("4.5 mg daily", "low-dose"),
-            ("Review of Therapeutic Utilization", "randomized trial, no benefit", "Claimed only by an article"),
+            (
+                "Review of Therapeutic Utilization",
+                "randomized trial, no benefit",
+                "Claimed only by an article",
+                "Label warnings:** Contraindicated with opioids",
+                "Hepatotoxicity",
+            ),
         ),
     ),
     _s(

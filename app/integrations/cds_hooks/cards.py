@@ -197,8 +197,19 @@ def _regimen_links(
     return out[:3]
 
 
+def _warning_line(label_warnings: Sequence[str]) -> list[str]:
+    if not label_warnings:
+        return []
+    return ["", f"**Label warnings:** {'; '.join(label_warnings)}; see the full record."]
+
+
 def dose_card(
-    decision: DoseDecision, *, regimens: Mapping[str, dict[str, Any]], hook_instance: str, base_url: str
+    decision: DoseDecision,
+    *,
+    regimens: Mapping[str, dict[str, Any]],
+    hook_instance: str,
+    base_url: str,
+    label_warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One card per naltrexone order: the domain's decision, or why it could not be assessed."""
     order, reading, answer = decision.order, decision.reading, decision.answer
@@ -213,6 +224,7 @@ def dose_card(
         if reading.notes:
             lines += ["", "Read from the order: " + "; ".join(reading.notes) + "."]
         lines += _other_lines(decision)
+        lines += _warning_line(label_warnings)
         lines += ["", DISCLAIMER]
         url = page(base_url, "drugs", "naltrexone")
         return {
@@ -239,6 +251,7 @@ def dose_card(
         lines += [_claim_line(c) for c in claims[:3]]
     lines += _other_lines(decision)
     lines += _evidence_lines([i for i in answer.get("indications") or [] if isinstance(i, dict)])
+    lines += _warning_line(label_warnings)
     lines += ["", DISCLAIMER]
     links = _regimen_links(answer, shown, regimens, base_url)
     url = links[0][1] if links else page(base_url, "drugs", "naltrexone")

@@ -23,6 +23,7 @@ from app.integrations.cds_hooks.medications import naltrexone_from_drug
 from app.integrations.cds_hooks.service import decide, fill_gaps, gather
 from app.services.cds_records import claim_jwt_id, store_feedback
 from app.services.dose_check import DoseRequest, check_dose, snapshot_drug
+from app.services.record_warnings import build_warnings
 
 router = APIRouter(prefix="/cds-services", tags=["cds hooks"])
 _Body = TypeVar("_Body", bound=BaseModel)
@@ -377,6 +378,7 @@ async def answer_call(service_id: str, body: CdsRequest, request: Request) -> Re
             drug.get("contraindications") or [],
             check,
             regimens={r["slug"]: r for r in drug.get("regimens") or []},
+            label_warnings=[w["title"] for w in build_warnings(drug)],
             hook_instance=body.hookInstance,
             base_url=base_url(request),
             fhir_given=fhir is not None,

@@ -276,6 +276,7 @@ def decide(
     check: DoseCheck,
     *,
     regimens: Mapping[str, dict[str, Any]],
+    label_warnings: Sequence[str] = (),
     hook_instance: str,
     base_url: str,
     fhir_given: bool,
@@ -309,7 +310,15 @@ def decide(
     # 2. The dose of each naltrexone order this call is about.
     for c in naltrexone_selected:
         decision = _dose_decision(c.entry, naltrexone, check)
-        cards.append(dose_card(decision, regimens=regimens, hook_instance=hook_instance, base_url=base_url))
+        cards.append(
+            dose_card(
+                decision,
+                regimens=regimens,
+                hook_instance=hook_instance,
+                base_url=base_url,
+                label_warnings=label_warnings,
+            )
+        )
 
     # 3. What could not be checked, when it matters to naltrexone.
     items: list[tuple[str, str]] = []
