@@ -589,7 +589,7 @@ SCENARIOS: list[Scenario] = [
             ),
         ),
         Card("info"),
-        absent=("contraindicated",),
+        absent=("contraindicated on naltrexone",),
     ),
     _s(
         "naltrexone via Medication/123 in the prefetch",
