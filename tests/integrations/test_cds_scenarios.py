@@ -68,6 +68,14 @@ def _lines(resource_id: str, med: dict[str, Any], lines: list[dict[str, Any]]) -
     return resource
 
 
+def _by_full_url(body: dict[str, Any]) -> dict[str, Any]:
+    """Draft orders without ids, named by urn:uuid fullUrls (as some EHRs send them)."""
+    for n, entry in enumerate(body["context"]["draftOrders"]["entry"], start=1):
+        entry["fullUrl"] = f"urn:uuid:5d3b3c1e-0001-4000-8000-00000000000{n}"
+        del entry["resource"]["id"]
+    return body
+
+
 def _patient(body: dict[str, Any], patient_id: str) -> dict[str, Any]:
     body["context"]["patientId"] = patient_id
     return body
@@ -503,6 +511,19 @@ SCENARIOS: list[Scenario] = [
         ),
         Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
         Card("info", ("50 mg daily",)),
+        path=SELECT,
+    ),
+    _s(
+        "order-select: orders named by their entries' fullUrl",
+        lambda _: _by_full_url(
+            order_select(
+                order("n1", TAB50, dosage_=daily(50)),
+                oxy_order(),
+                selections=["urn:uuid:5d3b3c1e-0001-4000-8000-000000000002"],
+                prefetch=EMPTY,
+            )
+        ),
+        Card("critical", ("oxycodone",)),
         path=SELECT,
     ),
     _s(

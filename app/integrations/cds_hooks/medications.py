@@ -140,6 +140,8 @@ class Entry:
     reference_display: str | None = None
     dosages: tuple[dict[str, Any], ...] = ()
     """The dosage lines (``dosageInstruction``, or ``dosage`` of a statement), in order."""
+    full_url: str | None = None
+    """The Bundle entry's ``fullUrl`` (order-select ``selections`` may name an order by it)."""
 
     @property
     def name(self) -> str:
@@ -193,26 +195,32 @@ def _entry(resource: Mapping[str, Any], origin: Origin, place: str) -> Entry:
     return replace(base, reference=ref or None, reference_display=display)
 
 
-def bundle_resources(bundle: Any) -> Iterator[dict[str, Any]]:
-    """The resources of a Bundle (or the resource itself when a single resource is given)."""
+def bundle_entries(bundle: Any) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """(fullUrl, resource) of each entry of a Bundle (or the resource itself when a single one is given)."""
     bundle = _dict(bundle)
     if bundle.get("resourceType") != "Bundle":
         if bundle.get("resourceType"):
-            yield bundle
+            yield None, bundle
         return
     for item in _list(bundle.get("entry")):
         resource = _dict(item).get("resource")
         if isinstance(resource, dict):
-            yield resource
+            yield _str(_dict(item).get("fullUrl")) or None, resource
+
+
+def bundle_resources(bundle: Any) -> Iterator[dict[str, Any]]:
+    """The resources of a Bundle (or the resource itself when a single resource is given)."""
+    for _url, resource in bundle_entries(bundle):
+        yield resource
 
 
 def read_entries(bundle: Any, origin: Origin, *, where: str) -> list[Entry]:
     """The MedicationRequests (and MedicationStatements) of a Bundle; medication-list lines that ended are left out."""
     out: list[Entry] = []
-    for n, resource in enumerate(bundle_resources(bundle), start=1):
+    for n, (full_url, resource) in enumerate(bundle_entries(bundle), start=1):
         if resource.get("resourceType") not in ORDER_TYPES:
             continue
-        entry = _entry(resource, origin, f"{where}, entry {n}")
+        entry = replace(_entry(resource, origin, f"{where}, entry {n}"), full_url=full_url)
         if origin == "active" and entry.status in ENDED:
             continue
         out.append(entry)

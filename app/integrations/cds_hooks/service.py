@@ -112,7 +112,11 @@ def gather(hook: str, context: Mapping[str, Any], prefetch: Mapping[str, Any] | 
     keys = {e.key for e in drafts}
     if hook == "order-select" and isinstance(selections, list) and selections:
         chosen = {s for s in selections if isinstance(s, str)}
-        selected = {k for k in keys if k in chosen or k.split("/", 1)[-1] in chosen}
+        selected = {
+            e.key
+            for e in drafts
+            if e.key in chosen or (e.resource_id is not None and e.resource_id in chosen) or e.full_url in chosen
+        }
         selected = selected or keys  # selections that match no draft: judge every draft
     else:
         selected = keys
