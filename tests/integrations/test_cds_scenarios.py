@@ -76,6 +76,15 @@ def _by_full_url(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _r5(resource: dict[str, Any]) -> dict[str, Any]:
+    """The R5 shape: medication.concept / medication.reference instead of medication[x]."""
+    if "medicationCodeableConcept" in resource:
+        resource["medication"] = {"concept": resource.pop("medicationCodeableConcept")}
+    if "medicationReference" in resource:
+        resource["medication"] = {"reference": resource.pop("medicationReference")}
+    return resource
+
+
 def _patient(body: dict[str, Any], patient_id: str) -> dict[str, Any]:
     body["context"]["patientId"] = patient_id
     return body
@@ -680,6 +689,16 @@ SCENARIOS: list[Scenario] = [
         lambda _: order_sign(order("dup", LDN, dosage_=NIGHTLY), oxy_order("dup"), prefetch=EMPTY),
         Card("critical", ("oxycodone",), delete=("MedicationRequest/dup",)),
         Card("info"),
+    ),
+    _s(
+        "FHIR R5 'medication' CodeableReference shapes",
+        lambda _: order_sign(
+            _r5(order("n1", TAB50, dosage_=daily(50))),
+            _r5(order("o1", reference="Medication/oxy", dosage_=daily(5))),
+            prefetch={"activeMedications": bundle(medication("oxy", OXYCODONE))},
+        ),
+        Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
+        Card("info", ("50 mg daily",)),
     ),
     # --- what could not be checked is said --------------------------------------------------------
     _s(

@@ -176,10 +176,11 @@ def _entry(resource: Mapping[str, Any], origin: Origin, place: str) -> Entry:
     lines = tuple(d for d in dosages if isinstance(d, dict))
     status = _str(resource.get("status")).lower() or None
     base = Entry(key, resource_type, resource_id, origin, status, None, dosages=lines)
-    concept = resource.get("medicationCodeableConcept")
+    r5 = _dict(resource.get("medication"))  # FHIR R5's CodeableReference, sent by some clients
+    concept = resource.get("medicationCodeableConcept", r5.get("concept"))
     if isinstance(concept, dict):
         return replace(base, medication=concept_info(concept))
-    reference = _dict(resource.get("medicationReference"))
+    reference = _dict(resource.get("medicationReference", r5.get("reference")))
     ref = _str(reference.get("reference"))
     display = _str(reference.get("display")) or None
     if ref.startswith("#"):
