@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     cds_fhir_fetch_enabled: bool = Field(
         default=True,
         description="CDS calls may read a referenced Medication or the active medications from the request's "
-        "fhirServer (with its bearer token) when the request does not carry them.",
+        "fhirServer (only with its fhirAuthorization bearer token) when the request does not carry them.",
     )
     cds_fhir_timeout_seconds: float = Field(
         default=2.0, gt=0, le=10, description="Time limit (s) for those fhirServer reads in one CDS call."

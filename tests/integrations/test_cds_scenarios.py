@@ -654,6 +654,7 @@ SCENARIOS: list[Scenario] = [
             order("f1", reference=f"{url}/Medication/med-fent"),
             prefetch=EMPTY,
             fhir_server=url,
+            token="tok-123",
         ),
         Card("critical", ("fentanyl",), delete=("MedicationRequest/n1",)),
         Card("info"),
@@ -680,7 +681,7 @@ SCENARIOS: list[Scenario] = [
     ),
     _s(
         "active list from fhirServer refers to a Medication read in a second round",
-        lambda url: _patient(order_sign(order("n1", LDN, dosage_=NIGHTLY), fhir_server=url), "p-fent"),
+        lambda url: _patient(order_sign(order("n1", LDN, dosage_=NIGHTLY), fhir_server=url, token="t"), "p-fent"),
         Card("critical", ("fentanyl",), ("brand Duragesic",), delete=("MedicationRequest/n1",)),
         Card("info"),
     ),
@@ -748,6 +749,7 @@ SCENARIOS: list[Scenario] = [
             order("x1", reference="Medication/777"),
             prefetch=EMPTY,
             fhir_server=_closed_port(),
+            token="tok-123",
         ),
         Card("warning", ("could not be checked",), ("Medication/777", "could not be read")),
         Card("info"),
@@ -769,6 +771,17 @@ SCENARIOS: list[Scenario] = [
             oxy_order(), prefetch=active(order("a1", concept(rxnorm=UNKNOWN_RXNORM), status="active"))
         ),
         Card("warning", ("1 medication could not be checked",), ("active medication MedicationRequest/a1",)),
+    ),
+    _s(
+        "fhirServer without fhirAuthorization is not read (CDS Hooks 2.0)",
+        lambda url: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            order("f1", reference="Medication/med-fent"),
+            prefetch=EMPTY,
+            fhir_server=url,
+        ),
+        Card("warning", ("could not be checked",), ("Medication/med-fent", "no FHIR server with an access token")),
+        Card("info"),
     ),
     # --- nothing to say ------------------------------------------------------------------------------
     _s(
@@ -887,7 +900,9 @@ def test_a_fhir_server_that_never_answers_costs_at_most_the_time_limit(client: T
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/fhir"
-        body = order_sign(order("n1", LDN, dosage_=NIGHTLY), order("x1", reference="Medication/9"), fhir_server=url)
+        body = order_sign(
+            order("n1", LDN, dosage_=NIGHTLY), order("x1", reference="Medication/9"), fhir_server=url, token="t"
+        )
         started = time.monotonic()
         response = client.post(SIGN, json=body)
         elapsed = time.monotonic() - started

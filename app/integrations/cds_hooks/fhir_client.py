@@ -29,20 +29,21 @@ _ACCEPT: Final = "application/fhir+json, application/json;q=0.9"
 @dataclass(frozen=True, slots=True)
 class FhirAccess:
     base: str
-    token: str | None
+    token: str
     timeout: float
 
 
 def access(fhir_server: Any, authorization: Any, *, timeout: float) -> FhirAccess | None:
-    """The FHIR server to read from, when the request names a usable http(s) base URL."""
+    """The FHIR server to read from: an http(s) base URL and a bearer token, or ``None`` without either."""
     if not isinstance(fhir_server, str) or len(fhir_server) > 2000:
         return None
     parts = urlsplit(fhir_server.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
         return None
     token = authorization.get("access_token") if isinstance(authorization, dict) else None
-    usable = isinstance(token, str) and 0 < len(token) <= 8000 and token.isprintable()
-    return FhirAccess(fhir_server.strip().rstrip("/"), token if usable else None, timeout)
+    if not (isinstance(token, str) and 0 < len(token) <= 8000 and token.isprintable() and " " not in token):
+        return None  # CDS Hooks 2.0: the server may be used when both fhirServer and fhirAuthorization are given
+    return FhirAccess(fhir_server.strip().rstrip("/"), token, timeout)
 
 
 async def _get_json(client: httpx.AsyncClient, url: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
@@ -74,9 +75,7 @@ def _tls() -> ssl.SSLContext:
 
 
 def _client(fhir: FhirAccess) -> httpx.AsyncClient:
-    headers = {"Accept": _ACCEPT}
-    if fhir.token:
-        headers["Authorization"] = f"Bearer {fhir.token}"
+    headers = {"Accept": _ACCEPT, "Authorization": f"Bearer {fhir.token}"}
     return httpx.AsyncClient(
         headers=headers, timeout=fhir.timeout, follow_redirects=False, trust_env=False, verify=_tls()
     )

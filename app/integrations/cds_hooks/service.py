@@ -186,7 +186,11 @@ def _unknown_why(entry: Entry, *, fhir_given: bool) -> str:
     if entry.medication is None and (entry.reference or "").startswith("#"):
         return f"it refers to a contained Medication ({entry.reference}) that the order does not contain"
     if entry.medication is None:
-        where = "could not be read from the EHR's FHIR server" if fhir_given else "no FHIR server was given to read it"
+        where = (
+            "could not be read from the EHR's FHIR server"
+            if fhir_given
+            else "no FHIR server with an access token was given to read it"
+        )
         return f"it refers to {entry.reference}, which is not in the request and {where}"
     return "it carries only a code, which the reference cannot classify"
 
@@ -340,7 +344,7 @@ def decide(
     if list_missing and (naltrexone_selected or opioid_selected):
         why = gathered.active_note or "it was not available"
         if not gathered.active_read and not fhir_given:
-            why = f"{why}, and no FHIR server was given to read it"
+            why = f"{why}, and no FHIR server with an access token was given to read it"
         items.append(("The patient's active medications", why))
     if items:
         only_list = len(items) == 1 and items[0][0] == "The patient's active medications"
