@@ -101,7 +101,10 @@ class CursorCodec:
             raise _invalid("The cursor belongs to other filters; restart paging without it.")
         if not isinstance(slug, str) or not 0 < len(slug) <= _MAX_SLUG:
             raise _invalid("The cursor's position is malformed.")
-        return Position(_checked_value(value, sort_type), slug)
+        checked = _checked_value(value, sort_type)
+        if sort.lstrip("-") == "slug" and checked != slug:
+            raise _invalid("The cursor's position is malformed.")
+        return Position(checked, slug)
 
 
 def _checked_value(value: Any, sort_type: SortType) -> SortValue:
