@@ -18,6 +18,7 @@ from app.api.docs import install_docs
 from app.api.front_door import FrontDoor, KnowledgeApp
 from app.api.negotiation import NegotiationMiddleware
 from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
+from app.api.spec import install_openapi_cleanup
 from app.api.v1 import catalog, dose_check, meta
 from app.api.v1 import search as search_api
 from app.bootstrap import prepare_store
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # validation (the rest falls through to the documented route; app/integrations/cds_hooks/shortcut.py).
     app.router.routes.insert(0, CdsCallShortcut(app))
     install_docs(app)
+    install_openapi_cleanup(app)
 
     # Interval 0: the version is read from the read model (memory) at every lookup; the holder itself decides
     # when to look at the store.

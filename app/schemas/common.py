@@ -94,11 +94,23 @@ class DrugRef(Schema):
     name: str = Field(description="The drug's name.")
 
 
-def sparse_item_schema(schema: dict[str, Any]) -> None:
-    """JSON Schema of a list item: every field is present unless ``fields=`` names a subset, so none is required."""
-    schema.pop("required", None)
+def list_item_schema(schema: dict[str, Any]) -> None:
+    """JSON Schema of a list item: the record's own (every field present and required), without repeating the
+    record's examples. A page asked with ``fields=`` has its own shape, :class:`SparseList`."""
     schema.pop("examples", None)
     schema["description"] = (
         schema.get("description", "").strip()
-        + " In a list every field is present, unless `fields=` names a subset: then only those fields are."
+        + " In a list every field is present; a page asked with `fields=` has the shape `SparseList` instead."
     )
+
+
+class SparseList(Schema):
+    """A page of any list asked with `fields=` (a sparse fieldset): each item has only the top-level fields
+    named, in the order named. Without `fields=`, a list answers its full documented shape (e.g. `DrugList`)."""
+
+    data: list[dict[str, Any]] = Field(
+        description="The items on this page, each with only the fields named in `fields=` (any of the full item's "
+        "top-level fields, with the same types)."
+    )
+    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
+    links: Links = Field(description="Paging links.")

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import ApprovalStatus, CodeSystem, ConditionCategory, Verification
-from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, Summaries, sparse_item_schema
+from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, Summaries, list_item_schema
 from app.schemas.examples import example
 
 
@@ -57,9 +57,9 @@ class Condition(Recorded, Summaries):
 
 
 class ConditionListItem(Condition):
-    """Condition as a list item (every field, or the subset `fields=` names)."""
+    """Condition as a list item (every field)."""
 
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+    model_config = ConfigDict(json_schema_extra=list_item_schema)
 
 
 class ConditionList(Schema):

@@ -14,7 +14,7 @@ from app.schemas.common import (
     Schema,
     SourceCitation,
     Summaries,
-    sparse_item_schema,
+    list_item_schema,
 )
 from app.schemas.examples import example
 
@@ -74,9 +74,9 @@ class Drug(Recorded, Summaries):
 
 
 class DrugListItem(Drug):
-    """Drug as a list item (every field, or the subset `fields=` names)."""
+    """Drug as a list item (every field)."""
 
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+    model_config = ConfigDict(json_schema_extra=list_item_schema)
 
 
 class DrugList(Schema):

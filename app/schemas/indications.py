@@ -17,7 +17,7 @@ from app.schemas.common import (
     Schema,
     SourceCitation,
     Summaries,
-    sparse_item_schema,
+    list_item_schema,
 )
 from app.schemas.conditions import ConditionSummary
 from app.schemas.examples import example
@@ -72,9 +72,9 @@ class Indication(Recorded, Summaries):
 
 
 class IndicationListItem(Indication):
-    """Indication as a list item (every field, or the subset `fields=` names)."""
+    """Indication as a list item (every field)."""
 
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+    model_config = ConfigDict(json_schema_extra=list_item_schema)
 
 
 class IndicationList(Schema):

@@ -6,7 +6,7 @@ from pydantic import ConfigDict, Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import MechanismAttribution
-from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, SourceCitation, Summaries, sparse_item_schema
+from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, SourceCitation, Summaries, list_item_schema
 from app.schemas.examples import example
 from app.schemas.regimens import RegimenSummary
 from app.schemas.targets import DoseContext, TargetSummary
@@ -41,9 +41,9 @@ class Mechanism(Recorded, Summaries):
 
 
 class MechanismListItem(Mechanism):
-    """Mechanism as a list item (every field, or the subset `fields=` names)."""
+    """Mechanism as a list item (every field)."""
 
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+    model_config = ConfigDict(json_schema_extra=list_item_schema)
 
 
 class MechanismList(Schema):

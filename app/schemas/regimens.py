@@ -16,7 +16,7 @@ from app.schemas.common import (
     Schema,
     SourceCitation,
     Summaries,
-    sparse_item_schema,
+    list_item_schema,
 )
 from app.schemas.examples import example
 
@@ -93,9 +93,9 @@ class Regimen(Recorded, Summaries):
 
 
 class RegimenListItem(Regimen):
-    """Regimen as a list item (every field, or the subset `fields=` names)."""
+    """Regimen as a list item (every field)."""
 
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+    model_config = ConfigDict(json_schema_extra=list_item_schema)
 
 
 class RegimenList(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from app.domain.vocabulary import SourceKind, Verification
-from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, sparse_item_schema
+from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, list_item_schema
 from app.schemas.examples import example
 
 
@@ -28,9 +28,9 @@ class Source(Recorded):
 
 
 class SourceListItem(Source):
-    """Source as a list item (every field, or the subset `fields=` names)."""
+    """Source as a list item (every field)."""
 
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+    model_config = ConfigDict(json_schema_extra=list_item_schema)
 
 
 class SourceList(Schema):

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import MechanismAttribution, TargetFamily
-from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, Summaries, sparse_item_schema
+from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, Summaries, list_item_schema
 from app.schemas.examples import example
 
 DoseContext = Literal["low-dose", "standard", "any"]
@@ -52,9 +52,9 @@ class Target(Recorded, Summaries):
 
 
 class TargetListItem(Target):
-    """Target as a list item (every field, or the subset `fields=` names)."""
+    """Target as a list item (every field)."""
 
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
+    model_config = ConfigDict(json_schema_extra=list_item_schema)
 
 
 class TargetList(Schema):

@@ -45,10 +45,13 @@ UpdatedSinceQuery = Annotated[
         "`2025-01-01T00:00:00Z`: what a client that syncs has not seen yet."
     ),
 ]
+#: The media type of a page asked with ``fields=``: a separate documented shape (``SparseList``), so that the
+#: full list shape keeps every field required for typed clients.
+SPARSE_MEDIA_TYPE = "application/vnd.ldnkb.sparse+json"
 FIELDS_DESCRIPTION = (
-    "Comma-separated top-level fields of each list item to return (e.g. `slug,name`). With `fields`, the "
-    "answer has the sparse shape `SparseList` (each item only the named fields) instead of the full one "
-    "documented below."
+    "Comma-separated top-level fields of each list item to return (e.g. `slug,name`): a sparse fieldset. "
+    f"The answer then has its own shape, `SparseList` (each item only the named fields), served as "
+    f"`{SPARSE_MEDIA_TYPE}`; without `fields`, the full shape as `application/json`."
 )
 FieldsQuery = Annotated[
     str | None, Query(max_length=500, pattern=r"^[a-z_]+(,[a-z_]+)*$", description=FIELDS_DESCRIPTION)
@@ -92,12 +95,14 @@ def _pick(kind: Kind, page: ListPage, fields: str) -> list[dict[str, Any]]:
     return [{k: record[k] for k in wanted if k in record} for record in page.records]
 
 
-def list_answer(request: Request, model: ReadModel, page: ListPage, data: bytes) -> Response:
+def list_answer(
+    request: Request, model: ReadModel, page: ListPage, data: bytes, media_type: str = JSON_MEDIA_TYPE
+) -> Response:
     """``{"data": ..., "meta": ..., "links": ...}`` from the page's prebuilt item bytes."""
     links, headers = paging_links(request, page.next_cursor)
     meta = {**model.meta, "total": page.total, "count": len(page.indices), "limit": page.limit}
     body = b'{"data":' + data + b',"meta":' + dumps(meta) + b',"links":' + dumps(links) + b"}"
-    return Response(body, media_type=JSON_MEDIA_TYPE, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def _list_endpoint(kind: Kind, settings: Settings) -> Callable[..., Awaitable[Response]]:
@@ -116,8 +121,9 @@ def _list_endpoint(kind: Kind, settings: Settings) -> Callable[..., Awaitable[Re
         )
         page = model.collection(kind.name).page(query, holder.cursors)
         fields = params["fields"]
-        data = dumps(_pick(kind, page, fields)) if fields else page.data_json()
-        return list_answer(request, model, page, data)
+        if fields:
+            return list_answer(request, model, page, dumps(_pick(kind, page, fields)), SPARSE_MEDIA_TYPE)
+        return list_answer(request, model, page, page.data_json())
 
     sortable = [m.value for m in kind.sort_enum]
     limit = Annotated[
@@ -162,6 +168,18 @@ def _get_endpoint(kind: Kind) -> Callable[..., Awaitable[Response]]:
     return endpoint
 
 
+def _list_ok(kind: Kind) -> dict[int | str, Any]:
+    """The 200 of a list: the full shape as application/json, the sparse one (``fields=``) as its own type."""
+    documented = ok(kind.list_model, f"A page of {kind.name}.", f"{kind.singular}_list", paged=True)
+    content = documented[200]["content"]
+    full = content[JSON_MEDIA_TYPE]["example"]
+    wanted = ("slug",)
+    sparse = {**full, "data": [{k: item[k] for k in wanted} for item in full["data"]]}
+    content[SPARSE_MEDIA_TYPE] = {"schema": {"$ref": "#/components/schemas/SparseList"}, "example": sparse}
+    documented[200]["description"] += f" With `fields=`, the sparse shape `SparseList` as `{SPARSE_MEDIA_TYPE}`."
+    return documented
+
+
 def build_router(settings: Settings) -> APIRouter:
     """The /v1 record routes of every declared kind, documented with the limits ``settings`` enforce."""
     router = APIRouter(prefix="/v1")
@@ -175,10 +193,7 @@ def build_router(settings: Settings) -> APIRouter:
             tags=[kind.name],
             summary=kind.list_summary,
             description=kind.list_description,
-            responses={
-                **ok(kind.list_model, f"A page of {kind.name}.", f"{kind.singular}_list", paged=True),
-                **LIST_ERRORS,
-            },
+            responses={**_list_ok(kind), **LIST_ERRORS},
         )
         router.add_api_route(
             f"/{kind.name}/{{slug}}",
