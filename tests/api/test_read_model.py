@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.api.read_model import ReadModelDep
 from app.content.files import read_dataset
 from app.content.loader import load_dataset
 from app.content.schema import Dataset
@@ -393,3 +394,15 @@ def test_the_model_exposes_dose_ranges_records_and_search_sources(app: Any, clie
     assert {(s.kind, s.slug) for s in model.search_sources} == {
         (k.name, r["slug"]) for k in KINDS for r in model.records(k.name)
     }
+
+
+def test_routes_take_their_apps_model_through_the_dependency(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'd.sqlite3'}", content_check_interval=60))
+
+    @app.get("/test-only/model-version")
+    async def version(model: ReadModelDep) -> dict[str, Any]:
+        return {"version": model.content_version, "regimens": len(model.records("regimens"))}
+
+    with TestClient(app) as client:
+        body = client.get("/test-only/model-version").json()
+    assert body == {"version": app.state.read_model.current().content_version, "regimens": len(DATASET.regimens)}

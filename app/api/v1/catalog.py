@@ -17,12 +17,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from app.api.problems import GET_ERRORS, LIST_ERRORS
+from app.api.problems import responses
+from app.api.read_model import holder_of
 from app.api.responses import JSON_MEDIA_TYPE, dumps, paging_links
 from app.errors import ProblemError
 from app.kinds import KINDS, Kind
 from app.readmodel.cursor import MAX_CURSOR_LENGTH
-from app.readmodel.holder import ReadModelHolder
 from app.readmodel.model import ListPage, ListQuery, ReadModel
 from app.schemas.openapi import ok
 from app.settings import Settings
@@ -58,11 +58,9 @@ FieldsQuery = Annotated[
 ]
 
 _KW = inspect.Parameter.KEYWORD_ONLY
-
-
-def holder_of(request: Request) -> ReadModelHolder:
-    holder: ReadModelHolder = request.app.state.read_model
-    return holder
+# 503 not-ready: only before a first read model exists (the store unreachable since start).
+LIST_ERRORS = responses("bad-request", "validation-error", "not-acceptable", "not-ready")
+GET_ERRORS = responses("not-found", "bad-request", "validation-error", "not-acceptable", "not-ready")
 
 
 def _utc(moment: datetime | None) -> datetime | None:
