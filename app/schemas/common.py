@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.vocabulary import SourceKind, Verification
+from app.schemas.examples import example
 
 
 class Schema(BaseModel):
@@ -102,6 +103,52 @@ def list_item_schema(schema: dict[str, Any]) -> None:
         schema.get("description", "").strip()
         + " In a list every field is present; a page asked with `fields=` has the shape `SparseList` instead."
     )
+
+
+def envelopes(record: type[Schema], singular: str, plural: str) -> tuple[type[Schema], type[Schema], type[Schema]]:
+    """The generic list and record envelopes of a record shape, named after it: ``<Record>ListItem``,
+    ``<Record>List`` (``{data, meta, links}``) and ``<Record>Response`` (``{data, meta}``), with the real
+    examples ``<singular>_list`` and ``<singular>`` (app/schemas/examples.json)."""
+    name = record.__name__
+
+    def model(class_name: str, bases: tuple[type[Schema], ...], doc: str, namespace: dict[str, Any]) -> type[Schema]:
+        created: type[Schema] = type(
+            class_name,
+            bases,
+            {"__doc__": doc, "__module__": record.__module__, "__qualname__": class_name, **namespace},
+        )
+        return created
+
+    item = model(
+        f"{name}ListItem",
+        (record,),
+        f"{name} as a list item (every field).",
+        {"model_config": ConfigDict(json_schema_extra=list_item_schema)},
+    )
+    page = model(
+        f"{name}List",
+        (Schema,),
+        f"A page of {plural}.",
+        {
+            "model_config": ConfigDict(json_schema_extra={"examples": [example(f"{singular}_list")]}),
+            "__annotations__": {"data": list[item], "meta": ListMeta, "links": Links},  # type: ignore[valid-type]
+            "data": Field(description=f"The {plural} on this page."),
+            "meta": Field(description="Dataset metadata and paging counts."),
+            "links": Field(description="Paging links."),
+        },
+    )
+    one = model(
+        f"{name}Response",
+        (Schema,),
+        f"One {singular}.",
+        {
+            "model_config": ConfigDict(json_schema_extra={"examples": [example(singular)]}),
+            "__annotations__": {"data": record, "meta": Meta},
+            "data": Field(description=f"The {singular}."),
+            "meta": Field(description="Dataset metadata."),
+        },
+    )
+    return item, page, one
 
 
 class SparseList(Schema):

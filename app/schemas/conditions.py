@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import ApprovalStatus, CodeSystem, ConditionCategory, Verification
-from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, Summaries, list_item_schema
+from app.schemas.common import Recorded, Schema, Summaries, envelopes
 from app.schemas.examples import example
 
 
@@ -56,26 +56,4 @@ class Condition(Recorded, Summaries):
     indications: list[IndicationRef] = Field(description="Indications of the drug for this condition.")
 
 
-class ConditionListItem(Condition):
-    """Condition as a list item (every field)."""
-
-    model_config = ConfigDict(json_schema_extra=list_item_schema)
-
-
-class ConditionList(Schema):
-    """A page of conditions."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("condition_list")]})
-
-    data: list[ConditionListItem] = Field(description="The conditions on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class ConditionResponse(Schema):
-    """One condition."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("condition")]})
-
-    data: Condition = Field(description="The condition.")
-    meta: Meta = Field(description="Dataset metadata.")
+ConditionListItem, ConditionList, ConditionResponse = envelopes(Condition, "condition", "conditions")

@@ -7,14 +7,11 @@ from pydantic import ConfigDict, Field
 from app.domain.vocabulary import ApprovalStatus, Verification
 from app.schemas.common import (
     Identifier,
-    Links,
-    ListMeta,
-    Meta,
     Recorded,
     Schema,
     SourceCitation,
     Summaries,
-    list_item_schema,
+    envelopes,
 )
 from app.schemas.examples import example
 
@@ -73,26 +70,4 @@ class Drug(Recorded, Summaries):
     regimens: list[RegimenRef] = Field(description="The drug's dosing regimens, by slug.")
 
 
-class DrugListItem(Drug):
-    """Drug as a list item (every field)."""
-
-    model_config = ConfigDict(json_schema_extra=list_item_schema)
-
-
-class DrugList(Schema):
-    """A page of drugs."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("drug_list")]})
-
-    data: list[DrugListItem] = Field(description="The drugs on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class DrugResponse(Schema):
-    """One drug."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("drug")]})
-
-    data: Drug = Field(description="The drug.")
-    meta: Meta = Field(description="Dataset metadata.")
+DrugListItem, DrugList, DrugResponse = envelopes(Drug, "drug", "drugs")

@@ -10,14 +10,11 @@ from app.domain.evidence import EvidenceDirection, EvidenceLevel
 from app.domain.vocabulary import ApprovalStatus, ClaimBasis, StudyOutcome
 from app.schemas.common import (
     DrugRef,
-    Links,
-    ListMeta,
-    Meta,
     Recorded,
     Schema,
     SourceCitation,
     Summaries,
-    list_item_schema,
+    envelopes,
 )
 from app.schemas.conditions import ConditionSummary
 from app.schemas.examples import example
@@ -71,26 +68,4 @@ class Indication(Recorded, Summaries):
     sources: list[IndicationSource] = Field(description="Sources, each with its role.")
 
 
-class IndicationListItem(Indication):
-    """Indication as a list item (every field)."""
-
-    model_config = ConfigDict(json_schema_extra=list_item_schema)
-
-
-class IndicationList(Schema):
-    """A page of indications."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("indication_list")]})
-
-    data: list[IndicationListItem] = Field(description="The indications on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class IndicationResponse(Schema):
-    """One indication."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("indication")]})
-
-    data: Indication = Field(description="The indication.")
-    meta: Meta = Field(description="Dataset metadata.")
+IndicationListItem, IndicationList, IndicationResponse = envelopes(Indication, "indication", "indications")

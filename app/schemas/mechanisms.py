@@ -6,7 +6,7 @@ from pydantic import ConfigDict, Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import MechanismAttribution
-from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, SourceCitation, Summaries, list_item_schema
+from app.schemas.common import Recorded, SourceCitation, Summaries, envelopes
 from app.schemas.examples import example
 from app.schemas.regimens import RegimenSummary
 from app.schemas.targets import DoseContext, TargetSummary
@@ -40,26 +40,4 @@ class Mechanism(Recorded, Summaries):
     sources: list[QuotedSource] = Field(description="The sources, with their passages.")
 
 
-class MechanismListItem(Mechanism):
-    """Mechanism as a list item (every field)."""
-
-    model_config = ConfigDict(json_schema_extra=list_item_schema)
-
-
-class MechanismList(Schema):
-    """A page of mechanisms."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("mechanism_list")]})
-
-    data: list[MechanismListItem] = Field(description="The mechanisms on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class MechanismResponse(Schema):
-    """One mechanism."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("mechanism")]})
-
-    data: Mechanism = Field(description="The mechanism.")
-    meta: Meta = Field(description="Dataset metadata.")
+MechanismListItem, MechanismList, MechanismResponse = envelopes(Mechanism, "mechanism", "mechanisms")

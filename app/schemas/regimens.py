@@ -9,14 +9,11 @@ from pydantic import ConfigDict, Field
 from app.domain.vocabulary import ApprovalStatus, Route, Verification
 from app.schemas.common import (
     DrugRef,
-    Links,
-    ListMeta,
-    Meta,
     Recorded,
     Schema,
     SourceCitation,
     Summaries,
-    list_item_schema,
+    envelopes,
 )
 from app.schemas.examples import example
 
@@ -92,26 +89,4 @@ class Regimen(Recorded, Summaries):
     sources: list[SourceCitation] = Field(description="The sources of the ranges, each once.")
 
 
-class RegimenListItem(Regimen):
-    """Regimen as a list item (every field)."""
-
-    model_config = ConfigDict(json_schema_extra=list_item_schema)
-
-
-class RegimenList(Schema):
-    """A page of regimens."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("regimen_list")]})
-
-    data: list[RegimenListItem] = Field(description="The regimens on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class RegimenResponse(Schema):
-    """One regimen."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("regimen")]})
-
-    data: Regimen = Field(description="The regimen.")
-    meta: Meta = Field(description="Dataset metadata.")
+RegimenListItem, RegimenList, RegimenResponse = envelopes(Regimen, "regimen", "regimens")

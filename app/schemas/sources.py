@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from app.domain.vocabulary import SourceKind, Verification
-from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, list_item_schema
+from app.schemas.common import Identifier, Recorded, envelopes
 from app.schemas.examples import example
 
 
@@ -27,26 +27,4 @@ class Source(Recorded):
     note: str | None = Field(description="A caveat about the source, or null.")
 
 
-class SourceListItem(Source):
-    """Source as a list item (every field)."""
-
-    model_config = ConfigDict(json_schema_extra=list_item_schema)
-
-
-class SourceList(Schema):
-    """A page of sources."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("source_list")]})
-
-    data: list[SourceListItem] = Field(description="The sources on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class SourceResponse(Schema):
-    """One source."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("source")]})
-
-    data: Source = Field(description="The source.")
-    meta: Meta = Field(description="Dataset metadata.")
+SourceListItem, SourceList, SourceResponse = envelopes(Source, "source", "sources")

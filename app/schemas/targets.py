@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import MechanismAttribution, TargetFamily
-from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, Summaries, list_item_schema
+from app.schemas.common import Identifier, Recorded, Schema, Summaries, envelopes
 from app.schemas.examples import example
 
 DoseContext = Literal["low-dose", "standard", "any"]
@@ -51,26 +51,4 @@ class Target(Recorded, Summaries):
     mechanisms: list[MechanismRef] = Field(description="Mechanisms documented at this target.")
 
 
-class TargetListItem(Target):
-    """Target as a list item (every field)."""
-
-    model_config = ConfigDict(json_schema_extra=list_item_schema)
-
-
-class TargetList(Schema):
-    """A page of targets."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("target_list")]})
-
-    data: list[TargetListItem] = Field(description="The targets on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class TargetResponse(Schema):
-    """One target."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("target")]})
-
-    data: Target = Field(description="The target.")
-    meta: Meta = Field(description="Dataset metadata.")
+TargetListItem, TargetList, TargetResponse = envelopes(Target, "target", "targets")
