@@ -69,7 +69,7 @@ class Kind:
     name: str  # the collection: path segment under /v1 and /pages, OpenAPI tag, search kind
     singular: str  # e.g. "regimen": operationIds (getRegimen), not-found messages
     table: type[SQLModel]  # the SQLModel table of the aggregate root
-    content_record: type[BaseModel]  # the reviewable YAML record (app/content/schema.py)
+    content_record: str  # the reviewable YAML record: a class of app/content/schema.py, imported on use
     record_model: type[BaseModel]  # the public shape of one record (app/schemas/<kind>.py)
     list_model: type[BaseModel]  # the public shape of a page
     response_model: type[BaseModel]  # the public shape of a single-record answer
@@ -89,6 +89,14 @@ class Kind:
         from app.kinds.sorting import sort_enum  # an enum class per kind, named e.g. RegimenSort
 
         object.__setattr__(self, "sort_enum", sort_enum(self))
+
+    @property
+    def content_record_class(self) -> type[BaseModel]:
+        """The content record's class (imported here, not at start: a restart needs no content schema)."""
+        from app.content import schema
+
+        record: type[BaseModel] = getattr(schema, self.content_record)
+        return record
 
     @property
     def operation_suffix(self) -> str:

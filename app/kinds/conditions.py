@@ -9,7 +9,6 @@ from fastapi import Query
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.content.schema import ConditionRecord
 from app.domain.search_text import label_variants
 from app.domain.vocabulary import CodeSystem, ConditionCategory
 from app.kinds.base import Filter, Kind, Record, Records, SearchSource, equals, lines, slug_field, text_field
@@ -82,7 +81,7 @@ KIND = Kind(
     name="conditions",
     singular="condition",
     table=Condition,
-    content_record=ConditionRecord,
+    content_record="ConditionRecord",
     record_model=schemas.Condition,
     list_model=schemas.ConditionList,
     response_model=schemas.ConditionResponse,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.content.schema import DrugRecord
 from app.domain.search_text import label_variants
 from app.kinds.base import Kind, Record, Records, SearchSource, identifiers_line, lines, slug_field, text_field
 from app.kinds.base import updated_at_field as updated_at
@@ -36,7 +35,7 @@ KIND = Kind(
     name="drugs",
     singular="drug",
     table=Drug,
-    content_record=DrugRecord,
+    content_record="DrugRecord",
     record_model=schemas.Drug,
     list_model=schemas.DrugList,
     response_model=schemas.DrugResponse,

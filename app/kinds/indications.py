@@ -8,7 +8,6 @@ from fastapi import Query
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.content.schema import IndicationRecord
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import ApprovalStatus, ClaimBasis, ConditionCategory
 from app.kinds.base import Filter, Kind, Record, Records, SearchSource, SortField, equals, lines, slug_field, text_field
@@ -61,7 +60,7 @@ KIND = Kind(
     name="indications",
     singular="indication",
     table=Indication,
-    content_record=IndicationRecord,
+    content_record="IndicationRecord",
     record_model=schemas.Indication,
     list_model=schemas.IndicationList,
     response_model=schemas.IndicationResponse,

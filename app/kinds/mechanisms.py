@@ -9,7 +9,6 @@ from fastapi import Query
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.content.schema import MechanismRecord
 from app.domain.evidence import RANK, EvidenceLevel
 from app.domain.search_text import label_variants
 from app.domain.vocabulary import MechanismAttribution
@@ -60,7 +59,7 @@ KIND = Kind(
     name="mechanisms",
     singular="mechanism",
     table=Mechanism,
-    content_record=MechanismRecord,
+    content_record="MechanismRecord",
     record_model=schemas.Mechanism,
     list_model=schemas.MechanismList,
     response_model=schemas.MechanismResponse,

@@ -8,7 +8,6 @@ from fastapi import Query
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.content.schema import RegimenRecord
 from app.domain.search_text import label_variants
 from app.domain.vocabulary import ApprovalStatus, Route
 from app.kinds.base import Filter, Kind, Record, Records, SearchSource, equals, lines, slug_field, text_field
@@ -47,7 +46,7 @@ KIND = Kind(
     name="regimens",
     singular="regimen",
     table=Regimen,
-    content_record=RegimenRecord,
+    content_record="RegimenRecord",
     record_model=schemas.Regimen,
     list_model=schemas.RegimenList,
     response_model=schemas.RegimenResponse,

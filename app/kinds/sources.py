@@ -8,7 +8,6 @@ from fastapi import Query
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.content.schema import SourceRecord
 from app.domain.search_text import label_variants
 from app.domain.vocabulary import SourceKind, Verification
 from app.kinds.base import (
@@ -49,7 +48,7 @@ KIND = Kind(
     name="sources",
     singular="source",
     table=Source,
-    content_record=SourceRecord,
+    content_record="SourceRecord",
     record_model=schemas.Source,
     list_model=schemas.SourceList,
     response_model=schemas.SourceResponse,

@@ -8,7 +8,6 @@ from fastapi import Query
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.content.schema import TargetRecord
 from app.domain.search_text import label_variants
 from app.domain.vocabulary import TargetFamily
 from app.kinds.base import (
@@ -50,7 +49,7 @@ KIND = Kind(
     name="targets",
     singular="target",
     table=Target,
-    content_record=TargetRecord,
+    content_record="TargetRecord",
     record_model=schemas.Target,
     list_model=schemas.TargetList,
     response_model=schemas.TargetResponse,

@@ -406,3 +406,8 @@ def test_routes_take_their_apps_model_through_the_dependency(tmp_path: Path) -> 
     with TestClient(app) as client:
         body = client.get("/test-only/model-version").json()
     assert body == {"version": app.state.read_model.current().content_version, "regimens": len(DATASET.regimens)}
+
+
+def test_each_kind_names_its_content_record_and_dataset_list() -> None:
+    for kind in KINDS:
+        assert Dataset.model_fields[kind.name].annotation == list[kind.content_record_class], kind.name
