@@ -67,6 +67,7 @@ class Kind:
     """One kind of record, declared once."""
 
     name: str  # the collection: path segment under /v1 and /pages, OpenAPI tag, search kind
+    order: int  # place in the docs, the tags and every list of kinds (ascending)
     singular: str  # e.g. "regimen": operationIds (getRegimen), not-found messages
     table: type[SQLModel]  # the SQLModel table of the aggregate root
     content_record: str  # the reviewable YAML record: a class of app/content/schema.py, imported on use

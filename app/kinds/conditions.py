@@ -79,6 +79,7 @@ def search_source(c: Record, _records: Records) -> SearchSource:
 
 KIND = Kind(
     name="conditions",
+    order=50,
     singular="condition",
     table=Condition,
     content_record="ConditionRecord",

@@ -33,6 +33,7 @@ def search_source(d: Record, _records: Records) -> SearchSource:
 
 KIND = Kind(
     name="drugs",
+    order=10,
     singular="drug",
     table=Drug,
     content_record="DrugRecord",

@@ -58,6 +58,7 @@ def search_source(i: Record, records: Records) -> SearchSource:
 
 KIND = Kind(
     name="indications",
+    order=60,
     singular="indication",
     table=Indication,
     content_record="IndicationRecord",

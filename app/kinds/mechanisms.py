@@ -57,6 +57,7 @@ def evidence_rank(level: str | None) -> int:
 
 KIND = Kind(
     name="mechanisms",
+    order=40,
     singular="mechanism",
     table=Mechanism,
     content_record="MechanismRecord",

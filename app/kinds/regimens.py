@@ -44,6 +44,7 @@ def search_source(r: Record, _records: Records) -> SearchSource:
 
 KIND = Kind(
     name="regimens",
+    order=20,
     singular="regimen",
     table=Regimen,
     content_record="RegimenRecord",

@@ -46,6 +46,7 @@ def search_source(s: Record, _records: Records) -> SearchSource:
 
 KIND = Kind(
     name="sources",
+    order=70,
     singular="source",
     table=Source,
     content_record="SourceRecord",

@@ -47,6 +47,7 @@ def search_source(t: Record, _records: Records) -> SearchSource:
 
 KIND = Kind(
     name="targets",
+    order=30,
     singular="target",
     table=Target,
     content_record="TargetRecord",

@@ -409,5 +409,8 @@ def test_routes_take_their_apps_model_through_the_dependency(tmp_path: Path) -> 
 
 
 def test_each_kind_names_its_content_record_and_dataset_list() -> None:
+    """Every kind of the dataset is declared (discovered from app/kinds), once, in a distinct place."""
+    assert {k.name for k in KINDS} == set(Dataset.model_fields)
+    assert len({k.order for k in KINDS}) == len(KINDS) and list(KINDS) == sorted(KINDS, key=lambda k: k.order)
     for kind in KINDS:
         assert Dataset.model_fields[kind.name].annotation == list[kind.content_record_class], kind.name
