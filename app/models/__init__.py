@@ -1,4 +1,8 @@
-"""SQLModel tables, one module per aggregate. Importing this package registers them all."""
+"""SQLModel tables, one module per aggregate. Importing this package registers them all (every module of the
+package is imported below, so a new table module needs no line here to reach Alembic's metadata)."""
+
+import importlib as _importlib
+import pkgutil as _pkgutil
 
 from app.models.cds import CdsFeedback, UsedJwtId
 from app.models.condition import Condition, ConditionCode
@@ -31,3 +35,6 @@ __all__ = [
     "Target",
     "UsedJwtId",
 ]
+
+for _module in _pkgutil.iter_modules(__path__):
+    _importlib.import_module(f"{__name__}.{_module.name}")
