@@ -83,7 +83,7 @@ class Kind:
     search_source: Callable[[Record, Records], SearchSource]
     sort_fields: tuple[SortField, ...]
     filters: tuple[Filter, ...] = ()
-    plural_label: str = ""  # "dosing regimens" (for descriptions); defaults to name
+    example_slug: str = ""  # the record shown in the docs' single-record example (empty: the first)
     sort_enum: type[Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

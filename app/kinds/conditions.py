@@ -94,6 +94,7 @@ KIND = Kind(
     get_description="One condition by slug (e.g. `fibromyalgia`).",
     represent=represent,
     search_source=search_source,
+    example_slug="fibromyalgia",
     sort_fields=(slug_field(), text_field("name"), text_field("category"), updated_at()),
     filters=(
         Filter(

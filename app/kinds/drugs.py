@@ -47,5 +47,6 @@ KIND = Kind(
     get_description="One drug by slug (e.g. `naltrexone`).",
     represent=represent,
     search_source=search_source,
+    example_slug="naltrexone",
     sort_fields=(slug_field(), text_field("name"), updated_at()),
 )

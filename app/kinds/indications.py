@@ -73,6 +73,7 @@ KIND = Kind(
     get_description="One indication by slug (e.g. `ldn-fibromyalgia`).",
     represent=represent,
     search_source=search_source,
+    example_slug="ldn-fibromyalgia",
     sort_fields=(
         slug_field(),
         text_field("status"),

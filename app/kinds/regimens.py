@@ -59,6 +59,7 @@ KIND = Kind(
     get_description="One regimen by slug (e.g. `low-dose-naltrexone`).",
     represent=represent,
     search_source=search_source,
+    example_slug="low-dose-naltrexone",
     sort_fields=(slug_field(), text_field("name"), text_field("band"), updated_at()),
     filters=(
         Filter(

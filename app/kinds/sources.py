@@ -61,6 +61,7 @@ KIND = Kind(
     get_description="One source by slug.",
     represent=represent,
     search_source=search_source,
+    example_slug="younger-2014",
     sort_fields=(slug_field(), SortField("year", lambda r: int(r["year"] or 0), "int"), updated_at_field()),
     filters=(
         Filter("kind", Annotated[SourceKind | None, Query(description="Kind of source.")], equals("kind")),

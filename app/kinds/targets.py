@@ -62,6 +62,7 @@ KIND = Kind(
     get_description="One target by slug (e.g. `toll-like-receptor-4`).",
     represent=represent,
     search_source=search_source,
+    example_slug="toll-like-receptor-4",
     sort_fields=(slug_field(), text_field("name"), text_field("family"), updated_at()),
     filters=(
         Filter("family", Annotated[TargetFamily | None, Query(description="Receptor family.")], equals("family")),

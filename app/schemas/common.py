@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.vocabulary import SourceKind, Verification
-from app.schemas.examples import example
+from app.schemas.examples import example_if_any
 
 
 class Schema(BaseModel):
@@ -105,6 +105,19 @@ def list_item_schema(schema: dict[str, Any]) -> None:
     )
 
 
+def _examples(name: str, key: str | None = None) -> ConfigDict:
+    """A model config showing the real example ``name`` (its ``key`` part), if examples.json has it yet."""
+    found = example_if_any(name)
+    if found is None:
+        return ConfigDict()
+    return ConfigDict(json_schema_extra={"examples": [found[key] if key else found]})
+
+
+def record_examples(singular: str) -> ConfigDict:
+    """The config of a record shape: its real example (the ``data`` of the ``<singular>`` example)."""
+    return _examples(singular, "data")
+
+
 def envelopes(record: type[Schema], singular: str, plural: str) -> tuple[type[Schema], type[Schema], type[Schema]]:
     """The generic list and record envelopes of a record shape, named after it: ``<Record>ListItem``,
     ``<Record>List`` (``{data, meta, links}``) and ``<Record>Response`` (``{data, meta}``), with the real
@@ -130,7 +143,7 @@ def envelopes(record: type[Schema], singular: str, plural: str) -> tuple[type[Sc
         (Schema,),
         f"A page of {plural}.",
         {
-            "model_config": ConfigDict(json_schema_extra={"examples": [example(f"{singular}_list")]}),
+            "model_config": _examples(f"{singular}_list"),
             "__annotations__": {"data": list[item], "meta": ListMeta, "links": Links},  # type: ignore[valid-type]
             "data": Field(description=f"The {plural} on this page."),
             "meta": Field(description="Dataset metadata and paging counts."),
@@ -142,7 +155,7 @@ def envelopes(record: type[Schema], singular: str, plural: str) -> tuple[type[Sc
         (Schema,),
         f"One {singular}.",
         {
-            "model_config": ConfigDict(json_schema_extra={"examples": [example(singular)]}),
+            "model_config": _examples(singular),
             "__annotations__": {"data": record, "meta": Meta},
             "data": Field(description=f"The {singular}."),
             "meta": Field(description="Dataset metadata."),

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import ApprovalStatus, CodeSystem, ConditionCategory, Verification
-from app.schemas.common import Recorded, Schema, Summaries, envelopes
-from app.schemas.examples import example
+from app.schemas.common import Recorded, Schema, Summaries, envelopes, record_examples
 
 
 class ConditionCode(Schema):
@@ -46,7 +45,7 @@ class ConditionSummary(Schema):
 class Condition(Recorded, Summaries):
     """A condition with its codes and the indications documented for it."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("condition")["data"]]})
+    model_config = record_examples("condition")
 
     slug: str = Field(description="Stable identifier, e.g. fibromyalgia.")
     name: str = Field(description="The condition's name.")

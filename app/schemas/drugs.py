@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.vocabulary import ApprovalStatus, Verification
 from app.schemas.common import (
@@ -12,8 +12,8 @@ from app.schemas.common import (
     SourceCitation,
     Summaries,
     envelopes,
+    record_examples,
 )
-from app.schemas.examples import example
 
 
 class Salt(Schema):
@@ -58,7 +58,7 @@ class RegimenRef(Schema):
 class Drug(Recorded, Summaries):
     """A drug: identifiers, salts, contraindications, regulatory history and regimens."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("drug")["data"]]})
+    model_config = record_examples("drug")
 
     slug: str = Field(description="Stable identifier, e.g. naltrexone.")
     name: str = Field(description="International nonproprietary name.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.evidence import EvidenceDirection, EvidenceLevel
 from app.domain.vocabulary import ApprovalStatus, ClaimBasis, StudyOutcome
@@ -15,9 +15,9 @@ from app.schemas.common import (
     SourceCitation,
     Summaries,
     envelopes,
+    record_examples,
 )
 from app.schemas.conditions import ConditionSummary
-from app.schemas.examples import example
 from app.schemas.regimens import RegimenSummary
 
 
@@ -55,7 +55,7 @@ class IndicationSource(SourceCitation):
 class Indication(Recorded, Summaries):
     """Drug x condition x regimen: status, evidence, studies and sources."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("indication")["data"]]})
+    model_config = record_examples("indication")
 
     slug: str = Field(description="Stable identifier, e.g. ldn-fibromyalgia.")
     drug: DrugRef = Field(description="The drug.")

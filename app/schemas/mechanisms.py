@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import MechanismAttribution
-from app.schemas.common import Recorded, SourceCitation, Summaries, envelopes
-from app.schemas.examples import example
+from app.schemas.common import Recorded, SourceCitation, Summaries, envelopes, record_examples
 from app.schemas.regimens import RegimenSummary
 from app.schemas.targets import DoseContext, TargetSummary
 
@@ -21,7 +20,7 @@ class QuotedSource(SourceCitation):
 class Mechanism(Recorded, Summaries):
     """What the drug does at a target in a dose context, how that differs with dose, and who says so."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("mechanism")["data"]]})
+    model_config = record_examples("mechanism")
 
     slug: str = Field(description="Stable identifier.")
     name: str = Field(description="The mechanism's name.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.vocabulary import ApprovalStatus, Route, Verification
 from app.schemas.common import (
@@ -14,8 +14,8 @@ from app.schemas.common import (
     SourceCitation,
     Summaries,
     envelopes,
+    record_examples,
 )
-from app.schemas.examples import example
 
 Population = Literal["any", "adults", "children"]
 
@@ -72,7 +72,7 @@ class RegimenSummary(Schema):
 class Regimen(Recorded, Summaries):
     """A dosing regimen with every source's dose range, attributed, and the reference range."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("regimen")["data"]]})
+    model_config = record_examples("regimen")
 
     slug: str = Field(description="Stable identifier, e.g. low-dose-naltrexone.")
     name: str = Field(description="The regimen's name.")

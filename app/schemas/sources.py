@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.vocabulary import SourceKind, Verification
-from app.schemas.common import Identifier, Recorded, envelopes
-from app.schemas.examples import example
+from app.schemas.common import Identifier, Recorded, envelopes, record_examples
 
 
 class Source(Recorded):
     """A citable thing: a label, regulatory record, trial, review, mechanistic study or article."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("source")["data"]]})
+    model_config = record_examples("source")
 
     slug: str = Field(description="Stable identifier.")
     kind: SourceKind = Field(description="Kind of source.")

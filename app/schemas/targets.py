@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import MechanismAttribution, TargetFamily
-from app.schemas.common import Identifier, Recorded, Schema, Summaries, envelopes
-from app.schemas.examples import example
+from app.schemas.common import Identifier, Recorded, Schema, Summaries, envelopes, record_examples
 
 DoseContext = Literal["low-dose", "standard", "any"]
 
@@ -39,7 +38,7 @@ class MechanismRef(Schema):
 class Target(Recorded, Summaries):
     """A receptor or other molecular target, with the mechanisms documented at it."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("target")["data"]]})
+    model_config = record_examples("target")
 
     slug: str = Field(description="Stable identifier, e.g. toll-like-receptor-4.")
     name: str = Field(description="The target's name.")

@@ -170,10 +170,11 @@ def _list_ok(kind: Kind) -> dict[int | str, Any]:
     """The 200 of a list: the full shape as application/json, the sparse one (``fields=``) as its own type."""
     documented = ok(kind.list_model, f"A page of {kind.name}.", f"{kind.singular}_list", paged=True)
     content = documented[200]["content"]
-    full = content[JSON_MEDIA_TYPE]["example"]
-    wanted = ("slug",)
-    sparse = {**full, "data": [{k: item[k] for k in wanted} for item in full["data"]]}
-    content[SPARSE_MEDIA_TYPE] = {"schema": {"$ref": "#/components/schemas/SparseList"}, "example": sparse}
+    sparse: dict[str, Any] = {"schema": {"$ref": "#/components/schemas/SparseList"}}
+    full = content[JSON_MEDIA_TYPE].get("example")
+    if full is not None:
+        sparse["example"] = {**full, "data": [{"slug": item["slug"]} for item in full["data"]]}
+    content[SPARSE_MEDIA_TYPE] = sparse
     documented[200]["description"] += f" With `fields=`, the sparse shape `SparseList` as `{SPARSE_MEDIA_TYPE}`."
     return documented
 
