@@ -17,9 +17,11 @@ from app.api.deps import reject_unknown_params
 from app.api.docs import install_docs
 from app.api.front_door import FrontDoor, KnowledgeApp
 from app.api.negotiation import NegotiationMiddleware
+from app.api.pages.router import router as pages_router
 from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
 from app.api.spec import install_openapi_cleanup
 from app.api.v1 import catalog, dose_check, meta
+from app.api.v1 import changes as changes_api
 from app.api.v1 import search as search_api
 from app.bootstrap import prepare_store
 from app.db import make_engine
@@ -63,6 +65,11 @@ TAGS = [
     *({"name": kind.name, "description": kind.tag_description} for kind in KINDS),
     {"name": "reference", "description": "Vocabularies and problem types."},
     {"name": "search", "description": "One ranked search across every kind of record, codes included."},
+    {
+        "name": "sync",
+        "description": "Keep a faithful copy: the changes feed, each record's revisions, the bulk export.",
+    },
+    {"name": "pages", "description": "Server-rendered HTML pages for people, one per record (no JavaScript)."},
     {"name": "dose intelligence", "description": "Place any naltrexone dose against the documented regimens."},
     {"name": "cds hooks", "description": "CDS Hooks 2.0: discovery, order-select and order-sign services, feedback."},
     {"name": "infobutton", "description": "HL7 Infobutton URL-based knowledge requests (Atom or JSON)."},
@@ -128,6 +135,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     app.include_router(search_api.router)
     app.include_router(infobutton_router)
     app.include_router(fhir_router)
+    app.include_router(changes_api.router)
+    app.include_router(pages_router)
     app.include_router(health.router)
     # First of all: plain CDS service calls, answered without FastAPI's per-call dependency solving and body
     # validation (the rest falls through to the documented route; app/integrations/cds_hooks/shortcut.py).

@@ -118,7 +118,7 @@ class ResponseStore:
 
     version: ContentVersion
     max_entries: int
-    prefixes: tuple[str, ...] = ("/v1/", "/fhir/")
+    prefixes: tuple[str, ...] = ("/v1/", "/fhir/", "/pages/")
     entries: OrderedDict[CacheKey, Entry] = field(default_factory=OrderedDict)
     entries_version: int = -1
     pending: dict[CacheKey, anyio.Event] = field(default_factory=dict)

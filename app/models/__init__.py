@@ -10,7 +10,7 @@ from app.models.drug import Approval, Drug
 from app.models.indication import Indication, IndicationSource, Study
 from app.models.mechanism import Mechanism, MechanismSource
 from app.models.regimen import DoseRange, Regimen
-from app.models.revision import DatasetState, Revision
+from app.models.revision import DatasetState, RecordChange, Revision
 from app.models.search import SearchDocument
 from app.models.source import Source
 from app.models.target import Target
@@ -27,6 +27,7 @@ __all__ = [
     "IndicationSource",
     "Mechanism",
     "MechanismSource",
+    "RecordChange",
     "Regimen",
     "Revision",
     "SearchDocument",
