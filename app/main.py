@@ -28,6 +28,7 @@ from app.db import make_engine
 from app.errors import install_error_handlers
 from app.integrations.cds_hooks.router import router as cds_router
 from app.integrations.cds_hooks.shortcut import CdsCallShortcut
+from app.integrations.fhir.bulk import router as fhir_bulk_router
 from app.integrations.fhir.router import router as fhir_router
 from app.integrations.infobutton.router import router as infobutton_router
 from app.kinds import KINDS
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     app.include_router(search_api.router)
     app.include_router(infobutton_router)
     app.include_router(fhir_router)
+    app.include_router(fhir_bulk_router)
     app.include_router(changes_api.router)
     app.include_router(pages_router)
     app.include_router(health.router)

@@ -87,6 +87,11 @@ class Entry:
     not_modified_headers: Headers
 
 
+def no_store(headers: Headers) -> bool:
+    """Whether the route said its answer must not be stored (e.g. a FHIR Bulk Data job's status)."""
+    return any(k == b"cache-control" and b"no-store" in v for k, v in headers)
+
+
 def strong_etag(body: bytes) -> bytes:
     return b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
 
@@ -252,6 +257,6 @@ class ConditionalCacheMiddleware:
         if scope["path"].startswith(self.store.prefixes) and not any(k == b"cache-control" for k, _ in headers):
             headers.append((b"cache-control", self.cache_control))
         entry = make_entry(headers, body, etag)
-        if cacheable:
+        if cacheable and not no_store(headers):
             self.store.put(key, entry, version)
         await send_entry(send, entry, inm, head)
