@@ -17,20 +17,26 @@ from app.api.deps import reject_unknown_params
 from app.api.docs import install_docs
 from app.api.front_door import FrontDoor, KnowledgeApp
 from app.api.negotiation import NegotiationMiddleware
+from app.api.pages.router import router as pages_router
 from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
+from app.api.spec import install_openapi_cleanup
 from app.api.v1 import catalog, dose_check, meta
+from app.api.v1 import changes as changes_api
 from app.api.v1 import search as search_api
-from app.bootstrap import prepare_store, read_content_version
+from app.bootstrap import prepare_store
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.integrations.cds_hooks.router import router as cds_router
 from app.integrations.cds_hooks.shortcut import CdsCallShortcut
+from app.integrations.fhir.bulk import router as fhir_bulk_router
 from app.integrations.fhir.router import router as fhir_router
 from app.integrations.infobutton.router import router as infobutton_router
+from app.kinds import KINDS
 from app.observability.logging import AccessLog
 from app.observability.metrics import Metrics
 from app.observability.middleware import InstrumentationMiddleware
 from app.observability.observer import RequestObserver
+from app.readmodel.holder import ReadModelHolder
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -57,18 +63,14 @@ GET route also answers `HEAD` with the same headers and no body (not listed per 
 """
 
 TAGS = [
-    {
-        "name": "drugs",
-        "description": "The drug: identifiers, salts, contraindications, FDA approval history.",
-    },
-    {"name": "regimens", "description": "Dosing regimens and each source's dose range, attributed."},
-    {"name": "targets", "description": "Receptors: mu, delta, kappa opioid receptors, OGF receptor, TLR4."},
-    {"name": "mechanisms", "description": "What naltrexone does at each target, by dose and duration."},
-    {"name": "conditions", "description": "Conditions with ICD-10-CM and SNOMED CT codes."},
-    {"name": "indications", "description": "Drug x condition x regimen: status, evidence level, studies."},
-    {"name": "sources", "description": "Labels, regulatory records, trials, reviews and the seed article."},
+    *({"name": kind.name, "description": kind.tag_description} for kind in KINDS),
     {"name": "reference", "description": "Vocabularies and problem types."},
     {"name": "search", "description": "One ranked search across every kind of record, codes included."},
+    {
+        "name": "sync",
+        "description": "Keep a faithful copy: the changes feed, each record's revisions, the bulk export.",
+    },
+    {"name": "pages", "description": "Server-rendered HTML pages for people, one per record (no JavaScript)."},
     {"name": "dose intelligence", "description": "Place any naltrexone dose against the documented regimens."},
     {"name": "cds hooks", "description": "CDS Hooks 2.0: discovery, order-select and order-sign services, feedback."},
     {"name": "infobutton", "description": "HL7 Infobutton URL-based knowledge requests (Atom or JSON)."},
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare_store(engine, settings)
+        read_model.try_check()  # the first model, built before the first request
         version.try_refresh()
         # What start-up built lives as long as the process: keep it out of the collector's full passes, and
         # collect the young generation less often (long GC pauses were the p99 of POST answers). No
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
         gc.enable()  # `ldn-kb serve` starts with it disabled (app/cli.py)
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(version.watch)
+            tasks.start_soon(read_model.watch)
             yield
             tasks.cancel_scope.cancel()
         engine.dispose()
@@ -117,23 +121,34 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     )
     app.state.settings = settings
     app.state.engine = engine
+    # The read model of this app (never module-global): /v1 records are answered from it, and the response
+    # cache follows its content version, so a cached answer and a computed one never differ in version.
+    read_model = app.state.read_model = ReadModelHolder(
+        engine, interval=settings.content_check_interval, cursor_secret=settings.cursor_secret
+    )
     install_error_handlers(app)
     # Routing tries the routers in this order, and GETs are mostly answered before routing (the front
     # door): the POST services that are never cached come first.
     app.include_router(dose_check.router)
     app.include_router(cds_router)
-    app.include_router(catalog.router)
+    app.include_router(catalog.build_router(settings))
     app.include_router(meta.router)
     app.include_router(search_api.router)
     app.include_router(infobutton_router)
     app.include_router(fhir_router)
+    app.include_router(fhir_bulk_router)
+    app.include_router(changes_api.router)
+    app.include_router(pages_router)
     app.include_router(health.router)
     # First of all: plain CDS service calls, answered without FastAPI's per-call dependency solving and body
     # validation (the rest falls through to the documented route; app/integrations/cds_hooks/shortcut.py).
     app.router.routes.insert(0, CdsCallShortcut(app))
     install_docs(app)
+    install_openapi_cleanup(app)
 
-    version = ContentVersion(lambda: read_content_version(engine), settings.content_check_interval)
+    # Interval 0: the version is read from the read model (memory) at every lookup; the holder itself decides
+    # when to look at the store.
+    version = ContentVersion(read_model.content_version, 0)
     app.state.content_version = version
     store = ResponseStore(version=version, max_entries=settings.response_cache_entries)
     cache_control = (

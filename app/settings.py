@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         default=2.0, ge=0, le=3600, description="Seconds between checks for a new content version."
     )
     response_cache_entries: int = Field(default=4096, ge=0, le=1_000_000, description="Cached responses.")
+    cursor_secret: str = Field(
+        default="",
+        description="Key that signs paging cursors (the same on every replica; empty: a built-in key, so cursors "
+        "are still bound to their list and checked, but could be forged by someone who reads the code).",
+    )
     page_limit_default: int = Field(default=20, ge=1, le=500, description="Default page size.")
     page_limit_max: int = Field(default=100, ge=1, le=1000, description="Largest page size accepted.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")

@@ -87,6 +87,11 @@ class Entry:
     not_modified_headers: Headers
 
 
+def no_store(headers: Headers) -> bool:
+    """Whether the route said its answer must not be stored (e.g. a FHIR Bulk Data job's status)."""
+    return any(k == b"cache-control" and b"no-store" in v for k, v in headers)
+
+
 def strong_etag(body: bytes) -> bytes:
     return b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
 
@@ -118,7 +123,7 @@ class ResponseStore:
 
     version: ContentVersion
     max_entries: int
-    prefixes: tuple[str, ...] = ("/v1/", "/fhir/")
+    prefixes: tuple[str, ...] = ("/v1/", "/fhir/", "/pages/")
     entries: OrderedDict[CacheKey, Entry] = field(default_factory=OrderedDict)
     entries_version: int = -1
     pending: dict[CacheKey, anyio.Event] = field(default_factory=dict)
@@ -252,6 +257,6 @@ class ConditionalCacheMiddleware:
         if scope["path"].startswith(self.store.prefixes) and not any(k == b"cache-control" for k, _ in headers):
             headers.append((b"cache-control", self.cache_control))
         entry = make_entry(headers, body, etag)
-        if cacheable:
+        if cacheable and not no_store(headers):
             self.store.put(key, entry, version)
         await send_entry(send, entry, inm, head)

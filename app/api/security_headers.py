@@ -24,6 +24,11 @@ DOCS_CSP = (
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 DOCS_PREFIXES: tuple[str, ...] = ("/docs", "/redoc")
+# The pages for people load their one stylesheet from 'self'; nothing else, no script.
+PAGES_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+PAGES_PREFIX = "/pages"
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -43,9 +48,12 @@ class SecurityHeaders:
         self.vary_origin = vary_origin
         self.api_headers: Headers = [*_common(), (b"content-security-policy", API_CSP.encode())]
         self.docs_headers: Headers = [*_common(), (b"content-security-policy", DOCS_CSP.encode())]
+        self.pages_headers: Headers = [*_common(), (b"content-security-policy", PAGES_CSP.encode())]
 
     def for_path(self, path: str) -> Headers:
-        return self.docs_headers if path.startswith(DOCS_PREFIXES) else self.api_headers
+        if path.startswith(DOCS_PREFIXES):
+            return self.docs_headers
+        return self.pages_headers if path.startswith(PAGES_PREFIX) else self.api_headers
 
     def apply(self, headers: Headers, path: str) -> Headers:
         """``headers`` with this path's security headers (and ``Vary: Origin`` when configured) added."""

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 from sqlalchemy import delete, select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from app.content.schema import (
     KINDS,
@@ -41,6 +41,7 @@ from app.models import (
     IndicationSource,
     Mechanism,
     MechanismSource,
+    RecordChange,
     Regimen,
     Revision,
     Source,
@@ -396,8 +397,19 @@ def load_dataset(session: Session, dataset: Dataset) -> LoadReport:
         state.content_hash = dataset_hash(dataset)
         state.last_updated = now
     report.content_version = state.content_version
+    if report.changed or not _feed_started(session):
+        # Imported here: a restart on a loaded store needs neither the feed nor the representers.
+        from app.services.changes import log_changes
+
+        session.flush()
+        log_changes(session, state.content_version, now)
     session.commit()
     return report
+
+
+def _feed_started(session: Session) -> bool:
+    """Whether the changes feed holds any line (a store loaded before the feed existed has none)."""
+    return session.scalars(select(col(RecordChange.id)).limit(1)).first() is not None
 
 
 def _delete_missing(session: Session, dataset: Dataset, report: LoadReport) -> None:

@@ -1,4 +1,8 @@
-"""SQLModel tables, one module per aggregate. Importing this package registers them all."""
+"""SQLModel tables, one module per aggregate. Importing this package registers them all (every module of the
+package is imported below, so a new table module needs no line here to reach Alembic's metadata)."""
+
+import importlib as _importlib
+import pkgutil as _pkgutil
 
 from app.models.cds import CdsFeedback, UsedJwtId
 from app.models.condition import Condition, ConditionCode
@@ -6,7 +10,7 @@ from app.models.drug import Approval, Drug
 from app.models.indication import Indication, IndicationSource, Study
 from app.models.mechanism import Mechanism, MechanismSource
 from app.models.regimen import DoseRange, Regimen
-from app.models.revision import DatasetState, Revision
+from app.models.revision import DatasetState, RecordChange, Revision
 from app.models.search import SearchDocument
 from app.models.source import Source
 from app.models.target import Target
@@ -23,6 +27,7 @@ __all__ = [
     "IndicationSource",
     "Mechanism",
     "MechanismSource",
+    "RecordChange",
     "Regimen",
     "Revision",
     "SearchDocument",
@@ -31,3 +36,6 @@ __all__ = [
     "Target",
     "UsedJwtId",
 ]
+
+for _module in _pkgutil.iter_modules(__path__):
+    _importlib.import_module(f"{__name__}.{_module.name}")

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.vocabulary import SourceKind, Verification
+from app.schemas.examples import example_if_any
 
 
 class Schema(BaseModel):
@@ -94,11 +95,82 @@ class DrugRef(Schema):
     name: str = Field(description="The drug's name.")
 
 
-def sparse_item_schema(schema: dict[str, Any]) -> None:
-    """JSON Schema of a list item: every field is present unless ``fields=`` names a subset, so none is required."""
-    schema.pop("required", None)
+def list_item_schema(schema: dict[str, Any]) -> None:
+    """JSON Schema of a list item: the record's own (every field present and required), without repeating the
+    record's examples. A page asked with ``fields=`` has its own shape, :class:`SparseList`."""
     schema.pop("examples", None)
     schema["description"] = (
         schema.get("description", "").strip()
-        + " In a list every field is present, unless `fields=` names a subset: then only those fields are."
+        + " In a list every field is present; a page asked with `fields=` has the shape `SparseList` instead."
     )
+
+
+def _examples(name: str, key: str | None = None) -> ConfigDict:
+    """A model config showing the real example ``name`` (its ``key`` part), if examples.json has it yet."""
+    found = example_if_any(name)
+    if found is None:
+        return ConfigDict()
+    return ConfigDict(json_schema_extra={"examples": [found[key] if key else found]})
+
+
+def record_examples(singular: str) -> ConfigDict:
+    """The config of a record shape: its real example (the ``data`` of the ``<singular>`` example)."""
+    return _examples(singular, "data")
+
+
+def envelopes(record: type[Schema], singular: str, plural: str) -> tuple[type[Schema], type[Schema], type[Schema]]:
+    """The generic list and record envelopes of a record shape, named after it: ``<Record>ListItem``,
+    ``<Record>List`` (``{data, meta, links}``) and ``<Record>Response`` (``{data, meta}``), with the real
+    examples ``<singular>_list`` and ``<singular>`` (app/schemas/examples.json)."""
+    name = record.__name__
+
+    def model(class_name: str, bases: tuple[type[Schema], ...], doc: str, namespace: dict[str, Any]) -> type[Schema]:
+        created: type[Schema] = type(
+            class_name,
+            bases,
+            {"__doc__": doc, "__module__": record.__module__, "__qualname__": class_name, **namespace},
+        )
+        return created
+
+    item = model(
+        f"{name}ListItem",
+        (record,),
+        f"{name} as a list item (every field).",
+        {"model_config": ConfigDict(json_schema_extra=list_item_schema)},
+    )
+    page = model(
+        f"{name}List",
+        (Schema,),
+        f"A page of {plural}.",
+        {
+            "model_config": _examples(f"{singular}_list"),
+            "__annotations__": {"data": list[item], "meta": ListMeta, "links": Links},  # type: ignore[valid-type]
+            "data": Field(description=f"The {plural} on this page."),
+            "meta": Field(description="Dataset metadata and paging counts."),
+            "links": Field(description="Paging links."),
+        },
+    )
+    one = model(
+        f"{name}Response",
+        (Schema,),
+        f"One {singular}.",
+        {
+            "model_config": _examples(singular),
+            "__annotations__": {"data": record, "meta": Meta},
+            "data": Field(description=f"The {singular}."),
+            "meta": Field(description="Dataset metadata."),
+        },
+    )
+    return item, page, one
+
+
+class SparseList(Schema):
+    """A page of any list asked with `fields=` (a sparse fieldset): each item has only the top-level fields
+    named, in the order named. Without `fields=`, a list answers its full documented shape (e.g. `DrugList`)."""
+
+    data: list[dict[str, Any]] = Field(
+        description="The items on this page, each with only the fields named in `fields=` (any of the full item's "
+        "top-level fields, with the same types)."
+    )
+    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
+    links: Links = Field(description="Paging links.")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import ApprovalStatus, CodeSystem, ConditionCategory, Verification
-from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, Summaries, sparse_item_schema
-from app.schemas.examples import example
+from app.schemas.common import Recorded, Schema, Summaries, envelopes, record_examples
 
 
 class ConditionCode(Schema):
@@ -46,7 +45,7 @@ class ConditionSummary(Schema):
 class Condition(Recorded, Summaries):
     """A condition with its codes and the indications documented for it."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("condition")["data"]]})
+    model_config = record_examples("condition")
 
     slug: str = Field(description="Stable identifier, e.g. fibromyalgia.")
     name: str = Field(description="The condition's name.")
@@ -56,26 +55,4 @@ class Condition(Recorded, Summaries):
     indications: list[IndicationRef] = Field(description="Indications of the drug for this condition.")
 
 
-class ConditionListItem(Condition):
-    """Condition as a list item (every field, or the subset `fields=` names)."""
-
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
-
-
-class ConditionList(Schema):
-    """A page of conditions."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("condition_list")]})
-
-    data: list[ConditionListItem] = Field(description="The conditions on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class ConditionResponse(Schema):
-    """One condition."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("condition")]})
-
-    data: Condition = Field(description="The condition.")
-    meta: Meta = Field(description="Dataset metadata.")
+ConditionListItem, ConditionList, ConditionResponse = envelopes(Condition, "condition", "conditions")

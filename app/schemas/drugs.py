@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.vocabulary import ApprovalStatus, Verification
 from app.schemas.common import (
     Identifier,
-    Links,
-    ListMeta,
-    Meta,
     Recorded,
     Schema,
     SourceCitation,
     Summaries,
-    sparse_item_schema,
+    envelopes,
+    record_examples,
 )
-from app.schemas.examples import example
 
 
 class Salt(Schema):
@@ -61,7 +58,7 @@ class RegimenRef(Schema):
 class Drug(Recorded, Summaries):
     """A drug: identifiers, salts, contraindications, regulatory history and regimens."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("drug")["data"]]})
+    model_config = record_examples("drug")
 
     slug: str = Field(description="Stable identifier, e.g. naltrexone.")
     name: str = Field(description="International nonproprietary name.")
@@ -73,26 +70,4 @@ class Drug(Recorded, Summaries):
     regimens: list[RegimenRef] = Field(description="The drug's dosing regimens, by slug.")
 
 
-class DrugListItem(Drug):
-    """Drug as a list item (every field, or the subset `fields=` names)."""
-
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
-
-
-class DrugList(Schema):
-    """A page of drugs."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("drug_list")]})
-
-    data: list[DrugListItem] = Field(description="The drugs on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class DrugResponse(Schema):
-    """One drug."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("drug")]})
-
-    data: Drug = Field(description="The drug.")
-    meta: Meta = Field(description="Dataset metadata.")
+DrugListItem, DrugList, DrugResponse = envelopes(Drug, "drug", "drugs")

@@ -18,16 +18,6 @@ EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 EXAMPLE_BASE_URL = "http://127.0.0.1:8000"
 TIMESTAMP = "2025-01-01T00:00:00+00:00"
 
-# name -> (path, slug of the record shown in the single-record example)
-RESOURCES: dict[str, tuple[str, str]] = {
-    "drug": ("/v1/drugs", "naltrexone"),
-    "regimen": ("/v1/regimens", "low-dose-naltrexone"),
-    "target": ("/v1/targets", "toll-like-receptor-4"),
-    "mechanism": ("/v1/mechanisms", ""),
-    "condition": ("/v1/conditions", "fibromyalgia"),
-    "indication": ("/v1/indications", "ldn-fibromyalgia"),
-    "source": ("/v1/sources", "younger-2014"),
-}
 _LIST_ITEMS = 2
 
 
@@ -40,6 +30,18 @@ def examples() -> dict[str, Any]:
 
 def example(name: str) -> Any:
     return examples()[name]
+
+
+def example_if_any(name: str) -> Any | None:
+    """The example ``name``, or None before examples.json has it (a new kind, before its first build)."""
+    return examples().get(name)
+
+
+def resources() -> dict[str, tuple[str, str]]:  # pragma: no cover - used by build()
+    """Example name -> (collection path, slug of the record shown; empty: the first), one per declared kind."""
+    from app.kinds import KINDS
+
+    return {kind.singular: (f"/v1/{kind.name}", kind.example_slug) for kind in KINDS}
 
 
 def _trim(value: Any) -> Any:
@@ -67,7 +69,7 @@ def build() -> dict[str, Any]:  # pragma: no cover - run by hand to refresh exam
         settings = Settings(database_url=f"sqlite:///{folder}/examples.sqlite3", access_log=False)
         with TestClient(create_app(settings), base_url=EXAMPLE_BASE_URL) as client:
             out: dict[str, Any] = {}
-            for name, (path, slug) in RESOURCES.items():
+            for name, (path, slug) in resources().items():
                 listed = client.get(path, params={"limit": 1}).json()
                 listed["data"] = listed["data"][:1]
                 out[f"{name}_list"] = _trim(listed)

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.evidence import EvidenceDirection, EvidenceLevel
 from app.domain.vocabulary import ApprovalStatus, ClaimBasis, StudyOutcome
 from app.schemas.common import (
     DrugRef,
-    Links,
-    ListMeta,
-    Meta,
     Recorded,
     Schema,
     SourceCitation,
     Summaries,
-    sparse_item_schema,
+    envelopes,
+    record_examples,
 )
 from app.schemas.conditions import ConditionSummary
-from app.schemas.examples import example
 from app.schemas.regimens import RecordWarning, RegimenSummary
 
 
@@ -58,7 +55,7 @@ class IndicationSource(SourceCitation):
 class Indication(Recorded, Summaries):
     """Drug x condition x regimen: status, evidence, studies and sources."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("indication")["data"]]})
+    model_config = record_examples("indication")
 
     slug: str = Field(description="Stable identifier, e.g. ldn-fibromyalgia.")
     drug: DrugRef = Field(description="The drug.")
@@ -74,26 +71,4 @@ class Indication(Recorded, Summaries):
     )
 
 
-class IndicationListItem(Indication):
-    """Indication as a list item (every field, or the subset `fields=` names)."""
-
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
-
-
-class IndicationList(Schema):
-    """A page of indications."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("indication_list")]})
-
-    data: list[IndicationListItem] = Field(description="The indications on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class IndicationResponse(Schema):
-    """One indication."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("indication")]})
-
-    data: Indication = Field(description="The indication.")
-    meta: Meta = Field(description="Dataset metadata.")
+IndicationListItem, IndicationList, IndicationResponse = envelopes(Indication, "indication", "indications")

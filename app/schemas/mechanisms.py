@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import MechanismAttribution
-from app.schemas.common import Links, ListMeta, Meta, Recorded, Schema, SourceCitation, Summaries, sparse_item_schema
-from app.schemas.examples import example
+from app.schemas.common import Recorded, SourceCitation, Summaries, envelopes, record_examples
 from app.schemas.regimens import RegimenSummary
 from app.schemas.targets import DoseContext, TargetSummary
 
@@ -21,7 +20,7 @@ class QuotedSource(SourceCitation):
 class Mechanism(Recorded, Summaries):
     """What the drug does at a target in a dose context, how that differs with dose, and who says so."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("mechanism")["data"]]})
+    model_config = record_examples("mechanism")
 
     slug: str = Field(description="Stable identifier.")
     name: str = Field(description="The mechanism's name.")
@@ -40,26 +39,4 @@ class Mechanism(Recorded, Summaries):
     sources: list[QuotedSource] = Field(description="The sources, with their passages.")
 
 
-class MechanismListItem(Mechanism):
-    """Mechanism as a list item (every field, or the subset `fields=` names)."""
-
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
-
-
-class MechanismList(Schema):
-    """A page of mechanisms."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("mechanism_list")]})
-
-    data: list[MechanismListItem] = Field(description="The mechanisms on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class MechanismResponse(Schema):
-    """One mechanism."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("mechanism")]})
-
-    data: Mechanism = Field(description="The mechanism.")
-    meta: Meta = Field(description="Dataset metadata.")
+MechanismListItem, MechanismList, MechanismResponse = envelopes(Mechanism, "mechanism", "mechanisms")

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.schemas.examples import example
+from app.schemas.examples import example_if_any
 
 CACHE_HEADERS: dict[str, Any] = {
     "ETag": {
@@ -36,6 +36,11 @@ NOT_MODIFIED: dict[str, Any] = {
 }
 
 
+def _with_example(name: str) -> dict[str, Any]:
+    found = example_if_any(name)
+    return {} if found is None else {"example": found}
+
+
 def ok(model: type[BaseModel], description: str, example_name: str, *, paged: bool = False) -> dict[int | str, Any]:
     """The 200 and 304 entries of a GET operation's ``responses=``."""
     headers = {**CACHE_HEADERS, **LINK_HEADER} if paged else CACHE_HEADERS
@@ -44,7 +49,7 @@ def ok(model: type[BaseModel], description: str, example_name: str, *, paged: bo
             "model": model,
             "description": description,
             "headers": headers,
-            "content": {"application/json": {"example": example(example_name)}},
+            "content": {"application/json": _with_example(example_name)},
         },
         304: NOT_MODIFIED,
     }

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.vocabulary import ApprovalStatus, Route, Verification
 from app.schemas.common import (
     DrugRef,
-    Links,
-    ListMeta,
-    Meta,
     Recorded,
     Schema,
     SourceCitation,
     Summaries,
-    sparse_item_schema,
+    envelopes,
+    record_examples,
 )
-from app.schemas.examples import example
 
 Population = Literal["any", "adults", "children"]
 
@@ -111,7 +108,7 @@ class RegimenSummary(Schema):
 class Regimen(Recorded, Summaries):
     """A dosing regimen with every source's dose range, attributed, and the reference range."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("regimen")["data"]]})
+    model_config = record_examples("regimen")
 
     slug: str = Field(description="Stable identifier, e.g. low-dose-naltrexone.")
     name: str = Field(description="The regimen's name.")
@@ -132,26 +129,4 @@ class Regimen(Recorded, Summaries):
     )
 
 
-class RegimenListItem(Regimen):
-    """Regimen as a list item (every field, or the subset `fields=` names)."""
-
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
-
-
-class RegimenList(Schema):
-    """A page of regimens."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("regimen_list")]})
-
-    data: list[RegimenListItem] = Field(description="The regimens on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class RegimenResponse(Schema):
-    """One regimen."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("regimen")]})
-
-    data: Regimen = Field(description="The regimen.")
-    meta: Meta = Field(description="Dataset metadata.")
+RegimenListItem, RegimenList, RegimenResponse = envelopes(Regimen, "regimen", "regimens")

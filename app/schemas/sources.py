@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.vocabulary import SourceKind, Verification
-from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, sparse_item_schema
-from app.schemas.examples import example
+from app.schemas.common import Identifier, Recorded, envelopes, record_examples
 
 
 class Source(Recorded):
     """A citable thing: a label, regulatory record, trial, review, mechanistic study or article."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("source")["data"]]})
+    model_config = record_examples("source")
 
     slug: str = Field(description="Stable identifier.")
     kind: SourceKind = Field(description="Kind of source.")
@@ -27,26 +26,4 @@ class Source(Recorded):
     note: str | None = Field(description="A caveat about the source, or null.")
 
 
-class SourceListItem(Source):
-    """Source as a list item (every field, or the subset `fields=` names)."""
-
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
-
-
-class SourceList(Schema):
-    """A page of sources."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("source_list")]})
-
-    data: list[SourceListItem] = Field(description="The sources on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class SourceResponse(Schema):
-    """One source."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("source")]})
-
-    data: Source = Field(description="The source.")
-    meta: Meta = Field(description="Dataset metadata.")
+SourceListItem, SourceList, SourceResponse = envelopes(Source, "source", "sources")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import MechanismAttribution, TargetFamily
-from app.schemas.common import Identifier, Links, ListMeta, Meta, Recorded, Schema, Summaries, sparse_item_schema
-from app.schemas.examples import example
+from app.schemas.common import Identifier, Recorded, Schema, Summaries, envelopes, record_examples
 
 DoseContext = Literal["low-dose", "standard", "any"]
 
@@ -39,7 +38,7 @@ class MechanismRef(Schema):
 class Target(Recorded, Summaries):
     """A receptor or other molecular target, with the mechanisms documented at it."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [example("target")["data"]]})
+    model_config = record_examples("target")
 
     slug: str = Field(description="Stable identifier, e.g. toll-like-receptor-4.")
     name: str = Field(description="The target's name.")
@@ -51,26 +50,4 @@ class Target(Recorded, Summaries):
     mechanisms: list[MechanismRef] = Field(description="Mechanisms documented at this target.")
 
 
-class TargetListItem(Target):
-    """Target as a list item (every field, or the subset `fields=` names)."""
-
-    model_config = ConfigDict(json_schema_extra=sparse_item_schema)
-
-
-class TargetList(Schema):
-    """A page of targets."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("target_list")]})
-
-    data: list[TargetListItem] = Field(description="The targets on this page.")
-    meta: ListMeta = Field(description="Dataset metadata and paging counts.")
-    links: Links = Field(description="Paging links.")
-
-
-class TargetResponse(Schema):
-    """One target."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [example("target")]})
-
-    data: Target = Field(description="The target.")
-    meta: Meta = Field(description="Dataset metadata.")
+TargetListItem, TargetList, TargetResponse = envelopes(Target, "target", "targets")

@@ -106,6 +106,16 @@ def test_list_off_label_indications(api: Any, server: Server) -> None:
     assert levels == {item["evidence"]["level"] for item in raw["data"]}
 
 
+def test_list_items_type_their_fields_as_required(api: Any) -> None:
+    """A list item's fields are required in the spec, so the generated model types them without ``Unset``."""
+    for name in ("indication_list_item", "drug_list_item", "regimen_list_item"):
+        module = _module(f"models.{name}")
+        model = next(v for k, v in vars(module).items() if k.lower() == name.replace("_", ""))
+        annotations = {k: str(v) for k, v in model.__annotations__.items()}
+        assert annotations["slug"] in ("str", "<class 'str'>"), (name, annotations["slug"])
+        assert not [k for k, v in annotations.items() if "Unset" in v and k != "additional_properties"], name
+
+
 def test_get_drug_by_slug(api: Any) -> None:
     get_drug = _module("api.drugs.get_drug")
 

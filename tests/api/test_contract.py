@@ -145,17 +145,30 @@ def test_json_with_charset_and_plus_json_are_accepted(client: TestClient) -> Non
 
 
 def test_unexpected_failure_is_a_500_problem_without_internals(tmp_path: Path) -> None:
-    """A real failure (a table gone from the store) gives a bare 500 problem: no trace, no SQL."""
+    """A real failure (a table gone from the store) gives a bare 500 problem: no trace, no SQL.
+
+    Record reads come from the read model in memory, so the failure is provoked on a write (CDS feedback)."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'broken.sqlite3'}", access_log=False))
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.get("/v1/sources").status_code == 200
         with app.state.engine.begin() as conn:
-            conn.execute(text("DROP TABLE dose_range"))
-        response = client.get("/v1/regimens")
+            conn.execute(text("DROP TABLE cds_feedback"))
+        feedback = {
+            "feedback": [
+                {
+                    "card": "0b7c2f4e-1c1a-4c55-9a8e-1f2a3b4c5d6e",
+                    "outcome": "overridden",
+                    "outcomeTimestamp": "2026-11-26T12:00:00Z",
+                    "overrideReason": {"userComment": "not now"},
+                }
+            ]
+        }
+        response = client.post("/cds-services/ldn-kb-order-sign/feedback", json=feedback)
         body = assert_problem(response, 500, "internal-error")
         assert body["detail"] == "An unexpected error occurred."
-        for leak in ("Traceback", "SELECT", "dose_range", "sqlite", "OperationalError", "File "):
+        for leak in ("Traceback", "INSERT", "cds_feedback", "sqlite", "OperationalError", "File "):
             assert leak not in response.text
+        assert client.get("/v1/regimens").status_code == 200  # reads answer from memory all the same
 
 
 def test_every_problem_type_is_served_and_listed(client: TestClient) -> None:

@@ -1,314 +1,207 @@
-"""List and get-by-slug routes for every kind of record (thin: parse, call the service, shape)."""
+"""The list and get-by-slug routes of every kind of record, derived from app/kinds (thin: parse, ask the read
+model, send its bytes).
+
+:func:`build_router` makes, for each declared kind, ``GET /v1/{kind}`` (paging, the kind's sort orders as
+an enum, its filters, ``updated_since``, ``fields``) and ``GET /v1/{kind}/{slug}``, with stable
+operationIds (``listRegimens``, ``getRegimen``). It is built per app, so the documented ``limit`` maximum is
+the one the app enforces. No route queries the store: answers come from the app's read model.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from app.api.deps import FieldsQuery, PageDep, SessionDep
-from app.api.problems import GET_ERRORS, LIST_ERRORS
-from app.api.responses import list_response, record_response
-from app.domain.evidence import EvidenceLevel
-from app.domain.vocabulary import (
-    ApprovalStatus,
-    ClaimBasis,
-    CodeSystem,
-    ConditionCategory,
-    MechanismAttribution,
-    Route,
-    SourceKind,
-    TargetFamily,
-    Verification,
-)
-from app.schemas import conditions as condition_schemas
-from app.schemas import drugs as drug_schemas
-from app.schemas import indications as indication_schemas
-from app.schemas import mechanisms as mechanism_schemas
-from app.schemas import regimens as regimen_schemas
-from app.schemas import sources as source_schemas
-from app.schemas import targets as target_schemas
+from app.api.problems import responses
+from app.api.read_model import holder_of
+from app.api.responses import JSON_MEDIA_TYPE, dumps, paging_links
+from app.errors import ProblemError
+from app.kinds import KINDS, Kind
+from app.readmodel.cursor import MAX_CURSOR_LENGTH
+from app.readmodel.model import ListPage, ListQuery, ReadModel
 from app.schemas.openapi import ok
-from app.services import conditions, drugs, indications, mechanisms, regimens, sources, targets
-from app.services.dataset import dataset_info
-
-router = APIRouter(prefix="/v1")
+from app.settings import Settings
 
 SlugPath = Annotated[
     str, Path(min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", description="Record slug.")
 ]
-CodeQuery = Annotated[
+CursorQuery = Annotated[
     str | None,
     Query(
-        min_length=2,
-        max_length=30,
-        pattern=r"^[A-Za-z0-9.\-]+$",
-        description="A condition code (ICD-10-CM or SNOMED CT). An ICD-10-CM code also matches its header "
-        "categories (K50.90 finds K50).",
+        max_length=MAX_CURSOR_LENGTH,
+        description="Opaque cursor from `links.next` of the previous page; valid only with the same sort and "
+        "filters (another list's or an altered cursor is a 400 `invalid-cursor`).",
     ),
 ]
-CodeSystemQuery = Annotated[CodeSystem | None, Query(description="Restrict `code` to one code system.")]
-
-
-@router.get(
-    "/drugs",
-    operation_id="listDrugs",
-    tags=["drugs"],
-    summary="List drugs",
-    responses={**ok(drug_schemas.DrugList, "A page of drugs.", "drug_list", paged=True), **LIST_ERRORS},
+UpdatedSinceQuery = Annotated[
+    datetime | None,
+    Query(
+        description="Only records changed at or after this moment (ISO 8601; without an offset, UTC), e.g. "
+        "`2025-01-01T00:00:00Z`: what a client that syncs has not seen yet."
+    ),
+]
+#: The media type of a page asked with ``fields=``: a separate documented shape (``SparseList``), so that the
+#: full list shape keeps every field required for typed clients.
+SPARSE_MEDIA_TYPE = "application/vnd.ldnkb.sparse+json"
+FIELDS_DESCRIPTION = (
+    "Comma-separated top-level fields of each list item to return (e.g. `slug,name`): a sparse fieldset. "
+    f"The answer then has its own shape, `SparseList` (each item only the named fields), served as "
+    f"`{SPARSE_MEDIA_TYPE}`; without `fields`, the full shape as `application/json`."
 )
-def list_drugs(request: Request, session: SessionDep, page: PageDep, fields: FieldsQuery = None) -> Response:
-    """Drugs with identifiers (RxNorm, UNII, ATC, ...), salts, contraindications and approval history."""
-    return list_response(request, drugs.list_drugs(session, page=page), dataset_info(session), fields)
+FieldsQuery = Annotated[
+    str | None, Query(max_length=500, pattern=r"^[a-z_]+(,[a-z_]+)*$", description=FIELDS_DESCRIPTION)
+]
+
+_KW = inspect.Parameter.KEYWORD_ONLY
+# 503 not-ready: only before a first read model exists (the store unreachable since start).
+LIST_ERRORS = responses("bad-request", "validation-error", "not-acceptable", "not-ready")
+GET_ERRORS = responses("not-found", "bad-request", "validation-error", "not-acceptable", "not-ready")
 
 
-@router.get(
-    "/drugs/{slug}",
-    operation_id="getDrug",
-    tags=["drugs"],
-    summary="Get a drug",
-    responses={**ok(drug_schemas.DrugResponse, "The drug.", "drug"), **GET_ERRORS},
-)
-def get_drug(slug: SlugPath, session: SessionDep) -> Response:
-    """One drug by slug (e.g. `naltrexone`)."""
-    return record_response(drugs.get_drug(session, slug=slug), dataset_info(session))
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@router.get(
-    "/regimens",
-    operation_id="listRegimens",
-    tags=["regimens"],
-    summary="List dosing regimens",
-    responses={**ok(regimen_schemas.RegimenList, "A page of regimens.", "regimen_list", paged=True), **LIST_ERRORS},
-)
-def list_regimens(
-    request: Request,
-    session: SessionDep,
-    page: PageDep,
-    approval_status: Annotated[ApprovalStatus | None, Query(description="approved or off-label.")] = None,
-    route: Annotated[Route | None, Query(description="Route of administration.")] = None,
-    band: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z-]+$", description="Dose band.")] = None,
-    fields: FieldsQuery = None,
+def _check_sort(kind: Kind, sort: str) -> str:
+    allowed = [m.value for m in kind.sort_enum]
+    if sort not in allowed:
+        raise ProblemError(
+            "bad-request",
+            f"Cannot sort {kind.name} by '{sort[:40]}'. Sortable: {', '.join(allowed)}.",
+            errors=[{"field": "sort", "in": "query", "message": f"one of {', '.join(allowed)}"}],
+        )
+    return sort
+
+
+def _pick(kind: Kind, page: ListPage, fields: str) -> list[dict[str, Any]]:
+    wanted = fields.split(",")
+    available = list(page.collection.records[0]) if page.collection.records else list(kind.record_model.model_fields)
+    unknown = [f for f in wanted if f not in available]
+    if unknown:
+        raise ProblemError(
+            "bad-request",
+            f"Unknown field(s) in fields=: {', '.join(unknown)}. Available: {', '.join(available)}.",
+            errors=[{"field": "fields", "in": "query", "message": f"unknown: {', '.join(unknown)}"}],
+        )
+    return [{k: record[k] for k in wanted if k in record} for record in page.records]
+
+
+def list_answer(
+    request: Request, model: ReadModel, page: ListPage, data: bytes, media_type: str = JSON_MEDIA_TYPE
 ) -> Response:
-    """Regimens (low-dose, standard oral, extended-release injectable, ...) with every source's dose range,
-    each attributed to its source, and the reference range with its reason."""
-    result = regimens.list_regimens(session, page=page, approval_status=approval_status, route=route, band=band)
-    return list_response(request, result, dataset_info(session), fields)
+    """``{"data": ..., "meta": ..., "links": ...}`` from the page's prebuilt item bytes."""
+    links, headers = paging_links(request, page.next_cursor)
+    meta = {**model.meta, "total": page.total, "count": len(page.indices), "limit": page.limit}
+    body = b'{"data":' + data + b',"meta":' + dumps(meta) + b',"links":' + dumps(links) + b"}"
+    return Response(body, media_type=media_type, headers=headers)
 
 
-@router.get(
-    "/regimens/{slug}",
-    operation_id="getRegimen",
-    tags=["regimens"],
-    summary="Get a regimen",
-    responses={**ok(regimen_schemas.RegimenResponse, "The regimen.", "regimen"), **GET_ERRORS},
-)
-def get_regimen(slug: SlugPath, session: SessionDep) -> Response:
-    """One regimen by slug (e.g. `low-dose-naltrexone`)."""
-    return record_response(regimens.get_regimen(session, slug=slug), dataset_info(session))
+def _list_endpoint(kind: Kind, settings: Settings) -> Callable[..., Awaitable[Response]]:
+    filter_names = [f.name for f in kind.filters]
+
+    async def endpoint(request: Request, **params: Any) -> Response:
+        holder = holder_of(request)
+        model = await holder.get()
+        filters = {name: params[name] for name in filter_names}
+        query = ListQuery(
+            sort=_check_sort(kind, params["sort"]),
+            filters=filters,
+            updated_since=_utc(params["updated_since"]),
+            limit=params["limit"],
+            cursor=params["cursor"],
+        )
+        page = model.collection(kind.name).page(query, holder.cursors)
+        fields = params["fields"]
+        if fields:
+            return list_answer(request, model, page, dumps(_pick(kind, page, fields)), SPARSE_MEDIA_TYPE)
+        return list_answer(request, model, page, page.data_json())
+
+    sortable = [m.value for m in kind.sort_enum]
+    limit = Annotated[
+        int,
+        Query(
+            ge=1,
+            le=settings.page_limit_max,
+            description=f"Items per page (default {settings.page_limit_default}, at most {settings.page_limit_max}).",
+        ),
+    ]
+    sort = Annotated[
+        str,
+        Query(
+            max_length=40,
+            description="Sort order: one of the fields listed, ascending, or descending with the prefix `-`; ties "
+            "are broken by slug.",
+            json_schema_extra={"enum": sortable},
+        ),
+    ]
+    parameters = [
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+        inspect.Parameter("limit", _KW, annotation=limit, default=settings.page_limit_default),
+        inspect.Parameter("cursor", _KW, annotation=CursorQuery, default=None),
+        inspect.Parameter("sort", _KW, annotation=sort, default="slug"),
+        *(inspect.Parameter(f.name, _KW, annotation=f.annotation, default=None) for f in kind.filters),
+        inspect.Parameter("updated_since", _KW, annotation=UpdatedSinceQuery, default=None),
+        inspect.Parameter("fields", _KW, annotation=FieldsQuery, default=None),
+    ]
+    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=Response)  # type: ignore[attr-defined]
+    endpoint.__name__ = f"list_{kind.name}"
+    endpoint.__doc__ = kind.list_description
+    return endpoint
 
 
-@router.get(
-    "/targets",
-    operation_id="listTargets",
-    tags=["targets"],
-    summary="List targets",
-    responses={**ok(target_schemas.TargetList, "A page of targets.", "target_list", paged=True), **LIST_ERRORS},
-)
-def list_targets(
-    request: Request,
-    session: SessionDep,
-    page: PageDep,
-    family: Annotated[TargetFamily | None, Query(description="Receptor family.")] = None,
-    fields: FieldsQuery = None,
-) -> Response:
-    """Receptors naltrexone acts at: classical opioid receptors, the opioid growth factor receptor, TLR4."""
-    return list_response(
-        request, targets.list_targets(session, page=page, family=family), dataset_info(session), fields
-    )
+def _get_endpoint(kind: Kind) -> Callable[..., Awaitable[Response]]:
+    async def endpoint(request: Request, slug: SlugPath) -> Response:
+        model = await holder_of(request).get()
+        return Response(model.collection(kind.name).detail(slug), media_type=JSON_MEDIA_TYPE)
+
+    endpoint.__name__ = f"get_{kind.singular.replace(' ', '_')}"
+    endpoint.__doc__ = kind.get_description
+    return endpoint
 
 
-@router.get(
-    "/targets/{slug}",
-    operation_id="getTarget",
-    tags=["targets"],
-    summary="Get a target",
-    responses={**ok(target_schemas.TargetResponse, "The target.", "target"), **GET_ERRORS},
-)
-def get_target(slug: SlugPath, session: SessionDep) -> Response:
-    """One target by slug (e.g. `toll-like-receptor-4`)."""
-    return record_response(targets.get_target(session, slug=slug), dataset_info(session))
+def _list_ok(kind: Kind) -> dict[int | str, Any]:
+    """The 200 of a list: the full shape as application/json, the sparse one (``fields=``) as its own type."""
+    documented = ok(kind.list_model, f"A page of {kind.name}.", f"{kind.singular}_list", paged=True)
+    content = documented[200]["content"]
+    sparse: dict[str, Any] = {"schema": {"$ref": "#/components/schemas/SparseList"}}
+    full = content[JSON_MEDIA_TYPE].get("example")
+    if full is not None:
+        sparse["example"] = {**full, "data": [{"slug": item["slug"]} for item in full["data"]]}
+    content[SPARSE_MEDIA_TYPE] = sparse
+    documented[200]["description"] += f" With `fields=`, the sparse shape `SparseList` as `{SPARSE_MEDIA_TYPE}`."
+    return documented
 
 
-@router.get(
-    "/mechanisms",
-    operation_id="listMechanisms",
-    tags=["mechanisms"],
-    summary="List mechanisms",
-    responses={
-        **ok(mechanism_schemas.MechanismList, "A page of mechanisms.", "mechanism_list", paged=True),
-        **LIST_ERRORS,
-    },
-)
-def list_mechanisms(
-    request: Request,
-    session: SessionDep,
-    page: PageDep,
-    target: Annotated[
-        str | None, Query(max_length=120, description="Target slug or gene symbol (e.g. `TLR4`).")
-    ] = None,
-    regimen: Annotated[str | None, Query(max_length=120, description="Regimen slug.")] = None,
-    dose_context: Annotated[
-        str | None, Query(pattern=r"^(low-dose|standard|any)$", description="low-dose, standard or any.")
-    ] = None,
-    evidence_level: Annotated[EvidenceLevel | None, Query(description="Evidence level.")] = None,
-    attribution: Annotated[MechanismAttribution | None, Query(description="Who states it.")] = None,
-    fields: FieldsQuery = None,
-) -> Response:
-    """What naltrexone does at each target, how it differs with dose and duration of blockade, with evidence
-    level and sources. The seed article's own account is kept apart (`attribution: article-claim`)."""
-    result = mechanisms.list_mechanisms(
-        session,
-        page=page,
-        target=target,
-        regimen=regimen,
-        dose_context=dose_context,
-        evidence_level=evidence_level,
-        attribution=attribution,
-    )
-    return list_response(request, result, dataset_info(session), fields)
-
-
-@router.get(
-    "/mechanisms/{slug}",
-    operation_id="getMechanism",
-    tags=["mechanisms"],
-    summary="Get a mechanism",
-    responses={**ok(mechanism_schemas.MechanismResponse, "The mechanism.", "mechanism"), **GET_ERRORS},
-)
-def get_mechanism(slug: SlugPath, session: SessionDep) -> Response:
-    """One mechanism by slug."""
-    return record_response(mechanisms.get_mechanism(session, slug=slug), dataset_info(session))
-
-
-@router.get(
-    "/conditions",
-    operation_id="listConditions",
-    tags=["conditions"],
-    summary="List conditions",
-    responses={
-        **ok(condition_schemas.ConditionList, "A page of conditions.", "condition_list", paged=True),
-        **LIST_ERRORS,
-    },
-)
-def list_conditions(
-    request: Request,
-    session: SessionDep,
-    page: PageDep,
-    category: Annotated[ConditionCategory | None, Query(description="Condition category.")] = None,
-    code: CodeQuery = None,
-    code_system: CodeSystemQuery = None,
-    fields: FieldsQuery = None,
-) -> Response:
-    """Conditions with ICD-10-CM and SNOMED CT codes (each with its verification status and version notes)."""
-    result = conditions.list_conditions(session, page=page, category=category, code=code, code_system=code_system)
-    return list_response(request, result, dataset_info(session), fields)
-
-
-@router.get(
-    "/conditions/{slug}",
-    operation_id="getCondition",
-    tags=["conditions"],
-    summary="Get a condition",
-    responses={**ok(condition_schemas.ConditionResponse, "The condition.", "condition"), **GET_ERRORS},
-)
-def get_condition(slug: SlugPath, session: SessionDep) -> Response:
-    """One condition by slug (e.g. `fibromyalgia`)."""
-    return record_response(conditions.get_condition(session, slug=slug), dataset_info(session))
-
-
-@router.get(
-    "/indications",
-    operation_id="listIndications",
-    tags=["indications"],
-    summary="List indications",
-    responses={
-        **ok(indication_schemas.IndicationList, "A page of indications.", "indication_list", paged=True),
-        **LIST_ERRORS,
-    },
-)
-def list_indications(
-    request: Request,
-    session: SessionDep,
-    page: PageDep,
-    status: Annotated[ApprovalStatus | None, Query(description="approved (FDA) or off-label.")] = None,
-    evidence_level: Annotated[EvidenceLevel | None, Query(description="Evidence level.")] = None,
-    category: Annotated[ConditionCategory | None, Query(description="The condition's category.")] = None,
-    regimen: Annotated[str | None, Query(max_length=120, description="Regimen slug.")] = None,
-    condition: Annotated[str | None, Query(max_length=120, description="Condition slug.")] = None,
-    code: CodeQuery = None,
-    code_system: CodeSystemQuery = None,
-    claim_basis: Annotated[ClaimBasis | None, Query(description="regulatory, checked-studies or article-only.")] = None,
-    fields: FieldsQuery = None,
-) -> Response:
-    """Indications (drug x condition x regimen) with status, evidence level and direction, studies (negative
-    results included) and sources, the condition and regimen embedded."""
-    result = indications.list_indications(
-        session,
-        page=page,
-        status=status,
-        evidence_level=evidence_level,
-        category=category,
-        regimen=regimen,
-        condition=condition,
-        code=code,
-        code_system=code_system,
-        claim_basis=claim_basis,
-    )
-    return list_response(request, result, dataset_info(session), fields)
-
-
-@router.get(
-    "/indications/{slug}",
-    operation_id="getIndication",
-    tags=["indications"],
-    summary="Get an indication",
-    responses={**ok(indication_schemas.IndicationResponse, "The indication.", "indication"), **GET_ERRORS},
-)
-def get_indication(slug: SlugPath, session: SessionDep) -> Response:
-    """One indication by slug (e.g. `ldn-fibromyalgia`)."""
-    return record_response(indications.get_indication(session, slug=slug), dataset_info(session))
-
-
-@router.get(
-    "/sources",
-    operation_id="listSources",
-    tags=["sources"],
-    summary="List sources",
-    responses={**ok(source_schemas.SourceList, "A page of sources.", "source_list", paged=True), **LIST_ERRORS},
-)
-def list_sources(
-    request: Request,
-    session: SessionDep,
-    page: PageDep,
-    kind: Annotated[SourceKind | None, Query(description="Kind of source.")] = None,
-    verification: Annotated[Verification | None, Query(description="Verification status.")] = None,
-    fields: FieldsQuery = None,
-) -> Response:
-    """Every source cited: labels, regulatory records, trials, reviews and the seed article, with identifiers
-    (PMID, DOI, PMCID, NCT) and their verification status."""
-    result = sources.list_sources(session, page=page, kind=kind, verification=verification)
-    return list_response(request, result, dataset_info(session), fields)
-
-
-@router.get(
-    "/sources/{slug}",
-    operation_id="getSource",
-    tags=["sources"],
-    summary="Get a source",
-    responses={**ok(source_schemas.SourceResponse, "The source.", "source"), **GET_ERRORS},
-)
-def get_source(slug: SlugPath, session: SessionDep) -> Response:
-    """One source by slug."""
-    return record_response(sources.get_source(session, slug=slug), dataset_info(session))
+def build_router(settings: Settings) -> APIRouter:
+    """The /v1 record routes of every declared kind, documented with the limits ``settings`` enforce."""
+    router = APIRouter(prefix="/v1")
+    for kind in KINDS:
+        suffix = kind.operation_suffix
+        router.add_api_route(
+            f"/{kind.name}",
+            _list_endpoint(kind, settings),
+            methods=["GET"],
+            operation_id=f"list{suffix}s",
+            tags=[kind.name],
+            summary=kind.list_summary,
+            description=kind.list_description,
+            responses={**_list_ok(kind), **LIST_ERRORS},
+        )
+        router.add_api_route(
+            f"/{kind.name}/{{slug}}",
+            _get_endpoint(kind),
+            methods=["GET"],
+            operation_id=f"get{suffix}",
+            tags=[kind.name],
+            summary=kind.get_summary,
+            description=kind.get_description,
+            responses={**ok(kind.response_model, f"The {kind.singular}.", kind.singular), **GET_ERRORS},
+        )
+    return router

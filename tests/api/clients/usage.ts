@@ -45,9 +45,11 @@ export async function offLabelIndications(baseUrl: string): Promise<OffLabelSumm
   const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
   const page = await getJson<IndicationPage>(`${baseUrl}/v1/indications?${search}`);
   const first: Indication | undefined = page.data[0];
-  // List items are sparse-capable (fields=), so every field of an item is optional in the list schema.
-  const level = first?.evidence?.level;
-  const slugs: string[] = page.data.flatMap((item) => (item.slug ? [item.slug] : []));
+  // List items carry every field, typed as required (a `fields=` page is the separate SparseList shape).
+  const level: string | undefined = first?.evidence.level;
+  const slugs: string[] = page.data.map((item) => item.slug);
+  const names: string[] = page.data.map((item) => item.condition.name);
+  void names;
   return {
     slugs,
     firstEvidenceLevel: level,
@@ -72,4 +74,14 @@ const notAStatus: Indication["status"] = "maybe";
 // @ts-expect-error "colour" is not a parameter of listIndications
 const unknownParameter: IndicationQuery = { colour: "blue" };
 
-export const examples = { approved, notAStatus, unknownParameter };
+// `sort` is a closed list of the fields this operation sorts by, each ascending or descending.
+const byEvidence: IndicationQuery["sort"] = "-evidence_level";
+// @ts-expect-error indications are not sortable by name
+const notSortable: IndicationQuery["sort"] = "name";
+
+// The sparse shape of a `fields=` page is documented apart, under its own media type.
+export type SparseIndicationPage =
+  paths["/v1/indications"]["get"]["responses"]["200"]["content"]["application/vnd.ldnkb.sparse+json"];
+export const sparseSlugs = (page: SparseIndicationPage): unknown[] => page.data.map((item) => item["slug"]);
+
+export const examples = { approved, notAStatus, unknownParameter, byEvidence, notSortable };
