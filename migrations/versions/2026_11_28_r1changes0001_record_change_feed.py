@@ -4,7 +4,7 @@ The changes feed (``GET /v1/changes``): one row per record created, updated or d
 with the record's new strong ETag. Rows for every record already loaded are written by the next load.
 
 Revision ID: r1changes0001
-Revises: s1search00001
+Revises: c2cds0000002
 Create Date: 2026-11-28 07:30:00
 """
 
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "r1changes0001"
-down_revision: str | None = "s1search00001"
+down_revision: str | None = "c2cds0000002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
