@@ -96,6 +96,10 @@ def test_a_regimen_page_shows_each_sources_range_with_its_verification(client: T
     for rng in regimen["dose_ranges"]:
         assert rng["source"]["title"] in text and rng["verification"] in text
     assert "article-claim (the article's claim only; documents nothing)" in text
+    for warning in regimen["warnings"]:
+        assert warning["title"] in text
+        for statement in warning.get("statements", []):
+            assert statement["text"] in text
 
 
 def test_an_indication_page_shows_evidence_and_its_direction(client: TestClient) -> None:
