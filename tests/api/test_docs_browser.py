@@ -4,7 +4,6 @@ non-loopback request blocked, the operations found in the rendered DOM, screensh
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from tests.ops.server import BIN, ROOT, Server, running, service_env
+from tests.tools import first_of
 
 pytestmark = pytest.mark.slow
 
@@ -23,11 +23,8 @@ LOOPBACK = re.compile(r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)")
 
 
 def _chromium() -> str:
-    for candidate in CHROMIUM_CANDIDATES:
-        found = shutil.which(candidate)
-        if found:
-            return found
-    pytest.skip("Chromium not found (/usr/bin/chromium): run scripts/install-test-deps.sh (apt-get install chromium)")
+    # Skipped with the reason on a machine where it could not be installed (no root), a failure in CI.
+    return first_of(CHROMIUM_CANDIDATES, hint="scripts/install-test-deps.sh: apt-get install chromium, as root")
 
 
 @pytest.fixture(scope="module")
