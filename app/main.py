@@ -36,6 +36,7 @@ from app.observability.logging import AccessLog
 from app.observability.metrics import Metrics
 from app.observability.middleware import InstrumentationMiddleware
 from app.observability.observer import RequestObserver
+from app.schemas.openapi import install_openapi
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # validation (the rest falls through to the documented route; app/integrations/cds_hooks/shortcut.py).
     app.router.routes.insert(0, CdsCallShortcut(app))
     install_docs(app)
+    install_openapi(app)  # examples recorded from real answers, plain parameter types (app/schemas/openapi.py)
 
     version = ContentVersion(lambda: read_content_version(engine), settings.content_check_interval)
     app.state.content_version = version

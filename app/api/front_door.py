@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from app.api.caching import CacheKey, Entry, ResponseStore, entry_messages, request_facts
+from app.api.cors import CorsPolicy
 from app.api.security_headers import SecurityHeaders
 from app.observability.observer import REQUEST_ID_HEADER, RequestObserver
 
@@ -30,7 +31,7 @@ Hit = tuple[Message, Message, int, str, float]
 
 class FrontDoor:
     def __init__(
-        self, *, store: ResponseStore, security: SecurityHeaders, observer: RequestObserver, cors: bool
+        self, *, store: ResponseStore, security: SecurityHeaders, observer: RequestObserver, cors: CorsPolicy
     ) -> None:
         self.store = store
         self.security = security
@@ -50,7 +51,7 @@ class FrontDoor:
             return None
         started = time.perf_counter()
         key, inm, client_id, has_origin = request_facts(scope)
-        if has_origin and self.cors:
+        if has_origin and self.cors.origin_dependent:
             return None  # CORS headers depend on the origin: the CORS middleware answers
         entry = store.get(key)
         if entry is None:
@@ -78,7 +79,13 @@ class FrontDoor:
         if len(self._prepared) >= self.store.max_entries or self._version != self.store.entries_version:
             self._prepared.clear()
             self._version = self.store.entries_version
-        apply = self.security.apply
+        security = self.security.apply
+        # CORS: with `*` the same headers on every answer of the path, as CorsMiddleware adds them in the stack.
+        cors = self.cors.static_headers(path)
+
+        def apply(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+            return security([*headers, *cors], path)
+
         outer = dataclasses.replace(
             entry, headers=apply(entry.headers, path), not_modified_headers=apply(entry.not_modified_headers, path)
         )
