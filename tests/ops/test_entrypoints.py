@@ -4,6 +4,7 @@ from an unrelated folder (the migrations ship inside the package)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -69,8 +70,15 @@ def test_pip_install_then_serve_from_another_folder(tmp_path: Path) -> None:
     # A plain path line: the test venv's packages become importable, its .pth files (the editable install of
     # this project among them) are not processed.
     (site / "zz-test-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    # What the Dockerfile copies (a clean tree: an in-tree build would leave build/ behind in the checkout).
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in ("app", "migrations"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     install = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps", str(ROOT)],
+        [str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps", str(source)],
         capture_output=True,
         text=True,
         timeout=600,
