@@ -46,7 +46,7 @@ INFOBUTTON_QUERY = {
     "mainSearchCriteria.v.dn": "Fibromyalgia",
     "taskContext.c.c": "PROBLISTREV",
 }
-FHIR_SEARCH = {"code": "7243", "_count": "2"}
+FHIR_SEARCH = {"code": "7243", "_count": "1"}
 
 
 def cds_order_sign_request() -> dict[str, Any]:
