@@ -156,6 +156,9 @@ def image() -> str:
     assert base.returncode == 0, base.stderr[-3000:]
     base_image = base.stdout.strip().splitlines()[-1]
     base_seconds = time.monotonic() - started
+    # The previous test image: removed once replaced, with the layers only it used (the layers the new build
+    # shares with it, the installed dependencies among them, stay as its cache).
+    previous = _podman("image", "inspect", IMAGE, "--format", "{{.Id}}", check=False).stdout.strip()
     _podman(
         "build",
         "--isolation=chroot",
@@ -169,6 +172,9 @@ def image() -> str:
         timeout=900,
     )
     print(f"container base {base_seconds:.1f}s, image build {time.monotonic() - started - base_seconds:.1f}s")
+    current = _podman("image", "inspect", IMAGE, "--format", "{{.Id}}").stdout.strip()
+    if previous and previous != current:
+        _podman("rmi", previous, check=False)
     return IMAGE
 
 
@@ -197,13 +203,13 @@ def test_image_builds_and_serves(image: str) -> None:
         # A write to the volume (the store and a marker file) outlives the container.
         _podman("exec", name, "sh", "-c", "echo kept > /data/marker")
         first = httpx.get(base + "/readyz", timeout=5).json()["checks"]["content"]["content_version"]
-        _podman("rm", "--force", "--time", "10", name, timeout=60)
+        _podman("rm", "--force", "--volumes", "--time", "10", name, timeout=60)
         _podman(*run, "--network=host", "-v", f"{volume}:/data", image, *serve)
         again = _wait(base + "/readyz", name).json()
         assert again["checks"]["content"]["content_version"] == first
         assert _podman("exec", name, "cat", "/data/marker").stdout.strip() == "kept"
         assert "content loaded" not in _podman("logs", name).stderr, "the second start found the store loaded"
-        _podman("rm", "--force", "--time", "10", name, timeout=60)
+        _podman("rm", "--force", "--volumes", "--time", "10", name, timeout=60)
 
         # The HEALTHCHECK as the image declares it, against the image's own CMD (port 8000 inside a private
         # network namespace, so the host's port 8000 is never touched).
@@ -214,5 +220,5 @@ def test_image_builds_and_serves(image: str) -> None:
             time.sleep(0.5)
         assert _podman("inspect", name, "--format", "{{.State.Health.Status}}").stdout.strip() == "healthy"
     finally:
-        _podman("rm", "--force", "--time", "5", name, check=False, timeout=60)
+        _podman("rm", "--force", "--volumes", "--time", "5", name, check=False, timeout=60)
         _podman("volume", "rm", "--force", volume, check=False)
