@@ -7,7 +7,8 @@ from header lists built once per entry (the cache's own, then the security heade
 id, as the stack adds them). :class:`KnowledgeApp`, FastAPI with the front door in its ``__call__``,
 sends them, and :meth:`FrontDoor.finished` counts, times and logs the request through the same
 :class:`~app.observability.observer.RequestObserver` as the stack. Everything else (misses, POSTs,
-non-cached paths, and CORS requests when CORS is on) goes through the full stack, which fills the store.
+non-cached paths, and requests with ``Origin`` when CORS answers depend on it) goes through the full stack,
+which fills the store.
 """
 
 from __future__ import annotations
@@ -79,15 +80,13 @@ class FrontDoor:
         if len(self._prepared) >= self.store.max_entries or self._version != self.store.entries_version:
             self._prepared.clear()
             self._version = self.store.entries_version
-        security = self.security.apply
-        # CORS: with `*` the same headers on every answer of the path, as CorsMiddleware adds them in the stack.
+        apply = self.security.apply
+        # CORS: with `*`, the same headers on every answer of the path, added where CorsMiddleware adds them.
         cors = self.cors.static_headers(path)
-
-        def apply(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
-            return security([*headers, *cors], path)
-
         outer = dataclasses.replace(
-            entry, headers=apply(entry.headers, path), not_modified_headers=apply(entry.not_modified_headers, path)
+            entry,
+            headers=apply([*entry.headers, *cors], path),
+            not_modified_headers=apply([*entry.not_modified_headers, *cors], path),
         )
         prepared = (entry, outer)
         self._prepared[key] = prepared
