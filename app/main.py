@@ -8,6 +8,7 @@ creates no ``data/`` folder.
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,6 +27,7 @@ from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
 from app.api.v1 import catalog, dose_check, meta
 from app.api.v1 import search as search_api
 from app.bootstrap import prepare_store, read_content_version
+from app.content.check import ContentProblems
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.integrations.cds_hooks.router import router as cds_router
@@ -93,7 +95,17 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        prepare_store(engine, settings)
+        try:
+            prepare_store(engine, settings)
+        except ContentProblems as exc:
+            # An editor's mistake in the dataset files: say where first, one line per problem (the traceback
+            # that follows from the server adds nothing). `ldn-kb check-content` gives the same lines.
+            logging.getLogger("ldn_kb.bootstrap").error(
+                "the dataset files have %d problem(s); nothing was loaded (ldn-kb check-content):\n%s",
+                len(exc.problems),
+                exc,
+            )
+            raise
         version.try_refresh()
         # What start-up built lives as long as the process: keep it out of the collector's full passes, and
         # collect the young generation less often (long GC pauses were the p99 of POST answers). No
