@@ -143,6 +143,10 @@ def _slug(record: Any, index: int) -> str:
 def check_folder(folder: Path) -> list[Problem]:
     """Every problem of the dataset in ``folder``, in file and line order (empty: the loader will accept it)."""
     problems: list[Problem] = []
+    expected = [folder / f"{kind}.yaml" for kind in KINDS]
+    if not any(path.is_file() for path in expected):
+        names = ", ".join(path.name for path in expected)
+        return [Problem(str(folder), 1, "", "", f"no dataset files here (expected {names})")]
     files = [_read(folder, kind, problems) for kind in KINDS]
     slugs: dict[str, set[str]] = {kind: set() for kind in KINDS}
     first_seen: dict[tuple[str, str], int] = {}

@@ -236,3 +236,11 @@ def test_the_service_never_imports_build_time_code() -> None:
         code, ["app.buildtime", "app.buildtime.examples", "app.buildtime.settings_table", "fastapi.testclient"], ROOT
     )
     assert loaded == []
+
+
+def test_cds_and_dose_check_request_examples_are_valid_requests() -> None:
+    from app.integrations.cds_hooks.router import CdsRequest
+    from app.schemas.dose_check import DoseCheckRequest
+
+    CdsRequest.model_validate(examples()["cds_request"])
+    DoseCheckRequest.model_validate(examples()["dose_check_request"])

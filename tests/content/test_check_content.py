@@ -107,3 +107,8 @@ def test_the_loader_reports_the_same_lines(folder: Path) -> None:
     text = str(raised.value)
     assert "conditions.yaml:" in text and " category: " in text and " x_category: " in text
     assert len(raised.value.problems) == 2
+
+
+def test_a_folder_without_dataset_files_is_a_problem_not_a_pass(tmp_path: Path) -> None:
+    done = _cli("check-content", "--folder", str(tmp_path / "typo"))
+    assert done.returncode == 1 and "no dataset files here" in done.stderr and "Traceback" not in done.stderr
