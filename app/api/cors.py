@@ -100,7 +100,8 @@ class CorsPolicy:
 
     def __post_init__(self) -> None:
         self.any_origin = "*" in self.origins
-        self.allowed = frozenset(origin.rstrip("/").encode() for origin in self.origins if origin != "*")
+        # Scheme and host are case-insensitive; browsers send them in lower case.
+        self.allowed = frozenset(origin.rstrip("/").lower().encode() for origin in self.origins if origin != "*")
         self._any = [(b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", _EXPOSED)]
 
     @property
@@ -135,7 +136,7 @@ class CorsPolicy:
             return []
         if self.any_origin:
             return self._any
-        if origin is not None and origin in self.allowed:
+        if origin is not None and origin.lower() in self.allowed:
             return [(b"access-control-allow-origin", origin), (b"access-control-expose-headers", _EXPOSED)]
         return []
 

@@ -172,7 +172,9 @@ def test_errors_are_readable_from_a_browser(client: TestClient) -> None:
 
 def test_a_list_of_origins_restricts_and_varies(settings: Settings) -> None:
     other = "https://other.example"
-    app = create_app(settings.model_copy(update={"cors_origins": [ORIGIN, "http://localhost:5173"]}))
+    app = create_app(
+        settings.model_copy(update={"cors_origins": ["https://Frontend.example/", "http://localhost:5173"]})
+    )
     with TestClient(app) as client:
         allowed = client.get("/v1/drugs", headers={"Origin": ORIGIN})
         assert allowed.headers["access-control-allow-origin"] == ORIGIN
