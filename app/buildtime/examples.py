@@ -125,6 +125,7 @@ def build() -> dict[str, Any]:
                 chosen = slug or listed["data"][0]["slug"]
                 out[name] = _fixed(ok(client.get(f"{path}/{chosen}")).json())
             out["index"] = _fixed(ok(client.get("/v1")).json(), trim=False)
+            out["index_html"] = ok(client.get("/", headers={"Accept": "text/html"})).text
             out["evidence_levels"] = _fixed(ok(client.get("/v1/evidence-levels")).json(), trim=False)
             out["problem_types"] = _fixed(ok(client.get("/problems")).json(), trim=False)
             out["problem_type"] = ok(client.get("/problems/not-found")).json()

@@ -15,6 +15,7 @@ from app.api.problems import LIST_ERRORS, responses
 from app.api.responses import JSON_MEDIA_TYPE, base_url, dumps, meta
 from app.domain.evidence import DEFINITIONS
 from app.errors import PROBLEM_TYPES, ProblemError
+from app.schemas.examples import example
 from app.schemas.openapi import ok
 from app.schemas.reference import ApiIndex, EvidenceLevelList, ProblemTypeList, ProblemTypeResponse
 from app.services.dataset import dataset_info
@@ -110,16 +111,25 @@ def _index_html(document: dict[str, Any]) -> bytes:
     ).encode()
 
 
-_INDEX = {
-    "tags": ["reference"],
-    "responses": {
-        **ok(ApiIndex, "The API index.", "index"),
-        **responses("bad-request", "validation-error"),
-    },
-}
+def _index_responses(*, html: bool) -> dict[int | str, Any]:
+    out = {**ok(ApiIndex, "The API index.", "index"), **responses("bad-request", "validation-error")}
+    if html:
+        page = {"schema": {"type": "string"}, "example": example("index_html")}
+        out[200] = {
+            **out[200],
+            "description": "The API index (JSON; an HTML page of the same links when `Accept` prefers text/html).",
+            "content": {**out[200]["content"], "text/html": page},
+        }
+    return out
 
 
-@router.get("/", operation_id="getServiceIndex", summary="Service index", **_INDEX)  # type: ignore[arg-type]
+@router.get(
+    "/",
+    operation_id="getServiceIndex",
+    tags=["reference"],
+    summary="Service index",
+    responses=_index_responses(html=True),
+)
 def service_index(request: Request, session: SessionDep) -> Response:
     """What this service offers and where: links to every collection, search, dose check, the docs, the
     OpenAPI document, the FHIR CapabilityStatement, CDS Hooks discovery and Infobutton. JSON by default;
@@ -130,7 +140,13 @@ def service_index(request: Request, session: SessionDep) -> Response:
     return _conditional(request, dumps(document), JSON_MEDIA_TYPE)
 
 
-@router.get("/v1", operation_id="getApiIndex", summary="API index", **_INDEX)  # type: ignore[arg-type]
+@router.get(
+    "/v1",
+    operation_id="getApiIndex",
+    tags=["reference"],
+    summary="API index",
+    responses=_index_responses(html=False),
+)
 def api_index(request: Request, session: SessionDep) -> Response:
     """The JSON API's index: the same links as `GET /`, always JSON."""
     return _conditional(request, dumps(index_document(request, session)), JSON_MEDIA_TYPE)
