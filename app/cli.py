@@ -37,7 +37,9 @@ def openapi_yaml() -> str:
 
     from app.main import create_app
 
-    document = create_app().openapi()
+    # The document needs no store: an in-memory SQLite URL opens nothing and creates no data/ folder.
+    settings = get_settings().model_copy(update={"database_url": "sqlite:///:memory:"})
+    document = create_app(settings).openapi()
     return yaml.safe_dump(json.loads(json.dumps(document)), sort_keys=False, allow_unicode=True, width=100)
 
 
