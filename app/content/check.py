@@ -61,17 +61,22 @@ class ContentProblems(ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
-    """The 1-based line of every node of a composed YAML document, by its path of keys and indexes."""
+def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int], repeated: list[tuple[Path_, int]]) -> None:
+    """The 1-based line of every node of a composed YAML document, by its path of keys and indexes; a key
+    given twice in one mapping goes to ``repeated`` (YAML loaders silently keep the last value)."""
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else str(key.start_mark.line)
-            _lines(value, (*path, name), out)
+            if name in seen:
+                repeated.append(((*path, name), key.start_mark.line + 1))
+            seen.add(name)
+            _lines(value, (*path, name), out, repeated)
             out[(*path, name)] = key.start_mark.line + 1  # a field's problem is shown on its key's line
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _lines(item, (*path, index), out)
+            _lines(item, (*path, index), out, repeated)
 
 
 def _line(lines: dict[Path_, int], path: Path_) -> int:
@@ -125,13 +130,19 @@ def _read(folder: Path, kind: str, problems: list[Problem]) -> _File:
         problems.append(Problem(name, 1, "", "", f"YAML: {exc}"))
         return _File(kind, name, [], {}, readable=False)
     lines: dict[Path_, int] = {}
+    repeated: list[tuple[Path_, int]] = []
     if node is not None:
-        _lines(node, (), lines)
+        _lines(node, (), lines, repeated)
     if data is None:
         data = []
     if not isinstance(data, list):
         problems.append(Problem(name, 1, "", "", f"the file must be a list of {kind} records"))
         return _File(kind, name, [], lines, readable=False)
+    for path, line in repeated:
+        index = path[0] if path and isinstance(path[0], int) else -1
+        record = data[index] if 0 <= index < len(data) else None
+        slug = _slug(record, index) if record is not None else ""
+        problems.append(Problem(name, line, slug, _field(path[1:]), "given twice (only the last one would count)"))
     return _File(kind, name, data, lines)
 
 

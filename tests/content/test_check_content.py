@@ -112,3 +112,10 @@ def test_the_loader_reports_the_same_lines(folder: Path) -> None:
 def test_a_folder_without_dataset_files_is_a_problem_not_a_pass(tmp_path: Path) -> None:
     done = _cli("check-content", "--folder", str(tmp_path / "typo"))
     assert done.returncode == 1 and "no dataset files here" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_field_given_twice_is_reported_not_silently_overwritten(folder: Path) -> None:
+    regimens = folder / "regimens.yaml"
+    line = _edit(regimens, "  route: ", "  route: oral\n  route: ", 1) + 1
+    [problem] = [str(p) for p in check_folder(folder)]
+    assert problem == f"{regimens}:{line} low-dose-naltrexone route: given twice (only the last one would count)"
