@@ -138,11 +138,11 @@ def _read(folder: Path, kind: str, problems: list[Problem]) -> _File:
     if not isinstance(data, list):
         problems.append(Problem(name, 1, "", "", f"the file must be a list of {kind} records"))
         return _File(kind, name, [], lines, readable=False)
-    for path, line in repeated:
-        index = path[0] if path and isinstance(path[0], int) else -1
+    for key_path, line in repeated:
+        index = key_path[0] if key_path and isinstance(key_path[0], int) else -1
         record = data[index] if 0 <= index < len(data) else None
         slug = _slug(record, index) if record is not None else ""
-        problems.append(Problem(name, line, slug, _field(path[1:]), "given twice (only the last one would count)"))
+        problems.append(Problem(name, line, slug, _field(key_path[1:]), "given twice (only the last one would count)"))
     return _File(kind, name, data, lines)
 
 
