@@ -27,7 +27,6 @@ from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
 from app.api.v1 import catalog, dose_check, meta
 from app.api.v1 import search as search_api
 from app.bootstrap import prepare_store, read_content_version
-from app.content.check import ContentProblems
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.integrations.cds_hooks.router import router as cds_router
@@ -97,14 +96,18 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             prepare_store(engine, settings)
-        except ContentProblems as exc:
+        except ValueError as exc:
             # An editor's mistake in the dataset files: say where first, one line per problem (the traceback
-            # that follows from the server adds nothing). `ldn-kb check-content` gives the same lines.
-            logging.getLogger("ldn_kb.bootstrap").error(
-                "the dataset files have %d problem(s); nothing was loaded (ldn-kb check-content):\n%s",
-                len(exc.problems),
-                exc,
-            )
+            # that follows from the server adds nothing). `ldn-kb check-content` gives the same lines. (The
+            # checker is imported only then: a start on a loaded store imports no content module.)
+            from app.content.check import ContentProblems
+
+            if isinstance(exc, ContentProblems):
+                logging.getLogger("ldn_kb.bootstrap").error(
+                    "the dataset files have %d problem(s); nothing was loaded (ldn-kb check-content):\n%s",
+                    len(exc.problems),
+                    exc,
+                )
             raise
         version.try_refresh()
         # What start-up built lives as long as the process: keep it out of the collector's full passes, and
