@@ -3,9 +3,12 @@
 #   docker run -p 8000:8000 -v ldn-kb-data:/data ldn-kb                       # SQLite on the volume
 #   docker run -p 8000:8000 -e LDNKB_DATABASE_URL=postgresql+psycopg://... ldn-kb   # PostgreSQL
 # The start migrates the store and loads the curated dataset when it is empty (under an advisory lock
-# on PostgreSQL, so replicas may start together). tests/ops/test_container.py replays the build steps.
+# on PostgreSQL, so replicas may start together).
+# BASE is any image with Python 3.11+ and its venv module on PATH as `python`; the default is the official
+# slim image. The test suite builds on a Debian base made with debootstrap (tests/ops/test_image.py).
+ARG BASE=python:3.11-slim
 
-FROM python:3.11-slim AS builder
+FROM ${BASE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/venv
@@ -15,12 +18,13 @@ WORKDIR /build
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
  && pip install --no-cache-dir -r requirements.txt
-# Then the project itself (a non-editable install into the same venv).
-COPY README.md ./
+# Then the project itself (a non-editable install into the same venv; migrations/ ships as app/migrations).
+COPY setup.py README.md ./
+COPY migrations ./migrations
 COPY app ./app
 RUN pip install --no-cache-dir --no-deps .
 
-FROM python:3.11-slim AS runtime
+FROM ${BASE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -30,9 +34,7 @@ RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonex
  && mkdir /data \
  && chown ldnkb:ldnkb /data
 COPY --from=builder /opt/venv /opt/venv
-# app/migrate.py finds migrations/ under the working directory.
 WORKDIR /srv/ldn-kb
-COPY migrations ./migrations
 VOLUME /data
 USER 10001:10001
 EXPOSE 8000

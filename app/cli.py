@@ -1,4 +1,5 @@
-"""The ``ldn-kb`` command: serve, migrate, load-content, export-content, export-openapi."""
+"""The ``ldn-kb`` command: serve, migrate, load-content, check-content, export-content, export-openapi,
+build-examples, settings-table. The build-time commands import app/buildtime, which the service never does."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from app.content import DATA_DIR
-from app.settings import get_settings, settings_table
+from app.settings import get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -36,7 +37,9 @@ def openapi_yaml() -> str:
 
     from app.main import create_app
 
-    document = create_app().openapi()
+    # The document needs no store: an in-memory SQLite URL opens nothing and creates no data/ folder.
+    settings = get_settings().model_copy(update={"database_url": "sqlite:///:memory:"})
+    document = create_app(settings).openapi()
     return yaml.safe_dump(json.loads(json.dumps(document)), sort_keys=False, allow_unicode=True, width=100)
 
 
@@ -92,13 +95,24 @@ def _load(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from app import migrate
+    from app.content.check import ContentProblems
     from app.content.files import read_dataset
-    from app.content.loader import load_dataset
+    from app.content.loader import ContentError, load_dataset
 
+    try:
+        dataset = read_dataset(Path(args.folder))
+    except ContentProblems as exc:
+        print(exc, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s): nothing loaded", file=sys.stderr)
+        return 1
     engine = _store()
     migrate.upgrade(engine)
-    with Session(engine) as session:
-        report = load_dataset(session, read_dataset(Path(args.folder)))
+    try:
+        with Session(engine) as session:
+            report = load_dataset(session, dataset)
+    except ContentError as exc:
+        print(f"{args.folder}: {exc}: nothing loaded", file=sys.stderr)
+        return 1
     for kind in report.created:
         print(
             f"{kind}: {report.created[kind]} created, {report.updated[kind]} updated, "
@@ -123,7 +137,29 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _settings_table(_args: argparse.Namespace) -> int:
+    from app.buildtime.settings_table import settings_table
+
     sys.stdout.write(settings_table())
+    return 0
+
+
+def _build_examples(args: argparse.Namespace) -> int:
+    from app.buildtime.examples import write
+
+    print(write(Path(args.output)) if args.output else write())
+    return 0
+
+
+def _check_content(args: argparse.Namespace) -> int:
+    from app.content.check import check_folder
+
+    problems = check_folder(Path(args.folder))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {args.folder}", file=sys.stderr)
+        return 1
+    print(f"{args.folder}: no problems")
     return 0
 
 
@@ -156,6 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     openapi = sub.add_parser("export-openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="openapi.yaml")
     openapi.set_defaults(func=_export_openapi)
+    check = sub.add_parser(
+        "check-content", help="validate the dataset files without loading them (file:line slug field: message)"
+    )
+    check.add_argument("--folder", default=str(DATA_DIR))
+    check.set_defaults(func=_check_content)
+    examples = sub.add_parser("build-examples", help="record the OpenAPI examples from real answers (examples.json)")
+    examples.add_argument("--output", default="", help="file to write (default: app/schemas/examples.json)")
+    examples.set_defaults(func=_build_examples)
     table = sub.add_parser("settings-table", help="print the README's table of LDNKB_ settings (Markdown)")
     table.set_defaults(func=_settings_table)
     args = parser.parse_args(argv)

@@ -1,18 +1,24 @@
-"""The application factory."""
+"""The application factory, and the module-level ``app`` that ``uvicorn app.main:app`` and ``fastapi run|dev`` use.
+
+``app`` is built on first access (PEP 562), with the settings from the environment: importing this module
+(as the tests do, to call :func:`create_app` with their own settings) builds nothing, opens nothing and
+creates no ``data/`` folder.
+"""
 
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import Depends, FastAPI
-from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.api import health
 from app.api.caching import ConditionalCacheMiddleware, ContentVersion, ResponseStore
+from app.api.cors import CorsMiddleware, CorsPolicy
 from app.api.deps import reject_unknown_params
 from app.api.docs import install_docs
 from app.api.front_door import FrontDoor, KnowledgeApp
@@ -37,6 +43,7 @@ from app.observability.metrics import Metrics
 from app.observability.middleware import InstrumentationMiddleware
 from app.observability.observer import RequestObserver
 from app.readmodel.holder import ReadModelHolder
+from app.schemas.openapi import install_openapi
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -58,8 +65,12 @@ routes answer 415 to a body that is not `application/json`.
 
 **Caching:** every GET under `/v1` carries a strong `ETag` (the same representation has the same tag on
 every instance) and `Cache-Control`; send `If-None-Match` to get `304 Not Modified` with no body. Every
-GET route also answers `HEAD` with the same headers and no body (not listed per operation). CORS exposes
-`ETag` and `Link`.
+GET route also answers `HEAD` with the same headers and no body (not listed per operation).
+
+**Browsers (CORS):** any origin may read the public API by default (`Access-Control-Allow-Origin: *`, no
+credentials); `ETag`, `Link`, `X-Request-ID`, `WWW-Authenticate`, `Retry-After` and the `RateLimit`
+headers are exposed; preflights are answered. CDS Hooks services also accept `Authorization` from a
+browser. Operators restrict origins or turn CORS off with `LDNKB_CORS_ORIGINS`.
 """
 
 TAGS = [
@@ -85,7 +96,21 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        prepare_store(engine, settings)
+        try:
+            prepare_store(engine, settings)
+        except ValueError as exc:
+            # An editor's mistake in the dataset files: say where first, one line per problem (the traceback
+            # that follows from the server adds nothing). `ldn-kb check-content` gives the same lines. (The
+            # checker is imported only then: a start on a loaded store imports no content module.)
+            from app.content.check import ContentProblems
+
+            if isinstance(exc, ContentProblems):
+                logging.getLogger("ldn_kb.bootstrap").error(
+                    "the dataset files have %d problem(s); nothing was loaded (ldn-kb check-content):\n%s",
+                    len(exc.problems),
+                    exc,
+                )
+            raise
         read_model.try_check()  # the first model, built before the first request
         version.try_refresh()
         # What start-up built lives as long as the process: keep it out of the collector's full passes, and
@@ -144,7 +169,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # validation (the rest falls through to the documented route; app/integrations/cds_hooks/shortcut.py).
     app.router.routes.insert(0, CdsCallShortcut(app))
     install_docs(app)
-    install_openapi_cleanup(app)
+    install_openapi_cleanup(app)  # plain optional parameters, SparseList (app/api/spec.py)
+    install_openapi(app)  # examples recorded from real answers (app/schemas/openapi.py)
 
     # Interval 0: the version is read from the read model (memory) at every lookup; the holder itself decides
     # when to look at the store.
@@ -157,18 +183,12 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # Inside the cache: a 406/415 is never a 200, so never cached; cache hits skip the check.
     app.add_middleware(NegotiationMiddleware)
     app.add_middleware(ConditionalCacheMiddleware, store=store, cache_control=cache_control)
-    cors = bool(settings.cors_origins)
-    if cors:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-            allow_headers=["*"],
-            expose_headers=["ETag", "Link", "X-Request-ID"],
-            max_age=600,
-        )
+    # CORS (app/api/cors.py): `*` by default for the public read API, CDS Hooks with Authorization allowed.
+    cors = CorsPolicy(list(settings.cors_origins))
+    if cors.enabled:
+        app.add_middleware(CorsMiddleware, policy=cors)
     # Outside the cache and CORS: cached answers and 304s carry the security headers too.
-    security = SecurityHeaders(vary_origin=cors and "*" not in settings.cors_origins)
+    security = SecurityHeaders(vary_origin=cors.origin_dependent)
     app.add_middleware(SecurityHeadersMiddleware, policy=security)
     # Added last, so outermost in the stack: it times everything the stack answers, its cache included.
     app.state.metrics = Metrics(engine=engine, content_version=version.current)
@@ -178,3 +198,21 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # Before all of it: hits and 304s answered from the same store, with the same headers and records.
     app.front_door = FrontDoor(store=store, security=security, observer=observer, cors=cors)
     return app
+
+
+_built: KnowledgeApp | None = None
+
+
+def __getattr__(name: str) -> KnowledgeApp:
+    """``app.main.app``: the service with the environment's settings, built once, on first access."""
+    global _built
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _built is None:
+        _built = create_app()
+    return _built
+
+
+def __dir__() -> list[str]:
+    # `fastapi run` finds the app by listing the module's names.
+    return sorted([*globals(), "app"])

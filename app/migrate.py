@@ -24,9 +24,12 @@ _DOWN_REVISION = re.compile(r'^down_revision\s*(?::[^=]*)?=\s*(?:["\']([^"\']+)[
 
 
 def migrations_dir() -> Path:
-    """The project's ``migrations/`` folder (beside ``app/``, or under the working directory)."""
-    beside = Path(__file__).resolve().parent.parent / "migrations"
-    return beside if beside.is_dir() else Path.cwd() / "migrations"
+    """The Alembic scripts, found from the package, never from the working directory: ``app/migrations``
+    in an installed wheel (setup.py ships the top-level folder there), else the source tree's
+    ``migrations/`` beside ``app/`` (a checkout or an editable install)."""
+    package = Path(__file__).resolve().parent
+    shipped = package / "migrations"
+    return shipped if (shipped / "env.py").is_file() else package.parent / "migrations"
 
 
 def alembic_config(engine: Engine) -> Config:

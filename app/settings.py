@@ -5,12 +5,14 @@ Invalid values fail at start with pydantic's message naming the variable.
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DB_PATH = Path("data") / "ldn-kb.sqlite3"
 
@@ -29,7 +31,11 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="", description="Absolute base URL used in links (empty: taken from each request)."
     )
-    cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins ('*' for any).")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"],
+        description="CORS: `*` lets any origin read the public API (no credentials); a comma-separated "
+        "list of origins (https://app.example) restricts it; empty turns CORS off.",
+    )
     cache_max_age: int = Field(default=300, ge=0, le=31_536_000, description="Cache-Control max-age (s).")
     cache_stale_while_revalidate: int = Field(
         default=3600, ge=0, le=31_536_000, description="Cache-Control stale-while-revalidate (s)."
@@ -79,6 +85,25 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
         return value
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: object) -> object:
+        """Comma-separated in the environment (a JSON list is read too); empty means no origin."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s*]+", origin.rstrip("/")):
+                raise ValueError(f"{origin!r} is not an origin: use scheme://host[:port], or *")
+        return value
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -88,33 +113,3 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read from the environment once."""
     return Settings()
-
-
-def _type_name(annotation: object) -> str:
-    args = getattr(annotation, "__args__", ())
-    if getattr(annotation, "__origin__", None) is Literal:
-        return " \\| ".join(f"`{a}`" for a in args)
-    if isinstance(annotation, type) and not args:
-        return annotation.__name__
-    return str(annotation).replace("typing.", "")
-
-
-def _bounds(metadata: list[object]) -> str:
-    low = next((getattr(m, "ge", None) for m in metadata if getattr(m, "ge", None) is not None), None)
-    high = next((getattr(m, "le", None) for m in metadata if getattr(m, "le", None) is not None), None)
-    if low is None and high is None:
-        return ""
-    return f" ({'' if low is None else low}…{'' if high is None else high})"
-
-
-def settings_table() -> str:
-    """The README's settings table, rendered from the Settings model (a test keeps the README in step)."""
-    lines = ["| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
-    for name, info in Settings.model_fields.items():
-        default = info.get_default(call_default_factory=True)
-        shown = str(default).lower() if isinstance(default, bool) else str(default)
-        cell = "*(empty)*" if shown == "" else f"`{shown}`"
-        kind = _type_name(info.annotation) + _bounds(list(info.metadata))
-        about = (info.description or "").replace("|", "\\|")
-        lines.append(f"| `LDNKB_{name.upper()}` | {kind} | {cell} | {about} |")
-    return "\n".join(lines) + "\n"

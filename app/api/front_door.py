@@ -7,7 +7,8 @@ from header lists built once per entry (the cache's own, then the security heade
 id, as the stack adds them). :class:`KnowledgeApp`, FastAPI with the front door in its ``__call__``,
 sends them, and :meth:`FrontDoor.finished` counts, times and logs the request through the same
 :class:`~app.observability.observer.RequestObserver` as the stack. Everything else (misses, POSTs,
-non-cached paths, and CORS requests when CORS is on) goes through the full stack, which fills the store.
+non-cached paths, and requests with ``Origin`` when CORS answers depend on it) goes through the full stack,
+which fills the store.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from app.api.caching import CacheKey, Entry, ResponseStore, entry_messages, request_facts
+from app.api.cors import CorsPolicy
 from app.api.security_headers import SecurityHeaders
 from app.observability.observer import REQUEST_ID_HEADER, RequestObserver
 
@@ -30,7 +32,7 @@ Hit = tuple[Message, Message, int, str, float]
 
 class FrontDoor:
     def __init__(
-        self, *, store: ResponseStore, security: SecurityHeaders, observer: RequestObserver, cors: bool
+        self, *, store: ResponseStore, security: SecurityHeaders, observer: RequestObserver, cors: CorsPolicy
     ) -> None:
         self.store = store
         self.security = security
@@ -50,7 +52,7 @@ class FrontDoor:
             return None
         started = time.perf_counter()
         key, inm, client_id, has_origin = request_facts(scope)
-        if has_origin and self.cors:
+        if has_origin and self.cors.origin_dependent:
             return None  # CORS headers depend on the origin: the CORS middleware answers
         entry = store.get(key)
         if entry is None:
@@ -79,8 +81,12 @@ class FrontDoor:
             self._prepared.clear()
             self._version = self.store.entries_version
         apply = self.security.apply
+        # CORS: with `*`, the same headers on every answer of the path, added where CorsMiddleware adds them.
+        cors = self.cors.static_headers(path)
         outer = dataclasses.replace(
-            entry, headers=apply(entry.headers, path), not_modified_headers=apply(entry.not_modified_headers, path)
+            entry,
+            headers=apply([*entry.headers, *cors], path),
+            not_modified_headers=apply([*entry.not_modified_headers, *cors], path),
         )
         prepared = (entry, outer)
         self._prepared[key] = prepared

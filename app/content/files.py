@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from app.content import DATA_DIR
 from app.content.schema import KINDS, Dataset
@@ -27,13 +28,23 @@ _Dumper.add_representer(Decimal, _decimal)
 
 
 def read_dataset(folder: Path = DATA_DIR) -> Dataset:
-    """Parse and validate every file of the dataset (raises pydantic.ValidationError)."""
+    """Parse and validate every file of the dataset. On any problem, raises
+    :class:`~app.content.check.ContentProblems` listing each as ``file:line slug field: message``."""
     raw: dict[str, Any] = {}
-    for kind in KINDS:
-        path = folder / f"{kind}.yaml"
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-        raw[kind] = loaded or []
-    return Dataset.model_validate(raw)
+    try:
+        for kind in KINDS:
+            path = folder / f"{kind}.yaml"
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+            raw[kind] = loaded or []
+        return Dataset.model_validate(raw)
+    except (yaml.YAMLError, ValidationError) as exc:
+        # The fast path failed: the checker reads the files again, with line numbers, to say where.
+        from app.content.check import ContentProblems, check_folder
+
+        problems = check_folder(folder)
+        if problems:
+            raise ContentProblems(problems) from None
+        raise exc
 
 
 def dump_records(records: list[dict[str, Any]]) -> str:

@@ -197,7 +197,7 @@ def test_cors_preflight_is_answered(cors_client: TestClient) -> None:
             "Access-Control-Request-Headers": "If-None-Match",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == ORIGIN
     assert "GET" in response.headers["access-control-allow-methods"]
     refused = cors_client.options(
@@ -223,9 +223,10 @@ def test_cors_exposes_etag_and_link_and_varies_on_origin(cors_client: TestClient
     )
 
 
-def test_no_cors_headers_without_configured_origins(client: TestClient) -> None:
-    response = client.get("/v1/drugs", headers={"Origin": ORIGIN})
-    assert "access-control-allow-origin" not in response.headers
+def test_any_origin_by_default_none_when_turned_off(client: TestClient, settings: Settings) -> None:
+    assert client.get("/v1/drugs", headers={"Origin": ORIGIN}).headers["access-control-allow-origin"] == "*"
+    with TestClient(create_app(settings.model_copy(update={"cors_origins": []}))) as off:
+        assert "access-control-allow-origin" not in off.get("/v1/drugs", headers={"Origin": ORIGIN}).headers
 
 
 def _security(response: Any) -> None:

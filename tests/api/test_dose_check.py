@@ -20,7 +20,8 @@ ARTICLE_LDN = next(r for r in REGIMENS["low-dose-naltrexone"].dose_ranges if r.v
 def _check(client: TestClient, **body: Any) -> dict[str, Any]:
     response = client.post("/v1/dose-check", json=body)
     assert response.status_code == 200, response.text
-    return response.json()["data"]
+    data: dict[str, Any] = response.json()["data"]
+    return data
 
 
 def _positions(data: dict[str, Any], regimen: str) -> dict[str, str]:

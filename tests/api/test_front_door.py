@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import httpx2  # what starlette's TestClient is built on
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -43,7 +44,7 @@ def quiet(quiet_app: KnowledgeApp) -> Iterator[TestClient]:
         yield client
 
 
-def _stable(response: httpx.Response) -> list[tuple[str, str]]:
+def _stable(response: httpx.Response | httpx2.Response) -> list[tuple[str, str]]:
     return [(k, v) for k, v in response.headers.multi_items() if k not in VOLATILE]
 
 

@@ -13,15 +13,19 @@ from openapi_spec_validator import validate
 from app.cli import openapi_yaml
 from app.main import create_app
 from app.schemas import conditions, drugs, indications, mechanisms, reference, regimens, sources, targets
+from app.schemas.dose_check import DoseCheckResponse
 from app.schemas.examples import examples
+from app.settings import Settings
+from tests.imports import modules_left_loaded
 
 ROOT = Path(__file__).resolve().parents[2]
 OUR_TAGS = {"drugs", "regimens", "targets", "mechanisms", "conditions", "indications", "sources", "reference"}
 
 
 @pytest.fixture(scope="module")
-def document() -> dict[str, Any]:
-    return create_app().openapi()
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    store = tmp_path_factory.mktemp("openapi") / "ldn-kb.sqlite3"
+    return create_app(Settings(database_url=f"sqlite:///{store}")).openapi()
 
 
 def test_committed_openapi_yaml_has_no_drift() -> None:
@@ -119,6 +123,9 @@ def test_every_field_of_our_schemas_is_described(document: dict[str, Any]) -> No
         ("evidence_levels", reference.EvidenceLevelList),
         ("problem_types", reference.ProblemTypeList),
         ("problem_type", reference.ProblemTypeResponse),
+        ("index", reference.ApiIndex),
+        ("dose_check", DoseCheckResponse),
+        ("dose_check_query", DoseCheckResponse),
     ],
 )
 def test_examples_validate_against_their_models(name: str, model: Any) -> None:
@@ -126,7 +133,7 @@ def test_examples_validate_against_their_models(name: str, model: Any) -> None:
 
 
 def test_examples_are_real_records() -> None:
-    """Every example is a record of the curated dataset (nothing invented); refresh: python -m app.schemas.examples."""
+    """Every example is a record of the curated dataset (nothing invented); refresh: ldn-kb build-examples."""
     from app.content.files import read_dataset
 
     dataset = read_dataset()
@@ -147,3 +154,93 @@ def test_examples_are_real_records() -> None:
 
 def test_yaml_export_round_trips(document: dict[str, Any]) -> None:
     assert yaml.safe_load(openapi_yaml())["paths"].keys() == document["paths"].keys()
+
+
+def test_every_operation_is_described(document: dict[str, Any]) -> None:
+    for path, method, op in _operations(document):
+        assert op.get("description"), (path, method)
+
+
+PLATFORM = {"/healthz", "/readyz", "/metrics"}
+
+
+def test_every_operation_shows_a_real_answer_and_every_body_an_example(document: dict[str, Any]) -> None:
+    """Each operation's 200 carries an example for each media type it answers with (Infobutton: JSON and
+    Atom; FHIR: application/fhir+json), and each request body one too."""
+    for path, method, op in _operations(document):
+        if path in PLATFORM:
+            continue
+        content = op["responses"]["200"]["content"]
+        assert content, (path, method)
+        for media_type, entry in content.items():
+            assert "example" in entry or "examples" in entry, (path, method, media_type)
+        body = op.get("requestBody")
+        if body is not None:
+            for media_type, entry in body["content"].items():
+                has_model_example = (
+                    "$ref" in entry.get("schema", {})
+                    and "examples" in document["components"]["schemas"][entry["schema"]["$ref"].split("/")[-1]]
+                )
+                assert "example" in entry or "examples" in entry or has_model_example, (path, method, media_type)
+    infobutton = document["paths"]["/infobutton"]["get"]["responses"]["200"]["content"]
+    assert infobutton["text/xml"]["example"].startswith("<?xml")
+    assert "feed" in infobutton["application/json"]["example"]
+    cds_call = document["paths"]["/cds-services/{service_id}"]["post"]
+    assert cds_call["requestBody"]["content"]["application/json"]["example"]["hook"] == "order-sign"
+    assert cds_call["responses"]["200"]["content"]["application/json"]["example"]["cards"]
+
+
+def test_optional_parameters_have_plain_types(document: dict[str, Any]) -> None:
+    """No `string | null` (Swagger UI showed "Fields (string) or Fields (null)"): a query string has no null."""
+    for path, method, op in _operations(document):
+        for parameter in op.get("parameters", []):
+            text = repr(parameter["schema"])
+            assert "'null'" not in text, (path, method, parameter["name"], text)
+
+
+@pytest.mark.parametrize(
+    ("name", "resource_type"),
+    [
+        ("fhir_capability_statement", "CapabilityStatement"),
+        ("fhir_searchset", "Bundle"),
+        ("fhir_medication_knowledge", "MedicationKnowledge"),
+        ("fhir_structure_definition", "StructureDefinition"),
+        ("fhir_code_system", "CodeSystem"),
+    ],
+)
+def test_fhir_examples_are_valid_resources(name: str, resource_type: str) -> None:
+    from fhir.resources.R4B import get_fhir_model_class
+
+    resource = examples()[name]
+    assert resource["resourceType"] == resource_type
+    get_fhir_model_class(resource_type).model_validate(resource)
+
+
+def test_examples_json_is_what_build_examples_records() -> None:
+    """The examples are real answers of the current code: `ldn-kb build-examples` would write the same file."""
+    from app.buildtime.examples import build
+
+    assert build() == examples(), "app/schemas/examples.json is stale: run `ldn-kb build-examples`"
+
+
+def test_the_service_never_imports_build_time_code() -> None:
+    code = (
+        "import tempfile\n"
+        "from app.main import create_app\n"
+        "from app.settings import Settings\n"
+        "folder = tempfile.mkdtemp()\n"
+        "app = create_app(Settings(database_url=f'sqlite:///{folder}/x.sqlite3'))\n"
+        "app.openapi()\n"
+    )
+    loaded = modules_left_loaded(
+        code, ["app.buildtime", "app.buildtime.examples", "app.buildtime.settings_table", "fastapi.testclient"], ROOT
+    )
+    assert loaded == []
+
+
+def test_cds_and_dose_check_request_examples_are_valid_requests() -> None:
+    from app.integrations.cds_hooks.router import CdsRequest
+    from app.schemas.dose_check import DoseCheckRequest
+
+    CdsRequest.model_validate(examples()["cds_request"])
+    DoseCheckRequest.model_validate(examples()["dose_check_request"])

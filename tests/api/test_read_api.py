@@ -141,7 +141,7 @@ def test_empty_result_is_200_with_an_empty_list(client: TestClient) -> None:
 def _problem(response, status: int, field: str | None = None) -> dict:  # type: ignore[no-untyped-def,type-arg]
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
+    body: dict = response.json()  # type: ignore[type-arg]
     assert body["status"] == status and body["type"].startswith("/problems/") and body["detail"]
     if field:
         assert field in {e["field"] for e in body["errors"]}, body

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app import migrate
+from app.content import DATA_DIR
 from app.content.exporter import export_dataset
-from app.content.files import DATA_DIR, dataset_texts, read_dataset
+from app.content.files import dataset_texts, read_dataset
 from app.content.loader import ContentError, load_dataset
 from app.db import make_engine
 from app.models import DatasetState, Indication, Revision
@@ -144,7 +145,7 @@ def test_a_changed_file_updates_just_that_record(engine, dataset, tmp_path: Path
         report = load_dataset(session, changed)
         row = session.scalars(select(Indication).where(Indication.slug == target["slug"])).one()
         revisions = session.scalars(
-            select(Revision).where(Revision.slug == target["slug"]).order_by(Revision.version)
+            select(Revision).where(Revision.slug == target["slug"]).order_by(col(Revision.version))
         ).all()
         state = session.get(DatasetState, 1)
     assert report.updated["indications"] == 1

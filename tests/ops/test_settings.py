@@ -8,8 +8,9 @@ import subprocess
 
 import orjson
 
+from app.buildtime.settings_table import settings_table
 from app.observability.logging import JsonFormatter, logging_config, request_id_var
-from app.settings import Settings, settings_table
+from app.settings import Settings
 from tests.ops.server import BIN, ROOT, service_env
 
 START = "<!-- settings-table:start -->"
