@@ -25,12 +25,12 @@ _CLOCK_KEYS = {"created_at", "updated_at", "last_updated", "date", "lastUpdated"
 _ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
 
 
-
 def resources() -> dict[str, tuple[str, str]]:
     """Example name -> (collection path, slug of the record shown; empty: the first), one per declared kind."""
     from app.kinds import KINDS
 
     return {kind.singular: (f"/v1/{kind.name}", kind.example_slug) for kind in KINDS}
+
 
 # --- The requests (inputs we chose; codes from ../shared/reference/naltrexone-facts.md) -----------------
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -139,20 +139,14 @@ def build() -> dict[str, Any]:
             answer = ok(client.post(f"/cds-services/{sign}", json=request)).json()
             out["cds_request"] = request
             out["cds_response"] = answer
-            feedback = {
-                "feedback": [
-                    {
-                        "card": answer["cards"][0]["uuid"],
-                        "outcome": "accepted",
-                        "acceptedSuggestions": [],
-                        "outcomeTimestamp": TIMESTAMP,
-                    }
-                ]
-            }
-            if answer["cards"][0].get("suggestions"):
-                feedback["feedback"][0]["acceptedSuggestions"] = [{"id": answer["cards"][0]["suggestions"][0]["uuid"]}]
-            else:
-                del feedback["feedback"][0]["acceptedSuggestions"]
+            card = answer["cards"][0]
+            item: dict[str, Any] = {"card": card["uuid"], "outcomeTimestamp": TIMESTAMP}
+            if card.get("suggestions"):
+                item |= {"outcome": "accepted", "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}]}
+            else:  # CDS Hooks 2.0: an override names one of the card's overrideReasons
+                reason = card["overrideReasons"][0]
+                item |= {"outcome": "overridden", "overrideReason": {"reason": reason, "userComment": "Reviewed."}}
+            feedback = {"feedback": [item]}
             out["cds_feedback_request"] = feedback
             out["cds_feedback_response"] = ok(client.post(f"/cds-services/{sign}/feedback", json=feedback)).json()
 

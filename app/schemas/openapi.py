@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from app.schemas.examples import example_if_any
+from app.schemas.examples import example, example_if_any
 
 CACHE_HEADERS: dict[str, Any] = {
     "ETag": {

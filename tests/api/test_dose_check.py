@@ -365,8 +365,8 @@ def test_two_apps_on_two_stores_answer_from_their_own_content(
             theirs = _check(other, amount=150, unit="mg", frequency="daily")
             assert [c["range"]["slug"] for c in ours["claimed_only_by"]] == ["oral-article-50-to-200-mg-daily"]
             assert theirs["claimed_only_by"] == []
-            ranges = {m["range"]["slug"]: m["range"]["max"] for m in theirs["matches"]}
-            assert ranges["oral-article-50-to-200-mg-daily"] == 120
+            maxima = {m["range"]["slug"]: m["range"]["max"] for m in theirs["matches"]}
+            assert maxima["oral-article-50-to-200-mg-daily"] == 120
 
 
 # --- the paediatric range states no frequency: never judged as per day -----------------------------------

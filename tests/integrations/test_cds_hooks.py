@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from jwt.algorithms import ECAlgorithm
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.content.files import read_dataset
 from app.main import create_app
@@ -143,7 +143,7 @@ def _overridden(card: str, **changes: Any) -> dict[str, Any]:
 
 def _feedback_rows(app: Any, card: str) -> list[CdsFeedback]:
     with Session(app.state.engine) as session:
-        return list(session.scalars(select(CdsFeedback).where(CdsFeedback.card == card)).all())
+        return list(session.scalars(select(CdsFeedback).where(col(CdsFeedback.card) == card)).all())
 
 
 def test_feedback_is_stored(client: TestClient, app: Any) -> None:
@@ -251,7 +251,7 @@ def test_used_jwt_ids_are_hashed_and_expired_ones_pruned(app: Any) -> None:
         assert not claim_jwt_id(session, issuer=ISSUER, jti=prefix + "a", expires_at=now + 60)  # a replay
         assert claim_jwt_id(session, issuer=ISSUER, jti="stale", expires_at=now - 60)
         claim_jwt_id(session, issuer=ISSUER, jti="trigger", expires_at=now + 60)
-        keys = set(session.scalars(select(UsedJwtId.jti)).all())
+        keys = set(session.scalars(select(col(UsedJwtId.jti))).all())
     assert jwt_id_key(ISSUER, "stale") not in keys
     assert jwt_id_key(ISSUER, prefix + "a") in keys and all(len(k) == 64 for k in keys)
 
