@@ -8,8 +8,8 @@ import base64
 import json
 import os
 import threading
-import typing
 import time
+import typing
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
