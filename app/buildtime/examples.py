@@ -21,7 +21,17 @@ EXAMPLE_BASE_URL = "http://127.0.0.1:8000"
 TIMESTAMP = "2025-01-01T00:00:00+00:00"
 _LIST_ITEMS = 2
 #: Bookkeeping clock times (ours, FHIR's and Atom's), fixed so the examples do not change at every build.
-_CLOCK_KEYS = {"created_at", "updated_at", "last_updated", "date", "lastUpdated", "updated", "outcomeTimestamp"}
+_CLOCK_KEYS = {
+    "changed_at",
+    "transactionTime",
+    "created_at",
+    "updated_at",
+    "last_updated",
+    "date",
+    "lastUpdated",
+    "updated",
+    "outcomeTimestamp",
+}
 _ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
 
 
@@ -173,6 +183,43 @@ def build() -> dict[str, Any]:
                 [profile_url] if profile_url else []
             )
             out.update(_definitions(client, ok, definitions, first))
+            out.update(_sync_and_pages(client, ok))
+    return out
+
+
+def _sync_and_pages(client: Any, ok: Any) -> dict[str, Any]:
+    """The changes feed, revisions, the export manifest, the pages and a FHIR Bulk Data job."""
+    out: dict[str, Any] = {}
+    changes = _fixed(ok(client.get("/v1/changes", params={"limit": 2})).json())
+    for item in changes["data"]:  # the ETags follow the records' clock times: fixed like them
+        item["etag"] = '"' + "0" * 32 + '"' if item["etag"] else None
+    out["changes"] = changes
+    out["revisions"] = _fixed(ok(client.get("/v1/regimens/low-dose-naltrexone/revisions")).json())
+    revision = ok(client.get("/v1/regimens/low-dose-naltrexone/revisions/1")).json()
+    out["revision"] = _fixed(revision, trim=False)
+    manifest = _fixed(ok(client.get("/v1/export")).json(), trim=False)
+    for item in manifest["data"]["files"]:  # the files hold the records' clock times: digests fixed like them
+        item["sha256"] = item["ndjson_sha256"] = "0" * 64
+        item["bytes"] = 0
+    out["export_manifest"] = manifest
+    page = ok(client.get("/pages/regimens/low-dose-naltrexone")).text
+    out["page_record"] = _ISO_TIME.sub(TIMESTAMP, page)
+    out["page_collection"] = _ISO_TIME.sub(TIMESTAMP, ok(client.get("/pages/regimens")).text)
+    out["page_index"] = _ISO_TIME.sub(TIMESTAMP, ok(client.get("/pages/")).text)
+    out["pages_css"] = ok(client.get("/pages/static/pages.css")).text
+    kick_off = client.get(
+        "/fhir/R4/$export", params={"_type": "MedicationKnowledge"}, headers={"Prefer": "respond-async"}
+    )
+    assert kick_off.status_code == 202, kick_off.text
+    status = ok(client.get(kick_off.headers["content-location"])).json()
+    job = re.sub(r"/\$export-status/.*", "/$export-status/JOB", kick_off.headers["content-location"])
+    status["request"] = status["request"]
+    for item in status["output"]:
+        ndjson = ok(client.get(item["url"])).text
+        out["fhir_bulk_ndjson"] = _ISO_TIME.sub(TIMESTAMP, ndjson.splitlines()[0]) + "\n"
+        item["url"] = re.sub(r"/\$export-output/[^/]+/", "/$export-output/JOB/", item["url"])
+    out["fhir_bulk_manifest"] = _fixed(status, trim=False)
+    out["fhir_bulk_status_url"] = job
     return out
 
 

@@ -74,6 +74,12 @@ RESPONSE_EXAMPLES: dict[str, dict[str, str]] = {
     "fhirReadStructureDefinition": {"application/fhir+json": "fhir_structure_definition"},
     "fhirReadCodeSystem": {"application/fhir+json": "fhir_code_system"},
     "search": {"application/json": "search"},
+    "getRecordPage": {"text/html": "page_record"},
+    "getCollectionPage": {"text/html": "page_collection"},
+    "getPagesIndex": {"text/html": "page_index"},
+    "getPagesStylesheet": {"text/css": "pages_css"},
+    "fhirBulkExportStatus": {"application/json": "fhir_bulk_manifest"},
+    "fhirBulkExportOutput": {"application/fhir+ndjson": "fhir_bulk_ndjson"},
 }
 REQUEST_EXAMPLES: dict[str, dict[str, str]] = {
     "checkDose": {"application/json": "dose_check_request"},

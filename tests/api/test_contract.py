@@ -159,7 +159,10 @@ def test_unexpected_failure_is_a_500_problem_without_internals(tmp_path: Path) -
                     "card": "0b7c2f4e-1c1a-4c55-9a8e-1f2a3b4c5d6e",
                     "outcome": "overridden",
                     "outcomeTimestamp": "2026-11-26T12:00:00Z",
-                    "overrideReason": {"userComment": "not now"},
+                    "overrideReason": {
+                        "reason": {"system": "https://example.org/override-reasons", "code": "other"},
+                        "userComment": "not now",
+                    },
                 }
             ]
         }

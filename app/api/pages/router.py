@@ -49,7 +49,8 @@ def _kind(collection: str) -> str:
     operation_id="getPagesStylesheet",
     summary="The pages' stylesheet",
     description="The one stylesheet of the pages for people (no scripts).",
-    responses={200: {"description": "CSS.", "content": {"text/css": {}}}},
+    responses={200: {"description": "CSS.", "content": {"text/css": {}}}, **responses("bad-request")},
+    response_class=Response,
 )
 def stylesheet() -> Response:
     return Response(_CSS, media_type="text/css; charset=utf-8")
@@ -58,6 +59,7 @@ def stylesheet() -> Response:
 @router.get(
     "/",
     operation_id="getPagesIndex",
+    response_class=Response,
     summary="Index of the pages for people",
     description="An HTML page listing every collection with its record count. " + render.DISCLAIMER,
     responses={**PAGE, **responses("bad-request")},
@@ -70,6 +72,7 @@ async def index(model: ReadModelDep) -> Response:
 @router.get(
     "/{collection}",
     operation_id="getCollectionPage",
+    response_class=Response,
     summary="A collection as an HTML page",
     description="Every record of one collection, linked to its page. " + render.DISCLAIMER,
     responses={**PAGE, **responses("not-found", "bad-request", "validation-error")},
@@ -82,6 +85,7 @@ async def collection_page(collection: Collection, model: ReadModelDep) -> Respon
 @router.get(
     "/{collection}/{slug}",
     operation_id="getRecordPage",
+    response_class=Response,
     summary="A record as an HTML page",
     description="One record for people: summaries, warnings, each source's dose range with its verification, "
     "the evidence and its direction, studies and sources; no JavaScript, printable. " + render.DISCLAIMER,

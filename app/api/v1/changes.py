@@ -165,9 +165,18 @@ async def export_manifest(request: Request, model: ReadModelDep) -> Response:
     tags=["sync"],
     summary="Download one kind as gzip NDJSON",
     responses={
-        200: {"description": "gzip-compressed NDJSON.", "content": {"application/gzip": {}}},
-        **responses("not-found", "bad-request", "not-ready"),
+        200: {
+            "description": "gzip-compressed NDJSON.",
+            "content": {
+                "application/gzip": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "(gzip bytes: one JSON record a line, as GET /v1/{kind}/{slug} serves its data)",
+                }
+            },
+        },
+        **responses("not-found", "bad-request", "validation-error", "not-ready"),
     },
+    response_class=Response,
 )
 async def export_file(
     request: Request,

@@ -54,6 +54,14 @@ def _cancelled(request: Request) -> set[str]:
     return found
 
 
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OperationOutcome responses (400 covers a malformed job id or parameter; every route can 500)."""
+    return {
+        s: {"description": "OperationOutcome", "content": {FHIR_JSON: {"schema": {"type": "object"}}}}
+        for s in (*statuses, 400, 406, 500)
+    }
+
+
 def _resources(request: Request, session: Any) -> Mapping[str, Mapping[str, dict[str, Any]]]:
     """The FHIR resources the facade serves, by type (from the app's FHIR catalogue)."""
     from app.integrations.fhir.catalogue import catalogue
@@ -151,14 +159,13 @@ def _job_or_404(request: Request, job: str) -> tuple[int, list[str], str | None]
 @router.get(
     "/$export",
     operation_id="fhirBulkExportKickOff",
+    response_class=Response,
     summary="Start a FHIR Bulk Data export (system level)",
     description="Kick-off of the FHIR Bulk Data Access flow: send `Prefer: respond-async` (required) and "
     "optionally `_type` (comma-separated resource types), `_since` (an instant) and `_outputFormat` "
     "(`application/fhir+ndjson`). Answers 202 with `Content-Location`, the status URL to poll.",
-    responses={
-        202: {"description": "Accepted: poll the URL in Content-Location."},
-        400: {"description": "OperationOutcome", "content": {FHIR_JSON: {}}},
-    },
+    status_code=202,
+    responses={202: {"description": "Accepted: poll the URL in Content-Location."}, **_errors()},
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
@@ -203,14 +210,12 @@ JobPath = Annotated[str, Path(max_length=400, description="The job id from the k
 @router.get(
     "/$export-status/{job}",
     operation_id="fhirBulkExportStatus",
+    response_class=Response,
     summary="Poll a FHIR Bulk Data export",
     description="202 while in progress (`X-Progress`, `Retry-After`); 200 with the manifest when complete "
     "(`transactionTime`, `request`, `requiresAccessToken`, `output[]`, `error[]`); 404 for an unknown, "
     "cancelled or outdated job.",
-    responses={
-        200: {"description": "The export manifest.", "content": {MANIFEST_JSON: {}}},
-        404: {"description": "OperationOutcome", "content": {FHIR_JSON: {}}},
-    },
+    responses={200: {"description": "The export manifest.", "content": {MANIFEST_JSON: {}}}, **_errors(404)},
 )
 def status(request: Request, session: SessionDep, job: JobPath) -> Response:
     _version, types, since = _job_or_404(request, job)
@@ -241,12 +246,11 @@ def status(request: Request, session: SessionDep, job: JobPath) -> Response:
 @router.delete(
     "/$export-status/{job}",
     operation_id="fhirBulkExportCancel",
+    response_class=Response,
     summary="Cancel a FHIR Bulk Data export",
     description="Cancels the job: 202, after which its status and outputs are 404.",
-    responses={
-        202: {"description": "Cancelled."},
-        404: {"description": "OperationOutcome", "content": {FHIR_JSON: {}}},
-    },
+    status_code=202,
+    responses={202: {"description": "Cancelled."}, **_errors(404)},
 )
 def cancel(request: Request, job: JobPath) -> Response:
     _job_or_404(request, job)
@@ -261,12 +265,10 @@ def cancel(request: Request, job: JobPath) -> Response:
 @router.get(
     "/$export-output/{job}/{kind}.ndjson",
     operation_id="fhirBulkExportOutput",
+    response_class=Response,
     summary="Download one output file of a FHIR Bulk Data export",
     description="One resource per line (`application/fhir+ndjson`), as listed in the job's manifest.",
-    responses={
-        200: {"description": "NDJSON.", "content": {NDJSON: {}}},
-        404: {"description": "OperationOutcome", "content": {FHIR_JSON: {}}},
-    },
+    responses={200: {"description": "NDJSON.", "content": {NDJSON: {"schema": {"type": "string"}}}}, **_errors(404)},
 )
 def output(
     request: Request,
