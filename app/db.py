@@ -241,6 +241,9 @@ def sqlite_file(database_url: str) -> Path | None:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
+    if url.database.startswith("file:"):  # a URI filename (uri=true), e.g. file:/data/kb.sqlite3?mode=ro
+        path = url.database[len("file:") :].split("?", 1)[0]
+        return None if not path or path == ":memory:" else Path(path)
     return Path(url.database)
 
 

@@ -94,13 +94,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._arm()
 
     def data_received(self, data: bytes) -> None:
-        if self.reading_head:
+        super().data_received(data)
+        if self.reading_head and not self.transport.is_closing():  # this data did not complete the head
             self.head_bytes += len(data)
             if self.head_bytes > self.head_limit:
                 self.refusal = ("headers-too-large", f"The request's headers are larger than {self.max_headers} bytes.")
                 self.send_400_response("")
-                return
-        super().data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
