@@ -54,10 +54,17 @@ OUTAGE_EXCEPTIONS: tuple[type[Exception], ...] = (
 _SQLITE_TRANSIENT = ("locked", "busy", "readonly", "read-only", "full", "disk", "unable to open", "interrupted")
 
 
+#: PostgreSQL states that mean "not now": a read-only transaction (a standby), disk full, out of memory,
+#: too many connections.
+_PG_TRANSIENT_STATES = frozenset({"25006", "53100", "53200", "53300"})
+
+
 def is_store_outage(exc: BaseException) -> bool:
     """True when ``exc`` means the store cannot answer now (unreachable, timed out, breaker open,
     read-only, full, locked), not that a query is wrong."""
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) in _PG_TRANSIENT_STATES:
         return True
     if not isinstance(exc, OUTAGE_EXCEPTIONS):
         return False
@@ -283,6 +290,11 @@ def make_engine(settings: Settings) -> Engine:
 
     else:
         statement_ms = int(settings.db_statement_timeout * 1000)
+        url = make_url(settings.database_url)
+        options = f"-c statement_timeout={statement_ms}"
+        given = url.query.get("options")  # the URL's own options are kept, ours added
+        if given:
+            options = f"{given if isinstance(given, str) else ' '.join(given)} {options}"
         engine = create_engine(
             settings.database_url,
             pool_size=settings.db_pool_size,
@@ -290,7 +302,7 @@ def make_engine(settings: Settings) -> Engine:
             pool_pre_ping=True,
             connect_args={
                 "connect_timeout": max(2, math.ceil(settings.db_connect_timeout)),
-                "options": f"-c statement_timeout={statement_ms}",
+                "options": options,
                 "keepalives": 1,
                 "keepalives_idle": 10,
                 "keepalives_interval": 3,
