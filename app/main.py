@@ -17,7 +17,7 @@ from app.api.caching import ConditionalCacheMiddleware, ContentVersion, Response
 from app.api.deps import reject_unknown_params
 from app.api.docs import install_docs
 from app.api.front_door import FrontDoor, KnowledgeApp
-from app.api.limits import RequestGuard
+from app.api.limits import RequestGuard, document_limits
 from app.api.negotiation import NegotiationMiddleware
 from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
 from app.api.v1 import catalog, dose_check, meta
@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # validation (the rest falls through to the documented route; app/integrations/cds_hooks/shortcut.py).
     app.router.routes.insert(0, CdsCallShortcut(app))
     install_docs(app)
+    document_limits(app, settings)
 
     version = ContentVersion(lambda: read_content_version(engine), settings.content_check_interval)
     app.state.content_version = version

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from starlette.requests import Request
@@ -232,3 +233,67 @@ def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
         await send(message)
 
     return sending
+
+
+_RATE_HEADERS = {
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}},
+    "RateLimit-Policy": {
+        "description": 'The quota (draft-ietf-httpapi-ratelimit-headers), e.g. `"feedback";q=60;w=60`.',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'What is left of it, e.g. `"feedback";r=0;t=12`.',
+        "schema": {"type": "string"},
+    },
+}
+
+
+def document_limits(app: Any, settings: Settings) -> None:
+    """Add the guard's answers to the OpenAPI document: on every problem+json operation a 503 (the store
+    cannot answer now, with ``Retry-After``); on every POST also 413 (naming its cap), 408, 400 for JSON
+    nested too deep, and 429 where a rate limit applies. FHIR operations describe their errors as
+    OperationOutcomes and are left alone."""
+    from app.api.problems import responses
+
+    original = app.openapi
+    guard = RequestGuard(lambda *_: None, settings=settings, render=lambda *_: Response())  # type: ignore[arg-type]
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema  # type: ignore[no-any-return]
+        document: dict[str, Any] = original()
+        for path, operations in document.get("paths", {}).items():
+            if path.startswith("/fhir"):
+                continue
+            for method, operation in operations.items():
+                answers: dict[str, Any] = operation.setdefault("responses", {})
+                if "500" not in answers:
+                    continue  # operations routes (/healthz, /readyz, /metrics) document their own
+                added = dict(responses("store-unavailable"))
+                if method == "post":
+                    family = guard.family(path)
+                    added.update(responses("payload-too-large", "request-timeout"))
+                    if family.limiter is not None:
+                        added.update(responses("too-many-requests"))
+                for status, answer in added.items():
+                    key = str(status)
+                    if key in answers:
+                        continue
+                    answer = {k: v for k, v in answer.items() if k != "model"}
+                    if key == "413":
+                        answer["description"] = f"The body is larger than {family.body_limit} bytes."
+                    if key in ("429", "503"):
+                        answer["headers"] = (
+                            _RATE_HEADERS if key == "429" else {"Retry-After": _RATE_HEADERS["Retry-After"]}
+                        )
+                    answers[key] = answer
+                operation["responses"] = answers = dict(sorted(answers.items()))
+                if method == "post" and "400" in answers:
+                    text = answers["400"].get("description", "")
+                    if "nested" not in text:
+                        answers["400"]["description"] = (
+                            f"{text}; or a JSON body nested deeper than {settings.json_max_depth} levels"
+                        ).lstrip("; ")
+        return document
+
+    app.openapi = openapi

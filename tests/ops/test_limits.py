@@ -249,3 +249,14 @@ def test_long_jtis_do_not_collide(secured: TestClient, keys: tuple[Any, Path], a
     with Session(app.state.engine) as session:
         stored = session.scalars(select(UsedJwtId.jti)).all()
     assert any(replay_key(ISSUER, prefix + "-1") in jti for jti in stored)
+
+
+def test_the_spec_tells_the_limits(app: FastAPI, settings: Settings) -> None:
+    paths = app.openapi()["paths"]
+    feedback = paths["/cds-services/{service_id}/feedback"]["post"]["responses"]
+    assert str(settings.body_limit_feedback) in feedback["413"]["description"]
+    assert set(feedback["429"]["headers"]) == {"Retry-After", "RateLimit-Policy", "RateLimit"}
+    assert "408" in feedback and "503" in feedback and "nested deeper" in feedback["400"]["description"]
+    dose = paths["/v1/dose-check"]["post"]["responses"]
+    assert str(settings.body_limit_default) in dose["413"]["description"] and "429" not in dose
+    assert paths["/v1/regimens"]["get"]["responses"]["503"]["headers"]["Retry-After"]
