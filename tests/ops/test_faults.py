@@ -214,6 +214,30 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         print(f"200 slow clients: /healthz in {busy * 1000:.0f} ms meanwhile; {closed} closed in {waited:.1f} s")
         assert closed == 200 and waited < 5
 
+        # A feedback flood from one client (row 1): stored up to the rate limit (60 a minute), the rest 429.
+        counts = {200: 0, 429: 0, "other": 0}
+        until = time.monotonic() + 3
+
+        def flood() -> None:
+            with httpx.Client(base_url=server.url, timeout=5) as client:
+                n = 0
+                while time.monotonic() < until:
+                    n += 1
+                    status = client.post(FEEDBACK, json=feedback(f"flood-{threading.get_ident()}-{n}")).status_code
+                    key: Any = status if status in counts else "other"
+                    counts[key] += 1
+
+        flooders = [threading.Thread(target=flood) for _ in range(4)]
+        for thread in flooders:
+            thread.start()
+        for thread in flooders:
+            thread.join()
+        with sqlite3.connect(tmp_path / "kb.sqlite3") as db:
+            stored = db.execute("SELECT count(*) FROM cds_feedback WHERE card LIKE 'flood-%'").fetchone()[0]
+        print(f"feedback flood, 3 s, 4 connections: {counts[200]} stored, {counts[429]} refused (429)")
+        assert counts["other"] == 0 and counts[429] > counts[200]
+        assert stored == counts[200] <= 60 + 4
+
         # /metrics on its own port, with the Python version; 404 on the public one.
         assert httpx.get(server.url + "/metrics").status_code == 404
         scrape = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics")
