@@ -272,6 +272,8 @@ def make_engine(settings: Settings) -> Engine:
         path = sqlite_file(settings.database_url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+        else:  # in memory: SQLAlchemy's own pool keeps the one database (no breaker needed)
+            common = {"hide_parameters": True}
         busy = settings.sqlite_busy_timeout_ms
         engine = create_engine(
             settings.database_url,

@@ -7,6 +7,8 @@ served at that path, so that a client can look up what it means.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -218,10 +220,28 @@ class ErrorRenderer:
     def __init__(self, faces: Sequence[ErrorFace] = (), *, retry_after: int = 5) -> None:
         self.faces = tuple(faces)
         self.retry_after = retry_after
+        self._logged_at = -math.inf
+        self._quiet = 0
+
+    def _log_outage(self, request: Request, exc: Exception) -> None:
+        """One line a second at most during an outage (with how many answers it stands for)."""
+        now = time.monotonic()
+        if now - self._logged_at < 1.0:
+            self._quiet += 1
+            return
+        log.warning(
+            "store unavailable on %s %s: %s (%d more 503s since the last line)",
+            request.method,
+            request.url.path,
+            outage_summary(exc),
+            self._quiet,
+        )
+        self._logged_at = now
+        self._quiet = 0
 
     def __call__(self, request: Request, exc: Exception) -> Response:
         if is_store_outage(exc):
-            log.warning("store unavailable on %s %s: %s", request.method, request.url.path, outage_summary(exc))
+            self._log_outage(request, exc)
             exc = ProblemError(
                 "store-unavailable",
                 "The store cannot answer now; retry shortly.",
