@@ -106,7 +106,7 @@ def try_prepare_store(engine: Engine, settings: Settings) -> bool:
     try:
         prepare_store(engine, settings)
     except Exception as exc:
-        if not is_store_outage(exc):
+        if not _store_away(exc):
             raise
         log.warning("store not available at start; serving not-ready until it is: %s", outage_summary(exc))
         return False
@@ -129,7 +129,12 @@ def _try_quietly(engine: Engine, settings: Settings) -> bool:
     try:
         prepare_store(engine, settings)
     except Exception as exc:
-        if not is_store_outage(exc):
+        if not _store_away(exc):
             log.error("preparing the store failed", exc_info=exc)
         return False
     return True
+
+
+def _store_away(exc: Exception) -> bool:
+    """An outage of the store, or (SQLite) its folder or lock file cannot be opened."""
+    return is_store_outage(exc) or isinstance(exc, OSError)

@@ -243,6 +243,42 @@ def _with_deadlines(engine: Engine, statement_seconds: float, ping_seconds: floa
     on_connection("do_ping", ping_seconds)
 
 
+#: SQLite: the deadline of the statement each connection runs (by id of the connection), 0 when idle.
+_SQLITE_DEADLINES: dict[int, float] = {}
+
+
+def _interrupt_when_late(dbapi_connection: Any) -> None:
+    """SQLite's statement timeout: a progress handler that interrupts a statement past its deadline (the
+    statement then fails with "interrupted", an outage answered 503)."""
+    key = id(dbapi_connection)
+    deadlines = _SQLITE_DEADLINES
+    clock = time.monotonic
+
+    def late() -> int:
+        deadline = deadlines.get(key, 0.0)
+        return 1 if deadline and clock() > deadline else 0
+
+    dbapi_connection.set_progress_handler(late, 20_000)
+
+
+def _with_sqlite_deadlines(engine: Engine, seconds: float) -> None:
+    dialect: Any = engine.dialect
+    deadlines = _SQLITE_DEADLINES
+
+    for name in ("do_execute", "do_execute_no_params", "do_executemany"):
+        original = getattr(dialect, name)
+
+        def guarded(cursor: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            key = id(cursor.connection)
+            deadlines[key] = time.monotonic() + seconds
+            try:
+                return __original(cursor, *args, **kwargs)
+            finally:
+                deadlines[key] = 0.0
+
+        setattr(dialect, name, guarded)
+
+
 def sqlite_file(database_url: str) -> Path | None:
     """The file behind a SQLite URL, or None for other backends and in-memory databases."""
     url = make_url(database_url)
@@ -271,7 +307,10 @@ def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         path = sqlite_file(settings.database_url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # the store is away, not the process: readiness reports it
+                log.warning("cannot create the store's folder: %s", type(exc).__name__)
         else:  # in memory: SQLAlchemy's own pool keeps the one database (no breaker needed)
             common = {"hide_parameters": True}
         busy = settings.sqlite_busy_timeout_ms
@@ -289,6 +328,13 @@ def make_engine(settings: Settings) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={int(busy)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            _interrupt_when_late(dbapi_connection)
+
+        @event.listens_for(engine, "close")
+        def _forget(dbapi_connection: Any, _record: Any) -> None:
+            _SQLITE_DEADLINES.pop(id(dbapi_connection), None)
+
+        _with_sqlite_deadlines(engine, settings.db_statement_timeout)
 
     else:
         statement_ms = int(settings.db_statement_timeout * 1000)

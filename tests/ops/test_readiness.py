@@ -107,3 +107,10 @@ def test_the_error_module_knows_no_integration() -> None:
 
     root = _Path(__file__).resolve().parents[2]
     assert modules_left_loaded("import app.errors", ["app.integrations.fhir.errors"], root) == []
+
+
+def test_a_store_that_cannot_be_created_leaves_the_process_up_and_not_ready() -> None:
+    settings = Settings(database_url="sqlite:////proc/no-such-folder/kb.sqlite3", store_retry_interval=60)
+    status, body, _ = readyz(settings)
+    assert status == 503 and body["checks"]["database"]["status"] == "failed"
+    assert "/proc" not in str(body)
