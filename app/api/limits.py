@@ -37,8 +37,16 @@ Renderer = Callable[[Request, Exception], Response]
 
 _CDS_PREFIX = "/cds-services/"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def too_deep(body: bytes, limit: int) -> bool:
+    """Whether ``body`` nests deeper than ``limit``; a body with no more brackets than that cannot (the
+    usual case, answered by two counts at C speed)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    return json_depth(body) > limit
 
 
 def json_depth(body: bytes) -> int:
@@ -141,7 +149,7 @@ class RequestGuard:
             body = await self._read_body(receive, headers, family.body_limit)
             if body is None:  # the client went away
                 return
-            if body and _is_json(headers) and json_depth(body) > self.depth:
+            if body and _is_json(headers) and too_deep(body, self.depth):
                 raise _Refused(
                     "json-too-deep",
                     f"The JSON body nests arrays and objects deeper than {self.depth} levels.",

@@ -19,7 +19,7 @@ from jwt.algorithms import ECAlgorithm
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.api.limits import json_depth
+from app.api.limits import json_depth, too_deep
 from app.api.ratelimit import RateLimiter
 from app.integrations.cds_hooks.auth import PUBLIC_DETAIL, replay_key
 from app.main import create_app
@@ -64,6 +64,7 @@ def test_json_depth_counts_without_recursion() -> None:
     assert json_depth(b'"\\"[[["') == 0
     assert json_depth(DEEP) == 10_000
     assert json_depth(b"") == 0
+    assert not too_deep(b"[[1]]", 2) and too_deep(b"[[[1]]]", 2) and not too_deep(b'["[[[[", "]]]]"]', 2)
 
 
 @pytest.mark.parametrize("path", [SIGN, FEEDBACK, "/v1/dose-check", "/fhir/R4/MedicationKnowledge/_search"])
