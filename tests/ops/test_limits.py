@@ -227,6 +227,8 @@ def test_every_refusal_says_the_same(secured: TestClient, keys: tuple[Any, Path]
         "unknown kid": token(private, kid="Some-KID-Chosen-By-The-Caller"),
         "exp as a numeric string": token(private, exp=str(now + 300)),
         "iat as a numeric string": token(private, iat=str(now)),
+        "nbf as a numeric string": token(private, nbf=str(now)),
+        "jti as a number": token(private, jti=12345),
         "empty jti": token(private, jti=""),
         "blank jti": token(private, jti="   "),
         "aud for the Host the caller named": token(private, aud=f"http://testserver{SIGN}"),

@@ -121,7 +121,7 @@ def verify_token(token: str, *, audience: str, jwks: JwksCache, leeway: int) -> 
     issuer = unverified.get("iss")
     if not isinstance(issuer, str) or issuer not in jwks.issuers:
         raise CdsAuthError("the issuer is not trusted")
-    for claim in ("exp", "iat"):
+    for claim in ("exp", "iat", "nbf"):
         value = unverified.get(claim)
         if claim in unverified and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise CdsAuthError(f"the '{claim}' claim is not a number")
