@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import migrate
-from app.db import is_store_outage, outage_summary, sqlite_file
+from app.db import is_store_outage, outage_summary, sqlite_file, statement_timeout
 from app.services.dataset import dataset_info
 from app.settings import Settings
 
@@ -76,8 +76,9 @@ def store_lock(engine: Engine) -> Iterator[None]:
 
 
 def prepare_store(engine: Engine, settings: Settings) -> LoadReport | None:
-    """Migrate (when enabled) and load the dataset into an empty store; return the load report."""
-    with store_lock(engine):
+    """Migrate (when enabled) and load the dataset into an empty store; return the load report. Its
+    statements may take up to ``db_prepare_timeout`` seconds each (request statements: far less)."""
+    with statement_timeout(settings.db_prepare_timeout), store_lock(engine):
         if settings.auto_migrate:
             migrate.upgrade_to_head(engine)
         if not settings.auto_load_content:

@@ -22,7 +22,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,25 @@ def _sever(connection: Any) -> None:
 
 WATCHDOG = Watchdog()
 
+_overrides = threading.local()
+
+
+@contextmanager
+def statement_timeout(seconds: float) -> Iterator[None]:
+    """Statements this thread runs inside the block may take up to ``seconds`` (the store's preparation
+    at start: migrations and the first content load are not request work)."""
+    previous = getattr(_overrides, "seconds", None)
+    _overrides.seconds = seconds
+    try:
+        yield
+    finally:
+        _overrides.seconds = previous
+
+
+def _timeout(default: float) -> float:
+    override: float | None = getattr(_overrides, "seconds", None)
+    return default if override is None else override
+
 
 def _with_deadlines(engine: Engine, statement_seconds: float, ping_seconds: float) -> None:
     """Arm the watchdog around every blocking call the dialect makes on a connection."""
@@ -216,7 +236,7 @@ def _with_deadlines(engine: Engine, statement_seconds: float, ping_seconds: floa
         original = getattr(dialect, name)
 
         def guarded(cursor: Any, *args: Any, **kwargs: Any) -> Any:
-            token = WATCHDOG.arm(cursor.connection, seconds)
+            token = WATCHDOG.arm(cursor.connection, _timeout(seconds))
             try:
                 return original(cursor, *args, **kwargs)
             finally:
@@ -228,7 +248,7 @@ def _with_deadlines(engine: Engine, statement_seconds: float, ping_seconds: floa
         original = getattr(dialect, name)
 
         def guarded(connection: Any, *args: Any, **kwargs: Any) -> Any:
-            token = WATCHDOG.arm(connection, seconds)
+            token = WATCHDOG.arm(connection, _timeout(seconds))
             try:
                 return original(connection, *args, **kwargs)
             finally:
@@ -270,7 +290,7 @@ def _with_sqlite_deadlines(engine: Engine, seconds: float) -> None:
 
         def guarded(cursor: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
             key = id(cursor.connection)
-            deadlines[key] = time.monotonic() + seconds
+            deadlines[key] = time.monotonic() + _timeout(seconds)
             try:
                 return __original(cursor, *args, **kwargs)
             finally:
@@ -362,6 +382,25 @@ def make_engine(settings: Settings) -> Engine:
         # The server's own statement_timeout answers first while it is alive; the watchdog covers a server
         # (or network) that no longer answers at all.
         _with_deadlines(engine, settings.db_statement_timeout + 1.0, min(2.0, settings.db_connect_timeout))
+
+        @event.listens_for(engine, "checkout")
+        def _longer(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+            override: float | None = getattr(_overrides, "seconds", None)
+            if override is not None:
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute(f"SET statement_timeout = {int(override * 1000)}")
+                dbapi_connection.commit()
+                record.info["statement_timeout_set"] = True
+
+        @event.listens_for(engine, "checkin")
+        def _back(dbapi_connection: Any, record: Any) -> None:
+            if record.info.pop("statement_timeout_set", False) and dbapi_connection is not None:
+                try:
+                    with dbapi_connection.cursor() as cursor:
+                        cursor.execute("RESET statement_timeout")
+                    dbapi_connection.commit()
+                except Exception:  # a broken connection is discarded by the pool anyway
+                    record.invalidate()
 
     @event.listens_for(engine, "handle_error")
     def _count_disconnects(context: Any) -> None:

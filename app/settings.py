@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     db_statement_timeout: float = Field(
         default=5.0, gt=0, le=600, description="Seconds a store statement may run (PostgreSQL: also client-side)."
     )
+    db_prepare_timeout: float = Field(
+        default=300.0, gt=0, le=86_400, description="Seconds a statement may run while migrating and loading at start."
+    )
     db_pool_timeout: float = Field(default=3.0, gt=0, le=120, description="Seconds to wait for a pooled connection.")
     db_breaker_failures: int = Field(
         default=3, ge=1, le=1000, description="Consecutive store failures that open the circuit breaker."

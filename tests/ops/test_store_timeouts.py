@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from app.db import Breaker, StoreUnavailable, breaker_of, is_store_outage, make_engine
+from app.db import Breaker, StoreUnavailable, breaker_of, is_store_outage, make_engine, statement_timeout
 from app.settings import Settings
 
 ENDLESS = {
@@ -69,3 +69,21 @@ def test_breaker_half_opens_for_one_probe() -> None:
     breaker.success()
     assert not breaker.open
     breaker.check()
+
+
+SLEEP_ONE_SECOND = {
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 3000000) SELECT count(*) FROM c",
+    "postgresql": "SELECT pg_sleep(1)",
+}
+
+
+def test_preparing_the_store_may_take_longer_than_a_request(database_url: str) -> None:
+    engine = make_engine(Settings(database_url=database_url, db_statement_timeout=0.3))
+    slow = text(SLEEP_ONE_SECOND[engine.dialect.name])
+    with statement_timeout(30), engine.connect() as connection:
+        connection.execute(slow)  # would be stopped at 0.3 s outside the block
+    for _ in range(2):  # the same pooled connection, back under the request timeout
+        with pytest.raises(Exception) as caught, engine.connect() as connection:
+            connection.execute(slow)
+        assert is_store_outage(caught.value)
+    engine.dispose()
