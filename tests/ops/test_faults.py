@@ -119,6 +119,7 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         "LDNKB_DATABASE_URL": f"sqlite:///{tmp_path / 'kb.sqlite3'}",
         "LDNKB_HEADER_READ_TIMEOUT": "1",
         "LDNKB_BODY_READ_TIMEOUT": "1",
+        "LDNKB_KEEP_ALIVE_TIMEOUT": "1",
         "LDNKB_METRICS_PORT": str(metrics_port),
     }
     with serve(tmp_path, "limits", **env) as server:
@@ -146,6 +147,10 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
                 pass
         print(f"\n16 MB header: connection closed after {sent // 1024} KB sent")
         assert sent < 8 * 1024 * 1024
+
+        # An idle keep-alive connection is closed after its answer (LDNKB_KEEP_ALIVE_TIMEOUT).
+        raw, took = exchange(port_n, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert raw.startswith(b"HTTP/1.1 200") and raw.count(b"HTTP/1.1") == 1 and took < 3
 
         # Slow headers, an idle new connection, a slow body: 408 and closed, within the timeouts.
         raw, took = exchange(port_n, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
