@@ -263,3 +263,13 @@ def test_the_spec_tells_the_limits(app: FastAPI, settings: Settings) -> None:
     dose = paths["/v1/dose-check"]["post"]["responses"]
     assert str(settings.body_limit_default) in dose["413"]["description"] and "429" not in dose
     assert paths["/v1/regimens"]["get"]["responses"]["503"]["headers"]["Retry-After"]
+
+
+def test_the_guard_limits_url_and_headers_behind_any_server(client: TestClient, settings: Settings) -> None:
+    # `ldn-kb serve` refuses these before the app (tests/ops/test_faults.py); behind another server the guard does.
+    long_query = "a" * settings.max_url_bytes
+    body = problem(client.get(f"/v1/regimens?q={long_query}"), 414, "uri-too-long")
+    assert str(settings.max_url_bytes) in body["detail"]
+    response = client.get("/healthz", headers={"X-Big": "b" * settings.max_header_bytes})
+    problem(response, 431, "headers-too-large")
+    assert response.headers["connection"] == "close"
