@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import migrate
-from app.db import sqlite_file
+from app.db import is_store_outage, outage_summary, sqlite_file, statement_timeout
 from app.services.dataset import dataset_info
 from app.settings import Settings
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ldn_kb.bootstrap")
 
 ADVISORY_LOCK_KEY = 0x4C444E4B42  # "LDNKB"
+LOCK_POLL_SECONDS = 0.2
 
 
 def sqlite_lock_path(engine: Engine) -> Path | None:
@@ -61,7 +63,11 @@ def store_lock(engine: Engine) -> Iterator[None]:
                 yield
         return
     with engine.connect() as connection:
-        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+        # Polled rather than waited for: each statement stays well under the statement timeout while another
+        # process migrates and loads.
+        while not connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar():
+            connection.commit()
+            time.sleep(LOCK_POLL_SECONDS)
         try:
             yield
         finally:
@@ -70,8 +76,9 @@ def store_lock(engine: Engine) -> Iterator[None]:
 
 
 def prepare_store(engine: Engine, settings: Settings) -> LoadReport | None:
-    """Migrate (when enabled) and load the dataset into an empty store; return the load report."""
-    with store_lock(engine):
+    """Migrate (when enabled) and load the dataset into an empty store; return the load report. Its
+    statements may take up to ``db_prepare_timeout`` seconds each (request statements: far less)."""
+    with statement_timeout(settings.db_prepare_timeout), store_lock(engine):
         if settings.auto_migrate:
             migrate.upgrade_to_head(engine)
         if not settings.auto_load_content:
@@ -92,3 +99,43 @@ def prepare_store(engine: Engine, settings: Settings) -> LoadReport | None:
 def read_content_version(engine: Engine) -> int:
     with Session(engine) as session:
         return dataset_info(session).content_version
+
+
+def try_prepare_store(engine: Engine, settings: Settings) -> bool:
+    """:func:`prepare_store`, unless the store is away (then False and one log line: the process starts
+    anyway, not ready, and :func:`keep_preparing` tries again). Any other failure still stops the start."""
+    try:
+        prepare_store(engine, settings)
+    except Exception as exc:
+        if not _store_away(exc):
+            raise
+        log.warning("store not available at start; serving not-ready until it is: %s", outage_summary(exc))
+        return False
+    return True
+
+
+async def keep_preparing(engine: Engine, settings: Settings, on_prepared: Callable[[], None]) -> None:
+    """Try to prepare the store every ``store_retry_interval`` seconds until it works, then ``on_prepared``."""
+    import anyio
+
+    while True:
+        await anyio.sleep(settings.store_retry_interval)
+        if await anyio.to_thread.run_sync(_try_quietly, engine, settings):
+            log.warning("store available: prepared")
+            on_prepared()
+            return
+
+
+def _try_quietly(engine: Engine, settings: Settings) -> bool:
+    try:
+        prepare_store(engine, settings)
+    except Exception as exc:
+        if not _store_away(exc):
+            log.error("preparing the store failed", exc_info=exc)
+        return False
+    return True
+
+
+def _store_away(exc: Exception) -> bool:
+    """An outage of the store, or (SQLite) its folder or lock file cannot be opened."""
+    return is_store_outage(exc) or isinstance(exc, OSError)

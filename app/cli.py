@@ -9,13 +9,13 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from app.content import DATA_DIR
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -66,6 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
     from app.observability.logging import logging_config
 
     settings = get_settings()
+    limits = serve_limits(settings)
     uvicorn.run(
         args.app,
         factory=True,
@@ -78,8 +79,24 @@ def _serve(args: argparse.Namespace) -> int:
         ws="none",  # no WebSocket routes: skip importing a WebSocket protocol
         proxy_headers=True,
         timeout_graceful_shutdown=args.graceful_timeout,
+        **limits,
     )
     return 0
+
+
+def serve_limits(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for the request limits: our httptools protocol (414, 431, slow headers: 408) when
+    httptools is installed, else h11 with its bound on the request head; idle keep-alive connections close
+    after ``LDNKB_KEEP_ALIVE_TIMEOUT`` seconds."""
+    options: dict[str, Any] = {"timeout_keep_alive": settings.keep_alive_timeout}
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        options["http"] = "h11"
+        options["h11_max_incomplete_event_size"] = settings.max_url_bytes + settings.max_header_bytes
+    else:
+        options["http"] = "app.api.protocol:GuardedHttpToolsProtocol"
+    return options
 
 
 def _migrate(_args: argparse.Namespace) -> int:

@@ -7,7 +7,9 @@ served at that path, so that a client can look up what it means.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import math
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.db import OUTAGE_EXCEPTIONS, is_store_outage, outage_summary
 
 log = logging.getLogger("ldn_kb.errors")
 
@@ -64,6 +69,46 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ProblemType("unauthorized", 401, "Unauthorized", "Credentials are missing or invalid."),
         ProblemType("precondition-failed", 412, "Precondition failed", "If-Match did not match the current ETag."),
         ProblemType("not-ready", 503, "Service not ready", "The store is unreachable, not migrated or not loaded."),
+        ProblemType(
+            "store-unavailable",
+            503,
+            "Store unavailable",
+            "The store cannot answer now (unreachable, timed out, read-only or full); retry after Retry-After.",
+        ),
+        ProblemType(
+            "payload-too-large",
+            413,
+            "Payload too large",
+            "The request body is larger than this route accepts; the connection is closed.",
+        ),
+        ProblemType(
+            "uri-too-long", 414, "URI too long", "The request target (path and query) is longer than accepted."
+        ),
+        ProblemType(
+            "headers-too-large",
+            431,
+            "Request header fields too large",
+            "The request's header section is larger than accepted.",
+        ),
+        ProblemType(
+            "request-timeout",
+            408,
+            "Request timeout",
+            "The request (its headers or its body) did not arrive in time; the connection is closed.",
+        ),
+        ProblemType(
+            "json-too-deep",
+            400,
+            "JSON nested too deeply",
+            "The JSON body nests arrays and objects deeper than accepted.",
+        ),
+        ProblemType(
+            "too-many-requests",
+            429,
+            "Too many requests",
+            "This client sent more requests than the route's rate limit; retry after Retry-After. The "
+            "RateLimit-Policy and RateLimit fields give the quota and what is left.",
+        ),
         ProblemType(
             "internal-error",
             500,
@@ -160,21 +205,64 @@ _STATUS_SLUGS = {
 }
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    async def on_problem(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ProblemError)
+#: An alternative face for errors: requests it claims (first element) are answered by its renderer.
+ErrorFace = tuple[Callable[[Request], bool], Callable[[Request, Exception], Response]]
+
+
+class ErrorRenderer:
+    """Turns any exception into the response a client gets: problem+json, or the face that claims the path.
+
+    A store outage (:func:`app.db.is_store_outage`) becomes a 503 ``/problems/store-unavailable`` with
+    ``Retry-After``, logged as one line without a traceback (the store's error, never its parameters); any
+    other unexpected error becomes a 500, logged once with its traceback.
+    """
+
+    def __init__(self, faces: Sequence[ErrorFace] = (), *, retry_after: int = 5) -> None:
+        self.faces = tuple(faces)
+        self.retry_after = retry_after
+        self._logged_at = -math.inf
+        self._quiet = 0
+
+    def _log_outage(self, request: Request, exc: Exception) -> None:
+        """One line a second at most during an outage (with how many answers it stands for)."""
+        now = time.monotonic()
+        if now - self._logged_at < 1.0:
+            self._quiet += 1
+            return
+        log.warning(
+            "store unavailable on %s %s: %s (%d more 503s since the last line)",
+            request.method,
+            request.url.path,
+            outage_summary(exc),
+            self._quiet,
+        )
+        self._logged_at = now
+        self._quiet = 0
+
+    def __call__(self, request: Request, exc: Exception) -> Response:
+        if is_store_outage(exc):
+            self._log_outage(request, exc)
+            exc = ProblemError(
+                "store-unavailable",
+                "The store cannot answer now; retry shortly.",
+                headers={"Retry-After": str(self.retry_after)},
+            )
+        for claims, render in self.faces:
+            if claims(request):
+                return render(request, exc)
+        return _default_face(request, exc)
+
+
+def _default_face(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ProblemError):
         return problem_response(
             exc.problem.slug, exc.detail, _instance(request), errors=exc.errors, headers=exc.headers
         )
-
-    async def on_validation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
+    if isinstance(exc, RequestValidationError):
         errors = _validation_errors(exc)
         fields = ", ".join(sorted({e["field"] for e in errors}))
         return problem_response("validation-error", f"Invalid value for: {fields}.", _instance(request), errors=errors)
-
-    async def on_http(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, StarletteHTTPException):
         slug = _STATUS_SLUGS.get(exc.status_code, "bad-request" if exc.status_code < 500 else "internal-error")
         detail = exc.detail if isinstance(exc.detail, str) else PROBLEM_TYPES[slug].title
         if exc.status_code == 404 and detail == "Not Found":
@@ -184,24 +272,51 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"{request.method} is not allowed on {request.url.path}."
             headers = {**(headers or {}), "Allow": _allowed_methods(request)}
         return problem_response(slug, detail, _instance(request), headers=headers)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response("internal-error", "An unexpected error occurred.", _instance(request))
 
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response("internal-error", "An unexpected error occurred.", _instance(request))
 
-    from app.integrations.fhir.errors import fhir_error_response, is_fhir_request
+class ErrorBoundary:
+    """Pure ASGI middleware, inside the instrumentation and the security headers: an exception that no
+    handler took becomes a well-formed answer here (so it carries the request id and the security headers,
+    and the keep-alive connection stays usable), logged once and not raised again (Starlette's outermost
+    handler would log it a second time, send its answer without our headers and raise it to the server,
+    which then drops the connection). An exception after the answer started cannot be answered: the
+    connection is closed (by the server, as the answer is incomplete), after one log line."""
 
-    def fhir_aware(handler: Callable[[Request, Exception], Awaitable[Response]]) -> Any:
-        """Paths under /fhir answer an OperationOutcome instead of problem+json."""
+    def __init__(self, app: ASGIApp, *, render: ErrorRenderer) -> None:
+        self.app = app
+        self.render = render
 
-        async def handle(request: Request, exc: Exception) -> Response:
-            if is_fhir_request(request):
-                return fhir_error_response(request, exc)
-            return await handler(request, exc)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
 
-        return handle
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
 
-    app.add_exception_handler(ProblemError, fhir_aware(on_problem))
-    app.add_exception_handler(RequestValidationError, fhir_aware(on_validation))
-    app.add_exception_handler(StarletteHTTPException, fhir_aware(on_http))
-    app.add_exception_handler(Exception, fhir_aware(on_unexpected))
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            request = Request(scope)
+            if started:
+                log.error("error after the answer started on %s %s", request.method, request.url.path, exc_info=exc)
+                return
+            response = self.render(request, exc)
+            await response(scope, receive, send)
+
+
+def install_error_handlers(app: FastAPI, render: ErrorRenderer) -> None:
+    """Route every error FastAPI's exception middleware sees through ``render`` (the app factory adds the
+    :class:`ErrorBoundary` middleware for the rest)."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        return render(request, exc)
+
+    for kind in (ProblemError, RequestValidationError, StarletteHTTPException, *OUTAGE_EXCEPTIONS):
+        app.add_exception_handler(kind, handle)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,7 @@ from app.api.cors import CorsMiddleware, CorsPolicy
 from app.api.deps import reject_unknown_params
 from app.api.docs import install_docs
 from app.api.front_door import FrontDoor, KnowledgeApp
+from app.api.limits import RequestGuard, document_limits
 from app.api.negotiation import NegotiationMiddleware
 from app.api.pages.router import router as pages_router
 from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
@@ -29,17 +31,19 @@ from app.api.spec import install_openapi_cleanup
 from app.api.v1 import catalog, dose_check, meta
 from app.api.v1 import changes as changes_api
 from app.api.v1 import search as search_api
-from app.bootstrap import prepare_store
+from app.bootstrap import keep_preparing, try_prepare_store
 from app.db import make_engine
-from app.errors import install_error_handlers
+from app.errors import ErrorBoundary, ErrorRenderer, install_error_handlers
 from app.integrations.cds_hooks.router import router as cds_router
 from app.integrations.cds_hooks.shortcut import CdsCallShortcut
 from app.integrations.fhir.bulk import router as fhir_bulk_router
+from app.integrations.fhir.errors import fhir_error_response, is_fhir_request
 from app.integrations.fhir.router import router as fhir_router
 from app.integrations.infobutton.router import router as infobutton_router
 from app.kinds import KINDS
 from app.observability.logging import AccessLog
 from app.observability.metrics import Metrics
+from app.observability.metrics_server import serve_metrics
 from app.observability.middleware import InstrumentationMiddleware
 from app.observability.observer import RequestObserver
 from app.readmodel.holder import ReadModelHolder
@@ -96,8 +100,10 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A store that is away does not stop the start: the process serves not-ready (/readyz 503, store
+        # routes 503) and prepares the store when it appears.
         try:
-            prepare_store(engine, settings)
+            prepared = try_prepare_store(engine, settings)
         except ValueError as exc:
             # An editor's mistake in the dataset files: say where first, one line per problem (the traceback
             # that follows from the server adds nothing). `ldn-kb check-content` gives the same lines. (The
@@ -111,7 +117,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
                     exc,
                 )
             raise
-        read_model.try_check()  # the first model, built before the first request
+        if prepared:
+            read_model.try_check()  # the first model, built before the first request
         version.try_refresh()
         # What start-up built lives as long as the process: keep it out of the collector's full passes, and
         # collect the young generation less often (long GC pauses were the p99 of POST answers). No
@@ -123,6 +130,15 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(version.watch)
             tasks.start_soon(read_model.watch)
+            if not prepared:
+
+                def on_prepared() -> None:
+                    read_model.try_check()
+                    version.try_refresh()
+
+                tasks.start_soon(keep_preparing, engine, settings, on_prepared)
+            if settings.metrics_port:
+                tasks.start_soon(serve_metrics, app, settings.metrics_host, settings.metrics_port)
             yield
             tasks.cancel_scope.cancel()
         engine.dispose()
@@ -151,7 +167,10 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     read_model = app.state.read_model = ReadModelHolder(
         engine, interval=settings.content_check_interval, cursor_secret=settings.cursor_secret
     )
-    install_error_handlers(app)
+    # One renderer for every error; paths under /fhir answer OperationOutcomes (registered here, so that
+    # app.errors knows no integration).
+    render = ErrorRenderer([(is_fhir_request, fhir_error_response)], retry_after=math.ceil(settings.db_breaker_reset))
+    install_error_handlers(app, render)
     # Routing tries the routers in this order, and GETs are mostly answered before routing (the front
     # door): the POST services that are never cached come first.
     app.include_router(dose_check.router)
@@ -171,6 +190,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     install_docs(app)
     install_openapi_cleanup(app)  # plain optional parameters, SparseList (app/api/spec.py)
     install_openapi(app)  # examples recorded from real answers (app/schemas/openapi.py)
+    document_limits(app, settings)
 
     # Interval 0: the version is read from the read model (memory) at every lookup; the holder itself decides
     # when to look at the store.
@@ -180,18 +200,29 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     cache_control = (
         f"public, max-age={settings.cache_max_age}, stale-while-revalidate={settings.cache_stale_while_revalidate}"
     )
+    # The stack, added innermost first (outermost first: instrumentation, security headers, error boundary,
+    # CORS, request guard, cache, negotiation; the front door answers cache hits before all of it).
     # Inside the cache: a 406/415 is never a 200, so never cached; cache hits skip the check.
     app.add_middleware(NegotiationMiddleware)
     app.add_middleware(ConditionalCacheMiddleware, store=store, cache_control=cache_control)
+    # Body caps, JSON depth, body read time, rate limits: before any route, parser or credential check;
+    # inside CORS, so that a browser can read the 413 or 429.
+    app.add_middleware(RequestGuard, settings=settings, render=render)
     # CORS (app/api/cors.py): `*` by default for the public read API, CDS Hooks with Authorization allowed.
     cors = CorsPolicy(list(settings.cors_origins))
     if cors.enabled:
         app.add_middleware(CorsMiddleware, policy=cors)
+    # Any exception no handler took: a well-formed 500 (or 503 for a store outage), inside the headers below.
+    app.add_middleware(ErrorBoundary, render=render)
     # Outside the cache and CORS: cached answers and 304s carry the security headers too.
-    security = SecurityHeaders(vary_origin=cors.origin_dependent)
+    security = SecurityHeaders(
+        vary_origin=cors.origin_dependent,
+        hsts=settings.public_base_url.lower().startswith("https://"),
+    )
     app.add_middleware(SecurityHeadersMiddleware, policy=security)
     # Added last, so outermost in the stack: it times everything the stack answers, its cache included.
-    app.state.metrics = Metrics(engine=engine, content_version=version.current)
+    # On the public port, the build info leaves out the Python version.
+    app.state.metrics = Metrics(engine=engine, content_version=version.current, show_python=bool(settings.metrics_port))
     app.state.access_log = AccessLog(enabled=settings.access_log, fmt=settings.log_format)
     observer = app.state.observer = RequestObserver(metrics=app.state.metrics, access_log=app.state.access_log)
     app.add_middleware(InstrumentationMiddleware, observer=observer)

@@ -77,6 +77,69 @@ class Settings(BaseSettings):
     cds_fhir_timeout_seconds: float = Field(
         default=2.0, gt=0, le=10, description="Time limit (s) for those fhirServer reads in one CDS call."
     )
+    body_limit_feedback: int = Field(
+        default=65_536, ge=1024, le=16_777_216, description="Largest CDS feedback body (bytes); larger: 413."
+    )
+    body_limit_cds: int = Field(
+        default=262_144, ge=1024, le=16_777_216, description="Largest CDS service call body (bytes); larger: 413."
+    )
+    body_limit_default: int = Field(
+        default=262_144, ge=1024, le=16_777_216, description="Largest body of any other request (bytes); larger: 413."
+    )
+    json_max_depth: int = Field(
+        default=64, ge=4, le=512, description="Deepest nesting of arrays and objects in a JSON body; deeper: 400."
+    )
+    body_read_timeout: float = Field(
+        default=10.0, gt=0, le=600, description="Seconds to receive a whole request body; slower: 408."
+    )
+    header_read_timeout: float = Field(
+        default=10.0, gt=0, le=600, description="Seconds to receive a request's line and headers; slower: 408."
+    )
+    keep_alive_timeout: int = Field(default=5, ge=1, le=600, description="Idle keep-alive connections close (s).")
+    max_header_bytes: int = Field(
+        default=16_384, ge=1024, le=1_048_576, description="Largest request header section (bytes); larger: 431."
+    )
+    max_url_bytes: int = Field(
+        default=8192, ge=256, le=1_048_576, description="Longest request target (path and query, bytes); longer: 414."
+    )
+    rate_limit_feedback: int = Field(
+        default=60, ge=0, le=1_000_000, description="CDS feedback calls per client per window (0: no limit); over: 429."
+    )
+    rate_limit_posts: int = Field(
+        default=0, ge=0, le=1_000_000, description="Other POSTs per client per window (0: no limit); over: 429."
+    )
+    rate_limit_window: int = Field(default=60, ge=1, le=86_400, description="Rate-limit window (s).")
+    rate_limit_clients: int = Field(
+        default=10_000, ge=16, le=1_000_000, description="Clients tracked per worker (least recent forgotten first)."
+    )
+    db_connect_timeout: float = Field(default=3.0, gt=0, le=120, description="Seconds to open a store connection.")
+    db_statement_timeout: float = Field(
+        default=5.0, gt=0, le=600, description="Seconds a store statement may run (PostgreSQL: also client-side)."
+    )
+    db_prepare_timeout: float = Field(
+        default=300.0, gt=0, le=86_400, description="Seconds a statement may run while migrating and loading at start."
+    )
+    db_pool_timeout: float = Field(default=3.0, gt=0, le=120, description="Seconds to wait for a pooled connection.")
+    db_breaker_failures: int = Field(
+        default=3, ge=1, le=1000, description="Consecutive store failures that open the circuit breaker."
+    )
+    db_breaker_reset: float = Field(
+        default=5.0, gt=0, le=600, description="Seconds an open breaker answers 503 at once before trying again."
+    )
+    store_retry_interval: float = Field(
+        default=2.0, gt=0, le=600, description="Seconds between attempts to prepare a store that was away at start."
+    )
+    readiness_requires_writes: bool = Field(
+        default=True,
+        description="Readiness requires a writable store (false for app replicas on a read-only standby).",
+    )
+    store_min_free_bytes: int = Field(
+        default=16_777_216, ge=0, description="SQLite: readiness fails with less free disk than this (bytes)."
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address of the separate /metrics listener.")
+    metrics_port: int = Field(
+        default=0, ge=0, le=65_535, description="Serve /metrics on this port only (0: on the service's own port)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from app import migrate
 from app.api.problems import responses
-from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problem_body
+from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemError, problem_body
 from app.observability.metrics import CONTENT_TYPE, Metrics
 from app.observability.readiness import check_readiness
 
@@ -23,6 +23,7 @@ router = APIRouter(tags=["operations"])
 
 NO_STORE = {"Cache-Control": "no-store"}
 _HEALTHY = orjson.dumps({"status": "ok"})
+RETRY_AFTER = 5
 
 
 class Health(BaseModel):
@@ -33,10 +34,11 @@ class Health(BaseModel):
 
 
 class Check(BaseModel):
-    """One readiness check: `ok`, `failed`, or `skipped` when an earlier check failed."""
+    """One readiness check: `ok`, `failed` (with a `reason`: unreachable, timed out, read-only, full, circuit
+    breaker open), `skipped` when an earlier check failed, or `not-required` (writes on a read replica)."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"status": "ok"}]})
-    status: Literal["ok", "failed", "skipped"] = Field(description="The outcome of the check.")
+    status: Literal["ok", "failed", "skipped", "not-required"] = Field(description="The outcome of the check.")
 
 
 class Ready(BaseModel):
@@ -51,13 +53,16 @@ class Ready(BaseModel):
                         "database": {"status": "ok", "dialect": "postgresql"},
                         "migrations": {"status": "ok", "current": "c1cds0000001", "head": "c1cds0000001"},
                         "content": {"status": "ok", "content_version": 1},
+                        "writes": {"status": "ok"},
                     },
                 }
             ]
         }
     )
     status: Literal["ready"] = Field(description="Always `ready` with status 200.")
-    checks: dict[str, Check] = Field(description="`database`, `migrations` and `content`, each with details.")
+    checks: dict[str, Check] = Field(
+        description="`database`, `migrations`, `content` and `writes`, each with details (never an address)."
+    )
 
 
 def _json(body: bytes, status: int = 200, media_type: str = "application/json") -> Response:
@@ -88,22 +93,31 @@ async def healthz() -> Response:
     },
 )
 def readyz(request: Request) -> Response:
-    """Readiness: the database answers, its schema is at the latest migration, and the curated content is
-    loaded (content version above 0). Otherwise 503 `application/problem+json` of type
+    """Readiness: the database answers, its schema is at the latest migration, the curated content is
+    loaded (content version above 0), and the store takes writes (not read-only, not full; unless
+    `LDNKB_READINESS_REQUIRES_WRITES` is false). Otherwise 503 `application/problem+json` of type
     `/problems/not-ready`, naming the failed checks in `detail` and carrying all of them in `checks`."""
     state = request.app.state
     head: str | None = getattr(state, "migrations_head", None)
     if head is None:
         head = migrate.head_revision() or migrate.alembic_head_revision(state.engine)
         state.migrations_head = head
-    result = check_readiness(state.engine, head)
+    settings = state.settings
+    result = check_readiness(
+        state.engine,
+        head,
+        require_writes=settings.readiness_requires_writes,
+        min_free_bytes=settings.store_min_free_bytes,
+    )
     if result.ready:
         return _json(orjson.dumps({"status": "ready", "checks": result.checks}))
     body: dict[str, Any] = problem_body(
         PROBLEM_TYPES["not-ready"], f"Failed readiness checks: {', '.join(result.failed)}.", request.url.path
     )
     body["checks"] = result.checks
-    return _json(orjson.dumps(body), 503, PROBLEM_MEDIA_TYPE)
+    response = _json(orjson.dumps(body), 503, PROBLEM_MEDIA_TYPE)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 @router.get(
@@ -117,13 +131,21 @@ def readyz(request: Request) -> Response:
             "content": {
                 CONTENT_TYPE: {"schema": {"type": "string"}, "example": "ldn_kb_http_requests_total{...} 1.0\n"}
             },
-        }
+        },
+        **responses("not-found"),
     },
 )
 def metrics(request: Request) -> Response:
     """Request counts and latency histograms by route template, method and status; requests in flight;
     database pool use; content version; build info. With several workers, set `PROMETHEUS_MULTIPROC_DIR`
-    so that every worker's counts are summed (see the README's Deployment section)."""
-    request.app.state.observer.flush()  # this worker's waiting requests, counted before rendering
-    registry: Metrics = request.app.state.metrics
+    so that every worker's counts are summed (see the README's Deployment section). With
+    `LDNKB_METRICS_PORT` set, the metrics are served on that port only, and this path answers 404."""
+    if request.app.state.settings.metrics_port:
+        raise ProblemError("not-found", f"No route matches {request.url.path}.")
+    return render_metrics(request.app)
+
+
+def render_metrics(app: Any) -> Response:
+    app.state.observer.flush()  # this worker's waiting requests, counted before rendering
+    registry: Metrics = app.state.metrics
     return Response(registry.render(), media_type=CONTENT_TYPE, headers=NO_STORE)

@@ -8,6 +8,8 @@ script: the pages start Swagger UI and ReDoc from files under ``/docs-static``).
 With a list of CORS origins (not ``*``), ``Vary: Origin`` is added to every response that lacks it,
 including the ones to requests without ``Origin``: CORS answers differ by origin, and a shared cache
 that stored the answer to a request without ``Origin`` must not hand it to a browser that sent one.
+
+When the public base URL (``LDNKB_PUBLIC_BASE_URL``) is https, ``Strict-Transport-Security`` is added.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ PAGES_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 PAGES_PREFIX = "/pages"
+HSTS = "max-age=31536000"
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -44,11 +47,14 @@ def _common() -> Headers:
 class SecurityHeaders:
     """The headers every response gets, by path, built once; :meth:`apply` adds them to a header list."""
 
-    def __init__(self, *, vary_origin: bool = False) -> None:
+    def __init__(self, *, vary_origin: bool = False, hsts: bool = False) -> None:
         self.vary_origin = vary_origin
-        self.api_headers: Headers = [*_common(), (b"content-security-policy", API_CSP.encode())]
-        self.docs_headers: Headers = [*_common(), (b"content-security-policy", DOCS_CSP.encode())]
-        self.pages_headers: Headers = [*_common(), (b"content-security-policy", PAGES_CSP.encode())]
+        common = _common()
+        if hsts:  # the public base URL is https: browsers keep to https for a year
+            common.append((b"strict-transport-security", HSTS.encode()))
+        self.api_headers: Headers = [*common, (b"content-security-policy", API_CSP.encode())]
+        self.docs_headers: Headers = [*common, (b"content-security-policy", DOCS_CSP.encode())]
+        self.pages_headers: Headers = [*common, (b"content-security-policy", PAGES_CSP.encode())]
 
     def for_path(self, path: str) -> Headers:
         if path.startswith(DOCS_PREFIXES):

@@ -50,11 +50,22 @@ class _StateCollector(Collector):
             yield GaugeMetricFamily(
                 "ldn_kb_http_requests_in_flight", "HTTP requests being served now.", value=m.in_flight
             )
-        build = GaugeMetricFamily(
-            "ldn_kb_build_info", "Version of the service and of Python.", labels=["version", "python"]
-        )
-        build.add_metric([__version__, platform.python_version()], 1)
+        if m.show_python:
+            build = GaugeMetricFamily(
+                "ldn_kb_build_info", "Version of the service and of Python.", labels=["version", "python"]
+            )
+            build.add_metric([__version__, platform.python_version()], 1)
+        else:  # served on the public port: the runtime's version is nobody's business there
+            build = GaugeMetricFamily("ldn_kb_build_info", "Version of the service.", labels=["version"])
+            build.add_metric([__version__], 1)
         yield build
+        breaker = getattr(m.engine.pool, "breaker", None) if m.engine is not None else None
+        if breaker is not None:
+            yield GaugeMetricFamily(
+                "ldn_kb_db_breaker_open",
+                "1 while the store's circuit breaker is open (requests answer 503 without trying the store).",
+                value=1.0 if breaker.open else 0.0,
+            )
         yield from self._pool()
         if m.content_version is not None:
             try:
@@ -92,8 +103,15 @@ class Metrics:
     """The metrics of one app: :meth:`request_started` and :meth:`request_ended` around every request (the
     instrumentation middleware and the front door), :meth:`children` when a batch of requests is counted."""
 
-    def __init__(self, *, engine: Engine | None = None, content_version: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine | None = None,
+        content_version: Callable[[], int] | None = None,
+        show_python: bool = True,
+    ) -> None:
         self.engine = engine
+        self.show_python = show_python
         self.content_version = content_version
         self.multiprocess = multiprocess_dir() is not None
         self.registry = CollectorRegistry(auto_describe=True)

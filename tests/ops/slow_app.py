@@ -1,4 +1,5 @@
-"""A test-only app: the real service plus one slow route, to have a request in flight at SIGTERM."""
+"""A test-only app: the real service plus a slow route (a request in flight at SIGTERM) and a failing one
+(an unexpected error, for the fault tests)."""
 
 from __future__ import annotations
 
@@ -18,5 +19,9 @@ def create() -> FastAPI:
     async def slow() -> dict[str, bool]:
         await asyncio.sleep(seconds)
         return {"finished": True}
+
+    @app.get("/test/boom", include_in_schema=False)
+    def boom() -> dict[str, bool]:
+        raise RuntimeError("an unexpected failure, for the fault tests")
 
     return app

@@ -45,7 +45,7 @@ def test_readyz_reports_every_check(client: TestClient) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "migrations", "content"}
+    assert set(body["checks"]) == {"database", "migrations", "content", "writes"}
     assert all(check["status"] == "ok" for check in body["checks"].values())
     migrations = body["checks"]["migrations"]
     assert migrations["current"] == migrations["head"] and migrations["head"]
@@ -117,7 +117,10 @@ def test_metrics_state_gauges(client: TestClient) -> None:
     assert version.value == ready["checks"]["content"]["content_version"]
     (build,) = samples(client, "ldn_kb_build_info")
     assert build.labels["version"] == client.app.version  # type: ignore[attr-defined]
-    assert re.fullmatch(r"3\.\d+\.\d+.*", build.labels["python"])
+    # Served on the public port: the Python version is left out (issue 13, row 12).
+    assert "python" not in build.labels
+    (breaker,) = samples(client, "ldn_kb_db_breaker_open")
+    assert breaker.value == 0
     # The scrape itself is in flight while it is rendered.
     (in_flight,) = samples(client, "ldn_kb_http_requests_in_flight")
     assert in_flight.value == 1

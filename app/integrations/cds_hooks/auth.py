@@ -2,13 +2,20 @@
 
 Only asymmetric algorithms are accepted (``none`` and HMAC are refused); the issuer must be on the
 allowlist (settings: issuer -> JWKS file or URL); the key is the JWK with the header's ``kid``;
-``aud`` must equal the URL of the endpoint invoked; ``exp`` and ``iat`` are checked with a small
-leeway; ``jti`` is required, and single use is enforced by the caller against the store.
+``aud`` must equal the URL of the endpoint invoked (under ``LDNKB_PUBLIC_BASE_URL`` when it is set, never
+a host the caller names); ``exp`` and ``iat`` must be numbers and are checked with a small leeway; ``jti`` is
+required and non-empty, and single use is enforced by the caller against the store, under a digest of
+issuer and jti (:attr:`VerifiedToken.jti`: fixed length, so long distinct jtis never collide).
+
+Every refusal gives the caller the same words (:data:`PUBLIC_DETAIL`): which issuers are trusted, which
+key ids they have, and which check failed are not the caller's to learn. The reason goes to the log
+(without the token, and without the key id, which the caller chose).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -20,15 +27,26 @@ if TYPE_CHECKING:  # PyJWT and cryptography cost ~8 MB a worker: loaded only whe
 
 ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 JWKS_TTL_SECONDS = 300.0
+#: What every refused caller is told.
+PUBLIC_DETAIL = "authentication required: a valid bearer token signed by a trusted issuer"
+
+log = logging.getLogger("ldn_kb.cds_auth")
 
 
 class CdsAuthError(Exception):
-    """The call is not authenticated; the message says why (safe to show: no secrets)."""
+    """The call is not authenticated. ``str()`` is :data:`PUBLIC_DETAIL`; :attr:`reason` (logged, never
+    answered) says which check failed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(PUBLIC_DETAIL)
+        self.reason = reason
+        log.info("CDS Hooks JWT refused: %s", reason)
 
 
 @dataclass(frozen=True, slots=True)
 class VerifiedToken:
     issuer: str
+    #: SHA-256 (hex) of issuer and jti: the key of single use.
     jti: str
     expires_at: int
     claims: dict[str, Any]
@@ -65,12 +83,12 @@ class JwksCache:
                 try:
                     cached = (time.monotonic(), self._load(location))
                 except (OSError, ValueError, httpx.HTTPError, jwt.PyJWTError) as exc:
-                    raise CdsAuthError(f"the JWK Set of issuer '{issuer}' could not be read") from exc
+                    raise CdsAuthError("the JWK Set of a trusted issuer could not be read") from exc
                 self._cache[issuer] = cached
         for key in cached[1].keys:
             if key.key_id == kid:
                 return key
-        raise CdsAuthError(f"no key with kid '{kid}' in the JWK Set of issuer '{issuer}'")
+        raise CdsAuthError("no key with the token's kid in the issuer's JWK Set")
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -78,7 +96,7 @@ def bearer_token(authorization: str | None) -> str:
         raise CdsAuthError("an Authorization: Bearer JWT is required")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise CdsAuthError("the Authorization header must be 'Bearer <JWT>'")
+        raise CdsAuthError("the Authorization header is not 'Bearer <JWT>'")
     return token.strip()
 
 
@@ -92,9 +110,7 @@ def verify_token(token: str, *, audience: str, jwks: JwksCache, leeway: int) -> 
         raise CdsAuthError("the token is not a well-formed JWT") from None
     algorithm = header.get("alg")
     if algorithm not in ASYMMETRIC_ALGORITHMS:
-        raise CdsAuthError(
-            f"algorithm '{algorithm}' is not accepted; use an asymmetric one (ES384 or RS384 recommended)"
-        )
+        raise CdsAuthError("the algorithm is not an accepted asymmetric one")
     typ = header.get("typ")
     if typ is not None and str(typ).upper() != "JWT":
         raise CdsAuthError("the JWT header's typ must be JWT")
@@ -104,6 +120,13 @@ def verify_token(token: str, *, audience: str, jwks: JwksCache, leeway: int) -> 
     issuer = unverified.get("iss")
     if not isinstance(issuer, str) or issuer not in jwks.issuers:
         raise CdsAuthError("the issuer is not trusted")
+    for claim in ("exp", "iat", "nbf"):
+        value = unverified.get(claim)
+        if claim in unverified and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise CdsAuthError(f"the '{claim}' claim is not a number")
+    jti = unverified.get("jti")
+    if "jti" in unverified and (not isinstance(jti, str) or not jti.strip()):
+        raise CdsAuthError("the 'jti' claim is empty or not a string")
     key = jwks.key(issuer, kid)
     try:
         claims: dict[str, Any] = jwt.decode(

@@ -1,0 +1,139 @@
+"""The HTTP/1.1 protocol ``ldn-kb serve`` runs: uvicorn's httptools protocol with limits of its own.
+
+uvicorn's httptools protocol bounds neither the request line nor the header section (a 16 MB header was
+read), and gives a connection that sends its headers slowly all the time it wants. This subclass:
+
+* answers 414 to a request target longer than ``LDNKB_MAX_URL_BYTES`` and 431 to a header section larger
+  than ``LDNKB_MAX_HEADER_BYTES``, as problem+json, as soon as the limit is passed while parsing;
+* answers 408 and closes a connection whose request line and headers have not all arrived
+  ``LDNKB_HEADER_READ_TIMEOUT`` seconds after the connection opened or the request began (slowloris);
+* answers a request it cannot parse with a problem+json 400 (uvicorn's own is text/plain).
+
+Every such answer closes the connection. Idle keep-alive connections are closed by uvicorn
+(``timeout_keep_alive``); slow bodies by the request guard (:mod:`app.api.limits`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from app.errors import PROBLEM_TYPES, problem_body
+from app.settings import get_settings
+
+
+class _Refused(Exception):
+    pass
+
+
+def problem_bytes(status_slug: str, detail: str) -> bytes:
+    """A complete HTTP/1.1 problem+json answer that closes the connection."""
+    problem = PROBLEM_TYPES[status_slug]
+    body = orjson.dumps(problem_body(problem, detail, ""))
+    head = [
+        STATUS_LINE[problem.status],
+        b"content-type: application/problem+json\r\n",
+        b"content-length: " + str(len(body)).encode() + b"\r\n",
+        b"x-content-type-options: nosniff\r\n",
+        b"cache-control: no-store\r\n",
+        b"connection: close\r\n",
+        b"\r\n",
+    ]
+    return b"".join(head) + body
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        settings = get_settings()
+        self.max_url = settings.max_url_bytes
+        self.max_headers = settings.max_header_bytes
+        self.header_timeout = settings.header_read_timeout
+        self.header_bytes = 0
+        self.refusal: tuple[str, str] | None = None
+        self.header_timer: asyncio.TimerHandle | None = None
+        # Bytes received while a request's head is incomplete: httptools gathers a header's value in memory
+        # before it calls on_header, so a huge header is cut off here, by the bytes that carry it.
+        self.reading_head = True
+        self.head_bytes = 0
+        self.head_limit = self.max_url + self.max_headers + 1024
+
+    def _arm(self) -> None:
+        if self.header_timer is None:
+            self.header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _disarm(self) -> None:
+        if self.header_timer is not None:
+            self.header_timer.cancel()
+            self.header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self.header_timer = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._arm()  # an answer is being written: never interleave with it; look again later
+            return
+        detail = f"The request line and headers did not arrive within {self.header_timeout:g} s."
+        self.transport.write(problem_bytes("request-timeout", detail))
+        self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.reading_head and not self.transport.is_closing():  # this data did not complete the head
+            self.head_bytes += len(data)
+            if self.head_bytes > self.head_limit:
+                self.refusal = ("headers-too-large", f"The request's headers are larger than {self.max_headers} bytes.")
+                self.send_400_response("")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.reading_head = True
+        self.head_bytes = 0
+        self.header_bytes = 0
+        self.refusal = None
+        self._arm()
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        if len(self.url) > self.max_url:
+            self.refusal = ("uri-too-long", f"The request target is longer than {self.max_url} bytes.")
+            raise _Refused
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_bytes += len(name) + len(value) + 4
+        if self.header_bytes > self.max_headers:
+            self.refusal = ("headers-too-large", f"The request's headers are larger than {self.max_headers} bytes.")
+            raise _Refused
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self.reading_head = False
+        self._disarm()
+        super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        self._disarm()
+        slug, detail = self.refusal or ("bad-request", "The request is not valid HTTP/1.1.")
+        self.refusal = None
+        self.transport.write(problem_bytes(slug, detail))
+        self.transport.close()
