@@ -94,7 +94,7 @@ async def healthz() -> Response:
 )
 def readyz(request: Request) -> Response:
     """Readiness: the database answers, its schema is at the latest migration, the curated content is
-    loaded (content version above 0), and the store takes writes (not read-only, not full; unless
+    loaded (content version above 0), the in-memory read model holds it, and the store takes writes (not read-only, not full; unless
     `LDNKB_READINESS_REQUIRES_WRITES` is false). Otherwise 503 `application/problem+json` of type
     `/problems/not-ready`, naming the failed checks in `detail` and carrying all of them in `checks`."""
     state = request.app.state
@@ -109,6 +109,18 @@ def readyz(request: Request) -> Response:
         require_writes=settings.readiness_requires_writes,
         min_free_bytes=settings.store_min_free_bytes,
     )
+    holder = getattr(state, "read_model", None)
+    if holder is not None and result.checks.get("content", {}).get("status") == "ok":
+        # Reads are answered from the in-memory read model: ready once it holds the content (built now if a
+        # store that was away has just come back, rather than at the watcher's next turn).
+        if holder.peek() is None:
+            holder.try_check()
+        model = holder.peek()
+        result.checks["read_model"] = (
+            {"status": "ok", "content_version": model.content_version}
+            if model is not None
+            else {"status": "failed", "reason": "not built yet"}
+        )
     if result.ready:
         return _json(orjson.dumps({"status": "ready", "checks": result.checks}))
     body: dict[str, Any] = problem_body(

@@ -286,6 +286,8 @@ def document_limits(app: Any, settings: Settings) -> None:
                 for status, answer in added.items():
                     key = str(status)
                     if key in answers:
+                        if key == "503":  # declared by the route (e.g. not-ready): it says when to retry too
+                            answers[key].setdefault("headers", {"Retry-After": _RATE_HEADERS["Retry-After"]})
                         continue
                     answer = {k: v for k, v in answer.items() if k != "model"}
                     if key == "413":

@@ -160,7 +160,7 @@ def test_unexpected_failure_is_a_500_problem_without_internals(tmp_path: Path) -
                     "outcome": "overridden",
                     "outcomeTimestamp": "2026-11-26T12:00:00Z",
                     "overrideReason": {
-                        "reason": {"system": "https://example.org/override-reasons", "code": "other"},
+                        "reason": {"system": "urn:ldn-kb:cds-override-reason", "code": "dose-confirmed"},
                         "userComment": "not now",
                     },
                 }

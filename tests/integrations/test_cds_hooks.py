@@ -335,9 +335,13 @@ def test_bad_tokens_are_refused(secured: TestClient, keys: tuple[Any, Path]) -> 
 def test_feedback_needs_a_token_before_its_body_is_read(secured: TestClient, keys: tuple[Any, Path]) -> None:
     feedback = f"{SIGN}/feedback"
     for path in (feedback, SIGN):
-        for raw in (b"{not json", b"[" * 10_000, json.dumps(_overridden("c")).encode()):
+        for raw in (b"{not json", b"[" * 40, json.dumps(_overridden("c")).encode()):
             response = secured.post(path, content=raw, headers={"Content-Type": "application/json"})
             assert response.status_code == 401, (path, response.text)
+        # Nesting deeper than the request guard allows is refused while the body is read, before any route,
+        # parser or credential check (app/api/limits.py): a 400 that says nothing about the token.
+        deep = secured.post(path, content=b"[" * 10_000, headers={"Content-Type": "application/json"})
+        assert deep.status_code == 400 and deep.json()["type"] == "/problems/json-too-deep"
     token = _token(keys[0], aud=f"http://testserver{feedback}")
     response = secured.post(feedback, json=_overridden("secured-card"), headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text

@@ -45,11 +45,12 @@ def test_readyz_reports_every_check(client: TestClient) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "migrations", "content", "writes"}
+    assert set(body["checks"]) == {"database", "migrations", "content", "writes", "read_model"}
     assert all(check["status"] == "ok" for check in body["checks"].values())
     migrations = body["checks"]["migrations"]
     assert migrations["current"] == migrations["head"] and migrations["head"]
     assert body["checks"]["content"]["content_version"] > 0
+    assert body["checks"]["read_model"]["content_version"] == body["checks"]["content"]["content_version"]
     assert response.headers["cache-control"] == "no-store"
 
 

@@ -47,7 +47,17 @@ def problem(response: Any, status: int, slug: str) -> dict[str, Any]:
 
 def feedback_body(card: str = "c-1") -> dict[str, Any]:
     item = {"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-11-26T12:00:00Z"}
-    return {"feedback": [{**item, "overrideReason": {"userComment": "declined"}}]}
+    return {
+        "feedback": [
+            {
+                **item,
+                "overrideReason": {
+                    "reason": {"system": "urn:ldn-kb:cds-override-reason", "code": "dose-confirmed"},
+                    "userComment": "declined",
+                },
+            }
+        ]
+    }
 
 
 @pytest.fixture(scope="module")

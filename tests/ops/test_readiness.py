@@ -88,7 +88,10 @@ def test_a_full_or_read_only_store_is_not_ready(database_url: str) -> None:
         "card": "c",
         "outcome": "overridden",
         "outcomeTimestamp": "2026-11-26T12:00:00Z",
-        "overrideReason": {"userComment": "declined"},
+        "overrideReason": {
+            "reason": {"system": "urn:ldn-kb:cds-override-reason", "code": "dose-confirmed"},
+            "userComment": "declined",
+        },
     }
     with TestClient(create_app(read_only)) as client:
         response = client.post("/cds-services/ldn-kb-order-sign/feedback", json={"feedback": [item]})
