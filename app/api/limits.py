@@ -277,7 +277,7 @@ def document_limits(app: Any, settings: Settings) -> None:
                 answers: dict[str, Any] = operation.setdefault("responses", {})
                 if "500" not in answers:
                     continue  # operations routes (/healthz, /readyz, /metrics) document their own
-                added = dict(responses("store-unavailable"))
+                added = dict(responses("store-unavailable", "uri-too-long", "headers-too-large"))
                 if method == "post":
                     family = guard.family(path)
                     added.update(responses("payload-too-large", "request-timeout"))

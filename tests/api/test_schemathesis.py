@@ -206,6 +206,10 @@ def _probe(operation: Any, run: Run, base_url: str, session: requests.Session) -
 
 def test_every_operation_survives_generated_and_hostile_requests(server: Server) -> None:
     schema = schemathesis.openapi.from_dict(openapi_document())
+    # Invalid data may also be refused by the request guard before any route sees it (app/api/limits.py): a
+    # documented 413, 414 or 431 problem is a rejection too.
+    rejection = schema.config.checks.negative_data_rejection
+    rejection.expected_statuses = [*rejection.expected_statuses, "413", "414", "431"]
     results = list(schema.get_all_operations())
     invalid = [str(result.err()) for result in results if isinstance(result, Err)]
     assert not invalid, f"schemathesis cannot read these operations: {invalid}"
