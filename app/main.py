@@ -8,16 +8,17 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import Depends, FastAPI
-from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.api import health
-from app.api.caching import ConditionalCacheMiddleware, ContentVersion, ResponseStore
+from app.api.caching import Canonical, ContentVersion, ResponseStore
 from app.api.deps import reject_unknown_params
 from app.api.docs import install_docs
 from app.api.front_door import FrontDoor, KnowledgeApp
-from app.api.negotiation import NegotiationMiddleware
-from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
+from app.api.hosts import HostPolicy
+from app.api.params import integer_query_params
+from app.api.pipeline import Parts, middleware_stack
+from app.api.security_headers import SecurityHeaders
 from app.api.v1 import catalog, dose_check, meta
 from app.api.v1 import search as search_api
 from app.bootstrap import prepare_store, read_content_version
@@ -29,7 +30,6 @@ from app.integrations.fhir.router import router as fhir_router
 from app.integrations.infobutton.router import router as infobutton_router
 from app.observability.logging import AccessLog
 from app.observability.metrics import Metrics
-from app.observability.middleware import InstrumentationMiddleware
 from app.observability.observer import RequestObserver
 from app.settings import Settings, get_settings
 
@@ -80,6 +80,7 @@ TAGS = [
 def create_app(settings: Settings | None = None) -> KnowledgeApp:
     settings = settings or get_settings()
     engine = make_engine(settings)
+    version = ContentVersion(lambda: read_content_version(engine), settings.content_check_interval)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.content_version = version
     app.state.engine = engine
     install_error_handlers(app)
     # Routing tries the routers in this order, and GETs are mostly answered before routing (the front
@@ -133,33 +135,25 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     app.router.routes.insert(0, CdsCallShortcut(app))
     install_docs(app)
 
-    version = ContentVersion(lambda: read_content_version(engine), settings.content_check_interval)
-    app.state.content_version = version
-    store = ResponseStore(version=version, max_entries=settings.response_cache_entries)
-    cache_control = (
-        f"public, max-age={settings.cache_max_age}, stale-while-revalidate={settings.cache_stale_while_revalidate}"
-    )
-    # Inside the cache: a 406/415 is never a 200, so never cached; cache hits skip the check.
-    app.add_middleware(NegotiationMiddleware)
-    app.add_middleware(ConditionalCacheMiddleware, store=store, cache_control=cache_control)
-    cors = bool(settings.cors_origins)
-    if cors:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-            allow_headers=["*"],
-            expose_headers=["ETag", "Link", "X-Request-ID"],
-            max_age=600,
-        )
-    # Outside the cache and CORS: cached answers and 304s carry the security headers too.
-    security = SecurityHeaders(vary_origin=cors and "*" not in settings.cors_origins)
-    app.add_middleware(SecurityHeadersMiddleware, policy=security)
-    # Added last, so outermost in the stack: it times everything the stack answers, its cache included.
+    # The request pipeline: app/api/pipeline.py declares the middleware stack, outermost first.
     app.state.metrics = Metrics(engine=engine, content_version=version.current)
     app.state.access_log = AccessLog(enabled=settings.access_log, fmt=settings.log_format)
     observer = app.state.observer = RequestObserver(metrics=app.state.metrics, access_log=app.state.access_log)
-    app.add_middleware(InstrumentationMiddleware, observer=observer)
+    cors = bool(settings.cors_origins)
+    security = SecurityHeaders(vary_origin=cors and "*" not in settings.cors_origins)
+    hosts = app.state.hosts = HostPolicy(
+        public_base_url=settings.public_base_url,
+        allowed_hosts=settings.allowed_hosts,
+        trusted_proxies=settings.trusted_proxies,
+    )
+    store = app.state.response_store = ResponseStore(
+        version=version,
+        max_bytes=settings.cache_bytes,
+        decorate=security.apply,
+        hosts=hosts,
+        canonical=Canonical(integer_query_params(app)),
+    )
+    app.user_middleware = middleware_stack(settings, Parts(observer, security, hosts, store))
     # Before all of it: hits and 304s answered from the same store, with the same headers and records.
     app.front_door = FrontDoor(store=store, security=security, observer=observer, cors=cors)
     return app
