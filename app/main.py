@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
         max_bytes=settings.cache_bytes,
         decorate=security.apply,
         hosts=hosts,
-        canonical=Canonical(integer_query_params(app)),
+        canonical=Canonical(lambda: integer_query_params(app)),
     )
     app.user_middleware = middleware_stack(settings, Parts(observer, security, hosts, store))
     # Before all of it: hits and 304s answered from the same store, with the same headers and records.

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,
-        description="Addresses or networks (CIDR) of proxies whose X-Forwarded-Proto/Host/For are honoured "
+        description="Addresses or networks (CIDR) of proxies whose X-Forwarded-Proto and X-Forwarded-Host are honoured "
         "('*' for any); empty: never.",
     )
     response_cache_bytes: int = Field(
@@ -105,7 +105,7 @@ def _type_name(annotation: object) -> str:
         return " \\| ".join(f"`{a}`" for a in args)
     if isinstance(annotation, type) and not args:
         return annotation.__name__
-    return str(annotation).replace("typing.", "")
+    return str(annotation).replace("typing.", "").replace(" | ", " \\| ")
 
 
 def _bounds(metadata: list[object]) -> str:

@@ -260,8 +260,9 @@ class Canonical:
     order), percent-encoding normalised, and integer parameters without padding (``limit=007`` ->
     ``limit=7``). Memoised for the query strings seen most (bounded)."""
 
-    def __init__(self, integer_params: Iterable[str] = ()) -> None:
-        self.integer_params = frozenset(integer_params)
+    def __init__(self, integer_params: Callable[[], Iterable[str]] = frozenset) -> None:
+        self._integer_params = integer_params  # read on first use (the app's routes are all declared by then)
+        self.integer_params: frozenset[str] | None = None
         self._memo: dict[bytes, str] = {}
 
     def __call__(self, raw: bytes) -> str:
@@ -270,6 +271,8 @@ class Canonical:
         known = self._memo.get(raw)
         if known is not None:
             return known
+        if self.integer_params is None:
+            self.integer_params = frozenset(self._integer_params())
         pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
         out: list[tuple[str, str]] = []
         for name, value in sorted(pairs, key=lambda p: p[0]):

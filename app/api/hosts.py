@@ -49,9 +49,17 @@ class HostPolicy:
         self.exact = frozenset(n for n in names if not n.startswith("."))
         self.suffixes = tuple(n for n in names if n.startswith("."))
         self.any_proxy = "*" in trusted_proxies
-        self.proxies: tuple[Network, ...] = tuple(
-            ipaddress.ip_network(p.strip(), strict=False) for p in trusted_proxies if p.strip() and p.strip() != "*"
-        )
+        networks: list[Network] = []
+        proxy_names: set[str] = set()
+        for entry in (p.strip() for p in trusted_proxies):
+            if not entry or entry == "*":
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                proxy_names.add(entry)  # a peer that is not an address (a Unix socket's name, the test client)
+        self.proxies: tuple[Network, ...] = tuple(networks)
+        self.proxy_names = frozenset(proxy_names)
         self._memo: dict[tuple[str, bytes], str | None] = {}
         self._trusted: dict[str, bool] = {}
 
@@ -66,8 +74,10 @@ class HostPolicy:
         return self.any_host or name in self.exact or any(name == s[1:] or name.endswith(s) for s in self.suffixes)
 
     def trusts(self, peer: str | None) -> bool:
-        if peer is None or not (self.any_proxy or self.proxies):
+        if peer is None or not (self.any_proxy or self.proxies or self.proxy_names):
             return False
+        if peer in self.proxy_names:
+            return True
         known = self._trusted.get(peer)
         if known is None:
             try:
