@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,6 +32,7 @@ from app.integrations.infobutton.router import router as infobutton_router
 from app.observability.logging import AccessLog
 from app.observability.metrics import Metrics
 from app.observability.observer import RequestObserver
+from app.services.search import SearchIndexes, build_searchable
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare_store(engine, settings)
         version.try_refresh()
+        with contextlib.suppress(Exception):  # the store is away: the first search builds it (or says why)
+            await app.state.search_indexes.get()
         # What start-up built lives as long as the process: keep it out of the collector's full passes, and
         # collect the young generation less often (long GC pauses were the p99 of POST answers). No
         # collection first: start-up leaves about a thousand unreachable objects, and a full pass over its
@@ -119,6 +123,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     app.state.settings = settings
     app.state.content_version = version
     app.state.engine = engine
+    app.state.search_indexes = SearchIndexes(lambda: build_searchable(engine), version.current)
     install_error_handlers(app)
     # Routing tries the routers in this order, and GETs are mostly answered before routing (the front
     # door): the POST services that are never cached come first.
