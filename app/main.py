@@ -138,6 +138,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # First of all: plain CDS service calls, answered without FastAPI's per-call dependency solving and body
     # validation (the rest falls through to the documented route; app/integrations/cds_hooks/shortcut.py).
     app.router.routes.insert(0, CdsCallShortcut(app))
+    # And plain searches (every keystroke of a search box), the same way (app/api/v1/search.py).
+    app.router.routes.insert(1, search_api.SearchShortcut())
     install_docs(app)
 
     # The request pipeline: app/api/pipeline.py declares the middleware stack, outermost first.

@@ -23,6 +23,7 @@ answer a query in tens of microseconds with dictionary look-ups only.
 
 from __future__ import annotations
 
+import dataclasses
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -77,8 +78,10 @@ class Prepared:
     labels: TokenSet
     codes: tuple[str, ...]
     sentences: tuple[Sentence, ...]
-    #: token -> positions of the sentences holding it
-    token_sentences: dict[str, tuple[int, ...]]
+    #: token -> (sentence position, word position) of every word indexed under it
+    token_sentences: dict[str, tuple[tuple[int, int], ...]]
+    #: Some word of the text has a token outside the vocabulary (none expected): snippets scan every sentence.
+    full_scan: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +134,6 @@ class SearchIndex:
     _prefix_memo: dict[tuple[str, bool], int] = field(default_factory=dict)
     _tokens_memo: dict[tuple[str, bool], tuple[str, ...]] = field(default_factory=dict)
     _typo_memo: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    _matched_memo: dict[tuple[Group, ...], frozenset[str]] = field(default_factory=dict)
 
     def _range(self, term: Term) -> tuple[int, int]:
         vocabulary = self.vocabulary
@@ -219,11 +221,13 @@ class SearchIndex:
                 groups.append(group)
         return with_alternatives(query, tuple(groups)) if changed else query
 
-    def search(self, query: ParsedQuery, kinds: Sequence[str] = ()) -> tuple[ParsedQuery, list[Ranked]]:
-        """Every hit, best first, and the query as matched (with its typo corrections, for highlights)."""
+    def search(self, query: ParsedQuery, kinds: Sequence[str] = ()) -> Found:
+        """Every hit, best first, with the query as matched (its typo corrections too, for highlights)."""
         exact = self.query_docs(query, kinds)
         tolerant = self.with_typos(query)
         everything = self.query_docs(tolerant, kinds) if tolerant is not query else exact
+        matched_exact = self.matched(query)
+        matched_tolerant = self.matched(tolerant) if everything != exact else matched_exact
         ranked: list[tuple[int, int, str, Ranked]] = []
         docs = self.docs
         bits = everything
@@ -232,63 +236,75 @@ class SearchIndex:
             position = low.bit_length() - 1
             bits ^= low
             prepared = docs[position]
-            typo_only = not exact >> position & 1
-            found = _typo(self.score(tolerant, prepared)) if typo_only else self.score(query, prepared)
+            if exact >> position & 1:
+                found = self.score(query, matched_exact, prepared)
+            else:
+                found = _typo(self.score(tolerant, matched_tolerant, prepared))
             doc = prepared.doc
             rank = KIND_RANK.get(doc.kind, len(KIND_RANK))
             ranked.append((-found.value, rank, doc.slug, Ranked(prepared, found.match, found.value)))
         ranked.sort(key=lambda item: item[:3])
-        return (tolerant if everything != exact else query), [item[3] for item in ranked]
+        if everything != exact:
+            return Found(tolerant, matched_tolerant, [item[3] for item in ranked])
+        return Found(query, matched_exact, [item[3] for item in ranked])
 
-    def score(self, query: ParsedQuery, prepared: Prepared) -> Score:
+    def score(self, query: ParsedQuery, matched: frozenset[str], prepared: Prepared) -> Score:
         return score_parts(
             query,
             label_keys=prepared.label_keys,
             label_tokens=prepared.labels,
             codes=prepared.codes,
-            hits=lambda: self.hit_count(query, prepared),
+            hits=lambda: _hit_count(matched, prepared),
         )
 
     def matched(self, query: ParsedQuery) -> frozenset[str]:
         """The vocabulary tokens any term of ``query`` matches."""
-        known = self._matched_memo.get(query.groups)
-        if known is None:
-            out: set[str] = set()
-            for term in query.terms:
-                out.update(self.term_tokens(term))
-            known = frozenset(out)
-            _remember(self._matched_memo, query.groups, known)
-        return known
+        out: set[str] = set()
+        for term in query.terms:
+            out.update(self.term_tokens(term))
+        return frozenset(out)
 
-    def hit_count(self, query: ParsedQuery, prepared: Prepared) -> int:
-        """How many of the document's tokens match a term of the query (each occurrence counted)."""
-        counts = prepared.terms.count_map
-        matched = self.matched(query)
-        if len(matched) < len(counts):
-            return sum(counts.get(t, 0) for t in matched)
-        return sum(n for t, n in counts.items() if t in matched)
-
-    def snippet(self, query: ParsedQuery, hit: Ranked) -> str:
+    def snippet(self, found: Found, hit: Ranked) -> str:
         """The hit's snippet (:func:`app.domain.search_text.snippet`), from its prepared sentences."""
-        matched = self.matched(query)
+        query, matched = found.query, found.matched
         vocabulary = self.vocabulary_set
         wanted = query.terms
 
         def is_hit(token: str) -> bool:
             return token in matched if token in vocabulary else token_matches(token, wanted)
 
-        where = hit.prepared.token_sentences
-        candidates: set[int] = set()
-        if len(matched) < len(where):
-            for token in matched:
-                candidates.update(where.get(token, ()))
-        else:
-            for token, positions in where.items():
-                if token in matched:
-                    candidates.update(positions)
-        # Words indexed under tokens outside the vocabulary (none expected) are found by a full scan.
-        full = any(token not in vocabulary for token in where)
-        return snippet_of(hit.prepared.sentences, query, is_hit, candidates=None if full else candidates)
+        prepared = hit.prepared
+        if prepared.full_scan:
+            return snippet_of(prepared.sentences, query, is_hit)
+        where = prepared.token_sentences
+        words: dict[int, set[int]] = {}
+        tokens = matched if len(matched) < len(where) else [t for t in where if t in matched]
+        for token in tokens:
+            for sentence, word in where.get(token, ()):
+                words.setdefault(sentence, set()).add(word)
+        marks = {
+            position: [prepared.sentences[position][1][w][:2] for w in sorted(found_words)]
+            for position, found_words in words.items()
+        }
+        return snippet_of(prepared.sentences, query, is_hit, marks=marks)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A search's hits, best first, and the query as matched: with its typo corrections when a hit needed
+    one, and the vocabulary tokens its terms match (what the snippets mark)."""
+
+    query: ParsedQuery
+    matched: frozenset[str]
+    hits: list[Ranked]
+
+
+def _hit_count(matched: frozenset[str], prepared: Prepared) -> int:
+    """How many of the document's tokens match a term of the query (each occurrence counted)."""
+    counts = prepared.terms.count_map
+    if len(matched) < len(counts):
+        return sum(counts.get(t, 0) for t in matched)
+    return sum(n for t, n in counts.items() if t in matched)
 
 
 def _typo(found: Score) -> Score:
@@ -306,15 +322,13 @@ KINDS: tuple[str, ...] = ("drugs", "conditions", "regimens", "targets", "mechani
 KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
 
 
-def _token_sentences(sentences: Sequence[Sentence]) -> dict[str, tuple[int, ...]]:
-    where: dict[str, list[int]] = {}
+def _token_sentences(sentences: Sequence[Sentence]) -> dict[str, tuple[tuple[int, int], ...]]:
+    where: dict[str, list[tuple[int, int]]] = {}
     for position, (_text, words) in enumerate(sentences):
-        for _a, _b, tokens in words:
+        for number, (_a, _b, tokens) in enumerate(words):
             for token in tokens:
-                places = where.setdefault(token, [])
-                if not places or places[-1] != position:
-                    places.append(position)
-    return {token: tuple(places) for token, places in where.items()}
+                where.setdefault(token, []).append((position, number))
+    return {token: tuple(dict.fromkeys(places)) for token, places in where.items()}
 
 
 def build_index(documents: Iterable[Document], version: int = 0) -> SearchIndex:
@@ -327,6 +341,7 @@ def build_index(documents: Iterable[Document], version: int = 0) -> SearchIndex:
         bit = 1 << position
         terms = TokenSet.of(doc.terms.split())
         sentences = sentences_of(doc.body or doc.title)
+        where = _token_sentences(sentences)
         lines = doc.labels.split("\n")
         prepared.append(
             Prepared(
@@ -336,13 +351,19 @@ def build_index(documents: Iterable[Document], version: int = 0) -> SearchIndex:
                 TokenSet.of(document_tokens(doc.labels)),
                 tuple(c.upper() for c in doc.codes.split()),
                 sentences,
-                _token_sentences(sentences),
+                where,
+                False,
             )
         )
         for token in terms.unique:
             by_token[token] = by_token.get(token, 0) | bit
         kinds[doc.kind] = kinds.get(doc.kind, 0) | bit
     vocabulary = tuple(sorted(by_token))
+    known = frozenset(vocabulary)
+    prepared = [
+        dataclasses.replace(p, full_scan=any(t not in known for t in p.token_sentences)) if p.token_sentences else p
+        for p in prepared
+    ]
     typo: dict[str, set[str]] = {}
     for token in vocabulary:
         if not token.isalpha() or len(token) < TYPO_MIN - 1:
@@ -360,5 +381,5 @@ def build_index(documents: Iterable[Document], version: int = 0) -> SearchIndex:
         postings=tuple(by_token[t] for t in vocabulary),
         kinds=kinds,
         typo_map={k: tuple(sorted(v)) for k, v in typo.items()},
-        vocabulary_set=frozenset(vocabulary),
+        vocabulary_set=known,
     )

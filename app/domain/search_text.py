@@ -457,6 +457,11 @@ def _word_tokens(word: str) -> tuple[str, ...]:
     return tuple(document_tokens(word))
 
 
+@lru_cache(maxsize=16384)
+def _squashed(word: str) -> str:
+    return squash(word)
+
+
 #: A word of a sentence: its start, its end, and the tokens it is indexed under.
 WordSpan = tuple[int, int, tuple[str, ...]]
 #: A sentence of a document's text and its words.
@@ -509,19 +514,20 @@ def snippet_of(
     query: ParsedQuery,
     hit: Callable[[str], bool],
     length: int = SNIPPET_LENGTH,
-    candidates: Iterable[int] | None = None,
+    marks: dict[int, list[tuple[int, int]]] | None = None,
 ) -> str:
     """:func:`snippet` from a text's prepared sentences, ``hit`` telling whether a token matches the query;
-    ``candidates``, when known, the positions of the only sentences that can hold a match."""
+    ``marks``, when known, the matching words' spans by sentence position (no other sentence matches)."""
     if not sentences:
         return ""
     chosen, spans = sentences[0][0], list[tuple[int, int]]()
-    considered = sentences if candidates is None else [sentences[i] for i in sorted(candidates)]
-    for sentence, words in considered:
-        found = _marked_spans(words, hit)
+    positions = range(len(sentences)) if marks is None else sorted(marks)
+    for position in positions:
+        sentence, words = sentences[position]
+        found = _marked_spans(words, hit) if marks is None else marks[position]
         if found and not spans:
             chosen, spans = sentence, found
-        if found and any(squash(sentence[a:b]) == query.key for a, b in found):
+        if found and any(b - a >= len(query.key) and _squashed(sentence[a:b]) == query.key for a, b in found):
             chosen, spans = sentence, found  # a sentence with the very thing typed (a code) wins
             break
     start, end = _window(chosen, spans, length)

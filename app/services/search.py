@@ -373,7 +373,8 @@ def search(
         ) from None
     key = _cursor_key(query, kinds)
     offset = decode_cursor(cursor, key) if cursor else 0
-    matched, ranked = searchable.index.search(query, kinds)
+    found = searchable.index.search(query, kinds)
+    ranked = found.hits
     page = ranked[offset : offset + limit]
     hits = [
         SearchHit(
@@ -381,7 +382,7 @@ def search(
             slug=hit.doc.slug,
             title=hit.doc.title,
             link=f"/v1/{hit.doc.kind}/{hit.doc.slug}",
-            snippet=searchable.index.snippet(matched, hit),
+            snippet=searchable.index.snippet(found, hit),
             match=hit.match,
         )
         for hit in page

@@ -441,3 +441,25 @@ def test_two_apps_in_one_process_answer_from_their_own_content(tmp_path: Path) -
         assert _hits(two, "quuxalgia")[0] == ("conditions", "fibromyalgia")
         assert _hits(one, "quuxalgia") == []
         assert _hits(two, "quuxalgi")[0] == ("conditions", "fibromyalgia")
+
+
+def test_the_search_shortcut_answers_as_the_documented_route(app: Any, client: TestClient) -> None:
+    """Plain searches skip FastAPI's parameter handling (app/api/v1/search.py): same answers, and anything
+    unusual still gets the documented route's validation."""
+    from app.api.v1.search import SearchShortcut
+
+    shortcut = next(r for r in app.router.routes if isinstance(r, SearchShortcut))
+    for params in ({"q": "fibro"}, {"q": "LDN", "limit": "3"}, {"q": "pain", "kind": ["conditions", "indications"]}):
+        before = shortcut.answered
+        quick = client.get("/v1/search", params=params)
+        assert shortcut.answered == before + 1
+        # A repeated q (the last one counts) is left to the documented route.
+        documented = client.get("/v1/search", params={**params, "q": ["x", params["q"]]})
+        assert shortcut.answered == before + 1
+        assert quick.status_code == documented.status_code == 200
+        assert quick.json()["data"] == documented.json()["data"]
+        assert quick.json()["meta"] == documented.json()["meta"]
+    for params, status in (({"q": "fibro", "limit": "0"}, 422), ({"q": "fibro", "sort": "x"}, 400), ({"q": "!!"}, 422)):
+        response = client.get("/v1/search", params=params)
+        assert response.status_code == status, params
+        assert response.headers["content-type"] == "application/problem+json"
