@@ -788,7 +788,7 @@ def run_one(spec: ServerSpec, opts: Options, samples: Samples, port: int, endpoi
     shown = f"{endpoint.method} {endpoint.path}" + "".join(
         f" -H '{k}: {v}'" for k, v in endpoint.headers if k != "If-None-Match"
     )
-    samples.paths[(endpoint.group, spec.name)] = shown + (f"` {endpoint.note}`" if endpoint.note else "")
+    samples.paths[(endpoint.group, spec.name)] = f"`{shown}`" + (f" {endpoint.note}" if endpoint.note else "")
     errors = (
         f"  errors {result.non_2xx_3xx + result.socket_errors}" if result.non_2xx_3xx or result.socket_errors else ""
     )
@@ -936,7 +936,7 @@ def render_main(samples: Samples, args: argparse.Namespace) -> list[str]:
                 vs_ds = f"{ds:.1f}×" if ds == ds else ""
                 vs_bare = f"{100 * bare:.0f} %" if bare == bare else ""
             lines.append(
-                f"| {title} | {server} | `{samples.paths[(group, server)]}` | {rps:,.0f} | "
+                f"| {title} | {server} | {samples.paths[(group, server)]} | {rps:,.0f} | "
                 f"{spread([r.rps for r in results])} | {fmt_ms(med([r.p50_ms for r in results]))} | "
                 f"{fmt_ms(med([r.p99_ms for r in results]))} | {errors_of(results)} | "
                 f"{med(samples.rss.get(server, [])):.0f} | {vs_ds} | {vs_bare} | "
@@ -1038,9 +1038,9 @@ def verdicts(samples: Samples) -> list[str]:
             f"RSS < 200 MB per worker after {samples.distinct:,} distinct query strings: {med(distinct):.0f} MB",
         )
     limits = {"search": 30, "list-off": 20, "detail-off": 20, "dose-rand": 25, "dose-check": 50, "cds": 50}
-    for groups, limit in ((GET_GROUPS, 15), (POST_GROUPS, 50)):
+    for groups, default in ((GET_GROUPS, 15), (POST_GROUPS, 50)):
         for group in groups:
-            limit = limits.get(group, limit)
+            limit = limits.get(group, default)
             results = samples.wrk.get((group, server_of.get(group, OURS)))
             if not results:
                 continue

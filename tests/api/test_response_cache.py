@@ -74,12 +74,19 @@ def test_zero_padded_numbers_and_parameter_order_are_one_entry(deployed: Knowled
     assert first.json()["links"]["self"] == "http://testserver/v1/indications?limit=3&sort=slug"
 
 
-def test_fhir_count_padding_is_not_a_new_entry(deployed: KnowledgeApp, web: TestClient) -> None:
-    web.get("/fhir/R4/MedicationKnowledge?_count=100")
-    size = len(_store(deployed).entries)
-    for zeros in range(1, 60):
-        assert web.get(f"/fhir/R4/MedicationKnowledge?_count={'0' * zeros}100").status_code == 200
-    assert len(_store(deployed).entries) == size
+def test_fhir_count_padding_is_not_a_new_entry(settings: Settings) -> None:
+    """Issue 13 row 2: 4,200 spellings of one FHIR search (``_count=000…100``) held 2.29 GB."""
+    app = create_app(settings.model_copy(update={"content_check_interval": 60}))
+    door = app.front_door
+    assert door is not None
+    with TestClient(app) as client:
+        first = client.get("/fhir/R4/MedicationKnowledge?_count=100")
+        size, answered = len(_store(app).entries), door.answered
+        for zeros in (1, 2, 10, 41, 200, 1000):
+            again = client.get(f"/fhir/R4/MedicationKnowledge?_count={'0' * zeros}100")
+            assert again.status_code == 200 and again.content == first.content, zeros
+        assert door.answered == answered + 6  # every spelling answered from the one stored entry
+        assert len(_store(app).entries) == size
 
 
 def test_raw_accept_values_share_the_negotiated_entry(deployed: KnowledgeApp, web: TestClient) -> None:
