@@ -129,8 +129,7 @@ def test_the_public_base_url_wins_over_any_host(settings: Settings) -> None:
             body = client.get(LIST, headers={"Host": host}).json()
             assert body["links"]["self"] == "https://kb.example.org/v1/indications?limit=20", host
         redirect = client.get("/v1/drugs/", headers={"Host": "evil.example"}, follow_redirects=False)
-        if redirect.status_code in (301, 302, 307, 308):
-            assert redirect.headers["location"].startswith("https://kb.example.org/"), redirect.headers
+        assert redirect.status_code == 307 and redirect.headers["location"] == "https://kb.example.org/v1/drugs"
 
 
 def test_forwarded_headers_count_only_from_trusted_proxies(settings: Settings) -> None:
@@ -140,8 +139,7 @@ def test_forwarded_headers_count_only_from_trusted_proxies(settings: Settings) -
         assert first.json()["links"]["self"].startswith("http://testserver/"), first.json()["links"]
         assert client.get(LIST).json()["links"]["self"].startswith("http://testserver/")
         redirect = client.get("/v1/drugs/", headers=forged, follow_redirects=False)
-        assert "evil.example" not in redirect.headers.get("location", "")
-        assert not redirect.headers.get("location", "").startswith("https:")
+        assert redirect.status_code == 307 and redirect.headers["location"] == "http://testserver/v1/drugs"
     trusting = settings.model_copy(update={"trusted_proxies": ["testclient", "127.0.0.1", "10.0.0.0/8"]})
     with TestClient(create_app(trusting)) as client:
         proxied = client.get(LIST, headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "testserver"})
