@@ -77,7 +77,9 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         access_log=False,
         ws="none",  # no WebSocket routes: skip importing a WebSocket protocol
-        proxy_headers=True,
+        # Forwarded headers are read by the app, from LDNKB_TRUSTED_PROXIES only (app/api/hosts.py): uvicorn's
+        # own reading trusts 127.0.0.1 by default, so a local client could name the scheme of everyone's links.
+        proxy_headers=False,
         timeout_graceful_shutdown=args.graceful_timeout,
         **limits,
     )

@@ -7,6 +7,7 @@ creates no ``data/`` folder.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import math
@@ -18,22 +19,24 @@ from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.api import health
-from app.api.caching import ConditionalCacheMiddleware, ContentVersion, ResponseStore
-from app.api.cors import CorsMiddleware, CorsPolicy
+from app.api.caching import Canonical, ContentVersion, ResponseStore
+from app.api.cors import CorsPolicy
 from app.api.deps import reject_unknown_params
 from app.api.docs import install_docs
 from app.api.front_door import FrontDoor, KnowledgeApp
-from app.api.limits import RequestGuard, document_limits
-from app.api.negotiation import NegotiationMiddleware
+from app.api.hosts import HostPolicy
+from app.api.limits import document_limits
 from app.api.pages.router import router as pages_router
-from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
+from app.api.params import integer_query_params
+from app.api.pipeline import Parts, middleware_stack
+from app.api.security_headers import SecurityHeaders
 from app.api.spec import install_openapi_cleanup
 from app.api.v1 import catalog, dose_check, meta
 from app.api.v1 import changes as changes_api
 from app.api.v1 import search as search_api
 from app.bootstrap import keep_preparing, try_prepare_store
 from app.db import make_engine
-from app.errors import ErrorBoundary, ErrorRenderer, install_error_handlers
+from app.errors import ErrorRenderer, install_error_handlers
 from app.integrations.cds_hooks.router import router as cds_router
 from app.integrations.cds_hooks.shortcut import CdsCallShortcut
 from app.integrations.fhir.bulk import router as fhir_bulk_router
@@ -44,10 +47,10 @@ from app.kinds import KINDS
 from app.observability.logging import AccessLog
 from app.observability.metrics import Metrics
 from app.observability.metrics_server import serve_metrics
-from app.observability.middleware import InstrumentationMiddleware
 from app.observability.observer import RequestObserver
 from app.readmodel.holder import ReadModelHolder
 from app.schemas.openapi import install_openapi
+from app.services.search import SearchIndexes, build_searchable
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -97,6 +100,12 @@ TAGS = [
 def create_app(settings: Settings | None = None) -> KnowledgeApp:
     settings = settings or get_settings()
     engine = make_engine(settings)
+    # The read model of this app (never module-global): /v1 records are answered from it, and the response
+    # cache follows its content version, so a cached answer and a computed one never differ in version.
+    read_model = ReadModelHolder(engine, interval=settings.content_check_interval, cursor_secret=settings.cursor_secret)
+    # Interval 0: the version is read from the read model (memory) at every lookup; the holder itself decides
+    # when to look at the store.
+    version = ContentVersion(read_model.content_version, 0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,6 +129,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
         if prepared:
             read_model.try_check()  # the first model, built before the first request
         version.try_refresh()
+        with contextlib.suppress(Exception):  # the store is away: the first search builds it (or says why)
+            await app.state.search_indexes.get()
         # What start-up built lives as long as the process: keep it out of the collector's full passes, and
         # collect the young generation less often (long GC pauses were the p99 of POST answers). No
         # collection first: start-up leaves about a thousand unreachable objects, and a full pass over its
@@ -161,12 +172,10 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.content_version = version
     app.state.engine = engine
-    # The read model of this app (never module-global): /v1 records are answered from it, and the response
-    # cache follows its content version, so a cached answer and a computed one never differ in version.
-    read_model = app.state.read_model = ReadModelHolder(
-        engine, interval=settings.content_check_interval, cursor_secret=settings.cursor_secret
-    )
+    app.state.read_model = read_model
+    app.state.search_indexes = SearchIndexes(lambda: build_searchable(engine), version.current)
     # One renderer for every error; paths under /fhir answer OperationOutcomes (registered here, so that
     # app.errors knows no integration).
     render = ErrorRenderer([(is_fhir_request, fhir_error_response)], retry_after=math.ceil(settings.db_breaker_reset))
@@ -187,45 +196,43 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # First of all: plain CDS service calls, answered without FastAPI's per-call dependency solving and body
     # validation (the rest falls through to the documented route; app/integrations/cds_hooks/shortcut.py).
     app.router.routes.insert(0, CdsCallShortcut(app))
+    # And plain searches (every keystroke of a search box), the same way (app/api/v1/search.py).
+    app.router.routes.insert(1, search_api.SearchShortcut())
     install_docs(app)
     install_openapi_cleanup(app)  # plain optional parameters, SparseList (app/api/spec.py)
     install_openapi(app)  # examples recorded from real answers (app/schemas/openapi.py)
     document_limits(app, settings)
 
-    # Interval 0: the version is read from the read model (memory) at every lookup; the holder itself decides
-    # when to look at the store.
-    version = ContentVersion(read_model.content_version, 0)
-    app.state.content_version = version
-    store = ResponseStore(version=version, max_entries=settings.response_cache_entries)
-    cache_control = (
-        f"public, max-age={settings.cache_max_age}, stale-while-revalidate={settings.cache_stale_while_revalidate}"
-    )
-    # The stack, added innermost first (outermost first: instrumentation, security headers, error boundary,
-    # CORS, request guard, cache, negotiation; the front door answers cache hits before all of it).
-    # Inside the cache: a 406/415 is never a 200, so never cached; cache hits skip the check.
-    app.add_middleware(NegotiationMiddleware)
-    app.add_middleware(ConditionalCacheMiddleware, store=store, cache_control=cache_control)
-    # Body caps, JSON depth, body read time, rate limits: before any route, parser or credential check;
-    # inside CORS, so that a browser can read the 413 or 429.
-    app.add_middleware(RequestGuard, settings=settings, render=render)
-    # CORS (app/api/cors.py): `*` by default for the public read API, CDS Hooks with Authorization allowed.
-    cors = CorsPolicy(list(settings.cors_origins))
-    if cors.enabled:
-        app.add_middleware(CorsMiddleware, policy=cors)
-    # Any exception no handler took: a well-formed 500 (or 503 for a store outage), inside the headers below.
-    app.add_middleware(ErrorBoundary, render=render)
-    # Outside the cache and CORS: cached answers and 304s carry the security headers too.
-    security = SecurityHeaders(
-        vary_origin=cors.origin_dependent,
-        hsts=settings.public_base_url.lower().startswith("https://"),
-    )
-    app.add_middleware(SecurityHeadersMiddleware, policy=security)
-    # Added last, so outermost in the stack: it times everything the stack answers, its cache included.
     # On the public port, the build info leaves out the Python version.
     app.state.metrics = Metrics(engine=engine, content_version=version.current, show_python=bool(settings.metrics_port))
     app.state.access_log = AccessLog(enabled=settings.access_log, fmt=settings.log_format)
     observer = app.state.observer = RequestObserver(metrics=app.state.metrics, access_log=app.state.access_log)
-    app.add_middleware(InstrumentationMiddleware, observer=observer)
+    # CORS (app/api/cors.py): `*` by default for the public read API, CDS Hooks with Authorization allowed.
+    cors = CorsPolicy(list(settings.cors_origins))
+    security = SecurityHeaders(
+        vary_origin=cors.origin_dependent,
+        hsts=settings.public_base_url.lower().startswith("https://"),
+    )
+    hosts = app.state.hosts = HostPolicy(
+        public_base_url=settings.public_base_url,
+        allowed_hosts=settings.allowed_hosts,
+        trusted_proxies=settings.trusted_proxies,
+    )
+
+    def decorate(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+        """What the stack adds outside the cache, stored with each entry for the front door: CORS headers that
+        do not depend on the request (`*`), then the security headers."""
+        return security.apply([*headers, *cors.static_headers(path)], path)
+
+    store = app.state.response_store = ResponseStore(
+        version=version,
+        max_bytes=settings.cache_bytes,
+        decorate=decorate,
+        hosts=hosts,
+        canonical=Canonical(lambda: integer_query_params(app)),
+    )
+    # The request pipeline: app/api/pipeline.py declares the middleware stack, outermost first.
+    app.user_middleware = middleware_stack(settings, Parts(observer, security, hosts, store, cors, render))
     # Before all of it: hits and 304s answered from the same store, with the same headers and records.
     app.front_door = FrontDoor(store=store, security=security, observer=observer, cors=cors)
     return app

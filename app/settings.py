@@ -15,6 +15,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DB_PATH = Path("data") / "ldn-kb.sqlite3"
+#: The Host names answered by default: this machine under its usual names, and the test client's.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1", "testserver")
 
 
 class Settings(BaseSettings):
@@ -43,7 +45,28 @@ class Settings(BaseSettings):
     content_check_interval: float = Field(
         default=2.0, ge=0, le=3600, description="Seconds between checks for a new content version."
     )
-    response_cache_entries: int = Field(default=4096, ge=0, le=1_000_000, description="Cached responses.")
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: list(LOCAL_HOSTS),
+        description="Host names answered when LDNKB_PUBLIC_BASE_URL is empty (other Hosts get a 400): exact "
+        "names, '.example.org' for a domain and its subdomains, '*' for any.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of proxies whose X-Forwarded-Proto and X-Forwarded-Host are honoured "
+        "('*' for any); empty: never.",
+    )
+    response_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        le=1 << 40,
+        description="Bytes the response cache may hold per process, bodies and headers counted (0: off).",
+    )
+    response_cache_entries: int | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        description="Deprecated, use LDNKB_RESPONSE_CACHE_BYTES: 0 turns the cache off, other values are ignored.",
+    )
     cursor_secret: str = Field(
         default="",
         description="Key that signs paging cursors (the same on every replica; empty: a built-in key, so cursors "
@@ -166,6 +189,11 @@ class Settings(BaseSettings):
             if origin != "*" and not re.fullmatch(r"https?://[^/\s*]+", origin.rstrip("/")):
                 raise ValueError(f"{origin!r} is not an origin: use scheme://host[:port], or *")
         return value
+
+    @property
+    def cache_bytes(self) -> int:
+        """The response cache's bound in bytes (0 when off, also through the deprecated entries setting)."""
+        return 0 if self.response_cache_entries == 0 else self.response_cache_bytes
 
     @property
     def is_sqlite(self) -> bool:

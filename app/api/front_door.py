@@ -2,30 +2,27 @@
 
 Most requests to this service repeat one already answered for the current content version. For those,
 :meth:`FrontDoor.lookup` does, in one pass, what the stack would do on a hit: it reads the cache key,
-the ``If-None-Match`` and the request id, and builds the stored answer's messages (200, HEAD or 304)
-from header lists built once per entry (the cache's own, then the security headers, then the request
-id, as the stack adds them). :class:`KnowledgeApp`, FastAPI with the front door in its ``__call__``,
+the ``If-None-Match``, the ``Accept-Encoding`` and the request id, and builds the stored answer's messages
+(200, HEAD or 304) from the entry's header lists that already hold the security headers (built once, when
+the entry was stored, in the same store the stack uses), then the request id, as the stack adds it. :class:`KnowledgeApp`, FastAPI with the front door in its ``__call__``,
 sends them, and :meth:`FrontDoor.finished` counts, times and logs the request through the same
 :class:`~app.observability.observer.RequestObserver` as the stack. Everything else (misses, POSTs,
 non-cached paths, and requests with ``Origin`` when CORS answers depend on it) goes through the full stack,
-which fills the store.
+which fills the store. With CORS open to any origin (the default), its headers are stored with the entry.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
-from app.api.caching import CacheKey, Entry, ResponseStore, entry_messages, request_facts
+from app.api.caching import ResponseStore, request_facts, variant_messages
 from app.api.cors import CorsPolicy
 from app.api.security_headers import SecurityHeaders
 from app.observability.observer import REQUEST_ID_HEADER, RequestObserver
 
-#: A stored entry, and the same entry with the headers the stack would add around it.
-Prepared = tuple[Entry, Entry]
 #: An answer found: its two ASGI messages, status, request id, and when the request arrived.
 Hit = tuple[Message, Message, int, str, float]
 
@@ -38,8 +35,6 @@ class FrontDoor:
         self.security = security
         self.observer = observer
         self.cors = cors
-        self._prepared: dict[CacheKey, Prepared] = {}
-        self._version = -1  # the content version of what _prepared holds
         #: Requests answered here since start-up.
         self.answered = 0
 
@@ -51,18 +46,16 @@ class FrontDoor:
         if (method != "GET" and method != "HEAD") or not store.caches(path):
             return None
         started = time.perf_counter()
-        key, inm, client_id, has_origin = request_facts(scope)
-        if has_origin and self.cors.origin_dependent:
-            return None  # CORS headers depend on the origin: the CORS middleware answers
-        entry = store.get(key)
+        facts = request_facts(scope, store)
+        if not facts.allowed or (facts.has_origin and self.cors.origin_dependent):
+            return None  # the stack answers: a Host we do not serve (400), CORS headers depending on the origin
+        entry = store.get(facts.key)
         if entry is None:
             return None
-        prepared = self._prepared.get(key)
-        if prepared is None or prepared[0] is not entry:
-            prepared = self._prepare(key, entry, path)
-        request_id = self.observer.request_id(client_id)
-        status, start, body = entry_messages(
-            prepared[1], inm, method == "HEAD", ((REQUEST_ID_HEADER, request_id.encode()),)
+        variant = store.variant(facts.key, entry, facts.accept_encoding)
+        request_id = self.observer.request_id(facts.request_id)
+        status, start, body = variant_messages(
+            variant, facts.if_none_match, method == "HEAD", True, ((REQUEST_ID_HEADER, request_id.encode()),)
         )
         return start, body, status, request_id, started
 
@@ -73,24 +66,6 @@ class FrontDoor:
         observer = self.observer
         route = observer.route_template(scope, "")
         observer.finished(request_id, scope["method"], route, status, time.perf_counter() - started)
-
-    def _prepare(self, key: CacheKey, entry: Entry, path: str) -> Prepared:
-        # Never more than the store holds, and nothing of an older content version (a prepared entry keeps
-        # its body alive): start afresh when either would happen.
-        if len(self._prepared) >= self.store.max_entries or self._version != self.store.entries_version:
-            self._prepared.clear()
-            self._version = self.store.entries_version
-        apply = self.security.apply
-        # CORS: with `*`, the same headers on every answer of the path, added where CorsMiddleware adds them.
-        cors = self.cors.static_headers(path)
-        outer = dataclasses.replace(
-            entry,
-            headers=apply([*entry.headers, *cors], path),
-            not_modified_headers=apply([*entry.not_modified_headers, *cors], path),
-        )
-        prepared = (entry, outer)
-        self._prepared[key] = prepared
-        return prepared
 
 
 class KnowledgeApp(FastAPI):

@@ -9,6 +9,7 @@ import orjson
 from fastapi import Request
 from starlette.responses import Response
 
+from app.api.hosts import HostPolicy, base_url_of
 from app.errors import ProblemError
 from app.services.dataset import DISCLAIMER, LICENCE, DatasetInfo
 from app.services.embeds import iso_utc
@@ -31,8 +32,14 @@ def meta(info: DatasetInfo) -> dict[str, Any]:
 
 
 def base_url(request: Request) -> str:
-    configured: str = request.app.state.settings.public_base_url
-    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
+    """The absolute base of this request's links: ``LDNKB_PUBLIC_BASE_URL`` when set, else the request's
+    scheme and Host once validated against ``LDNKB_ALLOWED_HOSTS`` (forwarded headers only from
+    ``LDNKB_TRUSTED_PROXIES``): app/api/hosts.py. A Host not allowed never gets here (400 before routing)."""
+    policy: HostPolicy | None = getattr(request.app.state, "hosts", None)
+    resolved = base_url_of(request.scope, policy)
+    if resolved is None:
+        raise ProblemError("bad-request", "The Host header names a host this service does not answer for.")
+    return resolved or str(request.base_url).rstrip("/")
 
 
 def pick_fields(items: list[dict[str, Any]], fields: str | None) -> list[dict[str, Any]]:

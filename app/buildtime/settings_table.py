@@ -14,7 +14,7 @@ def _type_name(annotation: object) -> str:
         return " \\| ".join(f"`{a}`" for a in args)
     if isinstance(annotation, type) and not args:
         return annotation.__name__
-    return str(annotation).replace("typing.", "")
+    return str(annotation).replace("typing.", "").replace(" | ", " \\| ")
 
 
 def _bounds(metadata: list[object]) -> str:

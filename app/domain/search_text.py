@@ -28,11 +28,12 @@ query, which must match exactly (``K50.90`` also looks for ``K50.9`` and ``K50``
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -324,13 +325,14 @@ class TokenSet:
     unique: frozenset[str]
     ordered: tuple[str, ...]
     counts: tuple[tuple[str, int], ...]
+    count_map: dict[str, int]
 
     @classmethod
     def of(cls, tokens: Iterable[str]) -> TokenSet:
         counts: dict[str, int] = {}
         for t in tokens:
             counts[t] = counts.get(t, 0) + 1
-        return cls(frozenset(counts), tuple(sorted(counts)), tuple(sorted(counts.items())))
+        return cls(frozenset(counts), tuple(sorted(counts)), tuple(sorted(counts.items())), counts)
 
     def has(self, term: Term) -> bool:
         if term.token in self.unique:
@@ -355,7 +357,7 @@ def _stored_labels(labels: str) -> tuple[tuple[str, ...], TokenSet]:
     return tuple(squash(line) for line in lines), TokenSet.of(document_tokens(labels))
 
 
-def _hit(token: str, wanted: Iterable[Term]) -> bool:
+def token_matches(token: str, wanted: Iterable[Term]) -> bool:
     return any(token == t.token or (t.prefix and token.startswith(t.token)) for t in wanted)
 
 
@@ -403,21 +405,44 @@ def score(query: ParsedQuery, *, labels: str, codes: str, terms: str) -> Score |
     """
     if not matches(query, terms):
         return None
+    keys, label_tokens = _stored_labels(labels)
+    wanted = query.terms
+    return score_parts(
+        query,
+        label_keys=keys,
+        label_tokens=label_tokens,
+        codes=codes.split(),
+        hits=lambda: sum(n for token, n in _stored_terms(terms).counts if token_matches(token, wanted)),
+    )
+
+
+def score_parts(
+    query: ParsedQuery,
+    *,
+    label_keys: Sequence[str],
+    label_tokens: TokenSet,
+    codes: Sequence[str],
+    hits: Callable[[], int],
+) -> Score:
+    """:func:`score` of a document known to match, from its parts: label keys (:func:`squash` of each
+    label), label tokens, codes, and a function counting its tokens that match a query term."""
     if query.code is not None:
-        found = _code_score(query.code, codes.split())
+        found = _code_score(query.code, codes)
         if found is not None:
             return found
-    keys, label_tokens = _stored_labels(labels)
-    if query.key and query.key in keys:
+    if query.key and query.key in label_keys:
         return Score(LABEL_EXACT, "label")
-    if query.key and any(k.startswith(query.key) for k in keys):
+    if query.key and any(k.startswith(query.key) for k in label_keys):
         return Score(LABEL_PREFIX, "label-prefix")
     in_labels = sum(label_tokens.group(g) for g in query.groups)
     if in_labels == len(query.groups):
         return Score(LABEL_WORDS, "label-words")
-    wanted = query.terms
-    hits = sum(n for token, n in _stored_terms(terms).counts if _hit(token, wanted))
-    return Score(TEXT + (100 * in_labels) // len(query.groups) + min(hits, 20), "text")
+    return Score(TEXT + (100 * in_labels) // len(query.groups) + min(hits(), 20), "text")
+
+
+def with_alternatives(query: ParsedQuery, groups: tuple[Group, ...]) -> ParsedQuery:
+    """``query`` with other groups (the same words, more ways to match them: typo corrections)."""
+    return dataclasses.replace(query, groups=groups)
 
 
 # -------------------------------------------------------------------------------------------- snippet
@@ -432,15 +457,33 @@ def _word_tokens(word: str) -> tuple[str, ...]:
     return tuple(document_tokens(word))
 
 
-def _marked_spans(sentence: str, query: ParsedQuery) -> list[tuple[int, int]]:
-    wanted = query.terms
-    spans: list[tuple[int, int]] = []
-    for m in _SNIPPET_WORD.finditer(sentence):
-        word = m.group().rstrip(_EDGE_PUNCTUATION)
-        lead = len(word) - len(word.lstrip(_EDGE_PUNCTUATION))
-        if word[lead:] and any(_hit(token, wanted) for token in _word_tokens(word[lead:])):
-            spans.append((m.start() + lead, m.start() + len(word)))
-    return spans
+@lru_cache(maxsize=16384)
+def _squashed(word: str) -> str:
+    return squash(word)
+
+
+#: A word of a sentence: its start, its end, and the tokens it is indexed under.
+WordSpan = tuple[int, int, tuple[str, ...]]
+#: A sentence of a document's text and its words.
+Sentence = tuple[str, tuple[WordSpan, ...]]
+
+
+def sentences_of(text: str) -> tuple[Sentence, ...]:
+    """The sentences of ``text`` with their words' spans and tokens (computed once per document)."""
+    out: list[Sentence] = []
+    for sentence in (s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()):
+        spans: list[WordSpan] = []
+        for m in _SNIPPET_WORD.finditer(sentence):
+            word = m.group().rstrip(_EDGE_PUNCTUATION)
+            lead = len(word) - len(word.lstrip(_EDGE_PUNCTUATION))
+            if word[lead:]:
+                spans.append((m.start() + lead, m.start() + len(word), _word_tokens(word[lead:])))
+        out.append((sentence, tuple(spans)))
+    return tuple(out)
+
+
+def _marked_spans(words: tuple[WordSpan, ...], hit: Callable[[str], bool]) -> list[tuple[int, int]]:
+    return [(a, b) for a, b, tokens in words if any(hit(token) for token in tokens)]
 
 
 def _window(sentence: str, spans: list[tuple[int, int]], length: int) -> tuple[int, int]:
@@ -460,17 +503,31 @@ def _window(sentence: str, spans: list[tuple[int, int]], length: int) -> tuple[i
 
 def snippet(text: str, query: ParsedQuery, length: int = SNIPPET_LENGTH) -> str:
     """The first sentence of ``text`` that contains what was typed as one word (a code), else the first
-    that contains a query word; HTML-escaped, each matching word wrapped in ``<mark>``; at most ``length`` characters of text (``…`` where cut). Without a match
-    in the text: its first sentence, unmarked."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    that contains a query word; HTML-escaped, each matching word wrapped in ``<mark>``; at most ``length``
+    characters of text (``…`` where cut). Without a match in the text: its first sentence, unmarked."""
+    wanted = query.terms
+    return snippet_of(sentences_of(text), query, lambda token: token_matches(token, wanted), length)
+
+
+def snippet_of(
+    sentences: Sequence[Sentence],
+    query: ParsedQuery,
+    hit: Callable[[str], bool],
+    length: int = SNIPPET_LENGTH,
+    marks: dict[int, list[tuple[int, int]]] | None = None,
+) -> str:
+    """:func:`snippet` from a text's prepared sentences, ``hit`` telling whether a token matches the query;
+    ``marks``, when known, the matching words' spans by sentence position (no other sentence matches)."""
     if not sentences:
         return ""
-    chosen, spans = sentences[0], list[tuple[int, int]]()
-    for sentence in sentences:
-        found = _marked_spans(sentence, query)
+    chosen, spans = sentences[0][0], list[tuple[int, int]]()
+    positions = range(len(sentences)) if marks is None else sorted(marks)
+    for position in positions:
+        sentence, words = sentences[position]
+        found = _marked_spans(words, hit) if marks is None else marks[position]
         if found and not spans:
             chosen, spans = sentence, found
-        if found and any(squash(sentence[a:b]) == query.key for a, b in found):
+        if found and any(b - a >= len(query.key) and _squashed(sentence[a:b]) == query.key for a, b in found):
             chosen, spans = sentence, found  # a sentence with the very thing typed (a code) wins
             break
     start, end = _window(chosen, spans, length)

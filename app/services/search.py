@@ -1,16 +1,18 @@
-"""Search across the knowledge base: the index (rebuilt at every content load) and the ranked query.
+"""Search across the knowledge base: the search documents (rebuilt at every content load), the in-memory
+index built from them once per content version per app, and the ranked query.
 
 Design (why it is built this way):
 
 * One plain table, ``search_document``, one row per searchable record: drugs, conditions, regimens,
   targets, mechanisms, indications and sources. It is derived data: ``rebuild_search_index`` empties
   and refills it inside the content load's transaction, so it never disagrees with the records.
-* All text processing happens in Python (app/domain/search_text.py). The engines index the stored
-  tokens verbatim (SQLite FTS5 ``unicode61`` over ASCII tokens; PostgreSQL ``array_to_tsvector``,
-  which bypasses any parser or dictionary) and are used only to select candidates with a boolean
-  prefix query. Python then re-checks every candidate against the same query and orders them by a
-  score computed from the stored row, ties broken by kind then slug. Same content, same hits, same
-  order, on both stores.
+* All text processing happens in Python (app/domain/search_text.py), once per document at load.
+* Queries never touch the database: :class:`SearchIndexes` (one per app, on ``app.state``) holds an
+  in-memory :class:`~app.domain.search_index.SearchIndex` built from the documents of the current
+  content version (:func:`build_searchable`: documents and dataset facts read in one transaction), and
+  builds a new one, off the event loop, when the version moves. The index is a function of a list of
+  :class:`~app.domain.search_index.Document`: whatever produces them (this table today, a read model
+  tomorrow) can feed it. Both stores hold the same documents, so give the same hits in the same order.
 * The abbreviations the index expands (LDN <-> low-dose naltrexone, MOR <-> mu opioid receptor,
   TLR4 <-> toll-like receptor 4, ...) are taken from the records themselves: ``Name (ABBR)`` names,
   short upper-case synonyms and gene symbols. Nothing is added that the content does not state.
@@ -20,30 +22,30 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import orjson
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from app.domain.evidence import DEFINITIONS
+from app.domain.search_index import KINDS, Document, SearchIndex, build_index
 from app.domain.search_text import (
     Expansion,
     ParsedQuery,
     QueryError,
     abbreviation_pairs,
     document_tokens,
-    engine_query,
     expansion_tokens,
     expansions,
     fold,
     label_variants,
     parse_query,
-    score,
-    snippet,
 )
 from app.errors import ProblemError
 from app.models import (
@@ -59,12 +61,10 @@ from app.models import (
     Study,
     Target,
 )
-from app.services.dataset import dataset_info
+from app.services.dataset import DatasetInfo, dataset_info
 from app.services.embeds import group_by
 
-# The order of kinds breaks ties between equally good hits: the drug, then what people look up most.
-KINDS: tuple[str, ...] = ("drugs", "conditions", "regimens", "targets", "mechanisms", "indications", "sources")
-KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
+__all__ = ["KINDS", "SearchIndexes", "build_searchable", "rebuild_search_index", "search"]
 MAX_OFFSET = 10_000
 
 _LEVEL_TITLES = {d.level.value: d.title for d in DEFINITIONS}
@@ -293,19 +293,13 @@ def decode_cursor(cursor: str, key: str) -> int:
     return offset
 
 
-def _candidates(session: Session, query: ParsedQuery, kinds: Sequence[str]) -> list[SearchDocument]:
-    dialect = session.get_bind().dialect.name
-    match = engine_query(query, dialect)
-    if dialect == "postgresql":
-        where = text("search_document.search_vector @@ CAST(:match AS tsquery)").bindparams(match=match)
-    else:
-        where = text("search_document.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :match)").bindparams(
-            match=match
-        )
-    statement = select(SearchDocument).where(where)
-    if kinds:
-        statement = statement.where(col(SearchDocument.kind).in_(list(kinds)))
-    return list(session.scalars(statement).all())
+def load_documents(session: Session) -> list[Document]:
+    """The search documents of the store's current content (the ``search_document`` table, filled at every
+    content load; filled here first for a loaded store upgraded from before the table existed)."""
+    rows = session.scalars(select(SearchDocument)).all()
+    if not rows and _rebuild_if_empty(session):
+        rows = session.scalars(select(SearchDocument)).all()
+    return [Document(r.kind, r.slug, r.title, r.labels, r.codes, r.body, r.terms) for r in rows]
 
 
 def _rebuild_if_empty(session: Session) -> bool:
@@ -322,8 +316,53 @@ def _rebuild_if_empty(session: Session) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class Searchable:
+    """An index with the dataset facts of the version it was built from."""
+
+    index: SearchIndex
+    info: DatasetInfo
+
+
+def build_searchable(engine: Engine) -> Searchable:
+    """Read the store's documents and dataset facts in one transaction and index them."""
+    with Session(engine) as session:
+        info = dataset_info(session)
+        documents = load_documents(session)
+    return Searchable(build_index(documents, info.content_version), info)
+
+
+class SearchIndexes:
+    """The search index of one app, for the content version current now: built once per version (in a
+    worker thread, one build at a time), swapped in whole; never module-global, so two apps in one process
+    answer from their own stores."""
+
+    def __init__(self, build: Callable[[], Searchable], version: Callable[[], int]) -> None:
+        self._build = build
+        self._version = version
+        self._current: Searchable | None = None
+        self._lock = anyio.Lock()
+
+    def ready(self) -> Searchable | None:
+        """The index, if it was built for the current content version."""
+        current = self._current
+        if current is not None and current.info.content_version == self._version():
+            return current
+        return None
+
+    async def get(self) -> Searchable:
+        current = self.ready()
+        if current is not None:
+            return current
+        async with self._lock:
+            current = self.ready()
+            if current is None:
+                current = self._current = await anyio.to_thread.run_sync(self._build)
+        return current
+
+
 def search(
-    session: Session, *, q: str, limit: int, cursor: str | None = None, kinds: Sequence[str] = ()
+    searchable: Searchable, *, q: str, limit: int, cursor: str | None = None, kinds: Sequence[str] = ()
 ) -> SearchResults:
     """Ranked hits for ``q``; raises ProblemError (422) when ``q`` has nothing searchable."""
     try:
@@ -334,26 +373,19 @@ def search(
         ) from None
     key = _cursor_key(query, kinds)
     offset = decode_cursor(cursor, key) if cursor else 0
-    rows = _candidates(session, query, kinds)
-    if not rows and _rebuild_if_empty(session):
-        rows = _candidates(session, query, kinds)
-    ranked: list[tuple[int, int, str, str, SearchDocument]] = []
-    for row in rows:
-        found = score(query, labels=row.labels, codes=row.codes, terms=row.terms)
-        if found is not None:
-            ranked.append((-found.value, KIND_RANK.get(row.kind, len(KINDS)), row.slug, found.match, row))
-    ranked.sort(key=lambda item: item[:3])
+    found = searchable.index.search(query, kinds)
+    ranked = found.hits
     page = ranked[offset : offset + limit]
     hits = [
         SearchHit(
-            kind=row.kind,
-            slug=row.slug,
-            title=row.title,
-            link=f"/v1/{row.kind}/{row.slug}",
-            snippet=snippet(row.body or row.title, query),
-            match=match,
+            kind=hit.doc.kind,
+            slug=hit.doc.slug,
+            title=hit.doc.title,
+            link=f"/v1/{hit.doc.kind}/{hit.doc.slug}",
+            snippet=searchable.index.snippet(found, hit),
+            match=hit.match,
         )
-        for _v, _k, _s, match, row in page
+        for hit in page
     ]
     more = offset + limit < len(ranked) and offset + limit <= MAX_OFFSET
     return SearchResults(

@@ -78,7 +78,7 @@ def test_304_and_head_from_the_front_door_match_the_stack(quiet_app: KnowledgeAp
     path = "/v1/sources?limit=2"
     etag = quiet.get(path).headers["etag"]
     # The stack's own 304 and HEAD, from a second app whose cache is switched off (every answer computed).
-    stack_settings = quiet_app.state.settings.model_copy(update={"response_cache_entries": 0})
+    stack_settings = quiet_app.state.settings.model_copy(update={"response_cache_bytes": 0})
     with TestClient(create_app(stack_settings)) as stack:
         expected_304 = stack.get(path, headers={"If-None-Match": etag})
         expected_head = stack.head(path)
@@ -141,7 +141,7 @@ def test_cors_requests_go_through_the_stack(settings: Settings) -> None:
         path = "/v1/drugs"
         client.get(path)
         plain = client.get(path)
-        assert door.answered == 1 and plain.headers["vary"] == "Origin"
+        assert door.answered == 1 and "Origin" in plain.headers["vary"].split(", ")
         for _ in range(2):
             cors = client.get(path, headers={"Origin": ORIGIN})
             assert cors.status_code == 200
@@ -188,7 +188,7 @@ def test_a_burst_of_identical_misses_computes_once(settings: Settings) -> None:
 
     async def burst() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://kb.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             return await asyncio.gather(*(client.get(path) for _ in range(24)))
 
     # Started first (migrations, content, the first version read); then the burst, counted.
@@ -196,7 +196,7 @@ def test_a_burst_of_identical_misses_computes_once(settings: Settings) -> None:
         responses = asyncio.run(burst())
     assert {r.status_code for r in responses} == {200}
     assert len({r.content for r in responses}) == 1
-    uncached = settings.model_copy(update={"response_cache_entries": 0, "content_check_interval": 60})
+    uncached = settings.model_copy(update={"response_cache_bytes": 0, "content_check_interval": 60})
     single = create_app(uncached)
     with TestClient(single) as client, QueryCounter(single.state.engine) as computed:
         assert client.get(path).status_code == 200

@@ -366,3 +366,105 @@ def test_sqlite_and_postgresql_give_identical_results(both_stores: tuple[TestCli
         assert left["data"] == right["data"], q  # titles, matches and snippets too
         compared += bool(left["data"])
     assert compared > 100
+
+
+# ------------------------------------------------------------------------ typing people (issue 12 item 3)
+
+
+@pytest.mark.parametrize("q", ["fibromyalga", "fibromyalgiaa", "fibormyalgia", "fibrmyalgia", "fibromyaglia"])
+def test_one_typo_in_a_long_word_still_finds_it(client: TestClient, q: str) -> None:
+    """Missing, added, changed letter or swapped neighbours: one edit on a word of five letters or more."""
+    body = _search(client, q)
+    assert (body["data"][0]["kind"], body["data"][0]["slug"]) == ("conditions", "fibromyalgia"), q
+    assert body["data"][0]["match"] == "typo"
+    assert "<mark>" in body["data"][0]["snippet"]
+
+
+@pytest.mark.parametrize("q", ["fibromyagl", "naltrexno", "celac dis"])
+def test_a_typo_in_a_word_still_being_typed_is_forgiven(client: TestClient, q: str) -> None:
+    expected = {"fibromyagl": "fibromyalgia", "naltrexno": "naltrexone", "celac dis": "celiac-disease"}[q]
+    assert expected in [slug for _kind, slug in _hits(client, q)], q
+
+
+def test_typo_hits_come_after_every_exact_hit(client: TestClient) -> None:
+    for q in ["naltrexone", "receptor", "opioid", "depression"]:
+        matches = [h["match"] for h in _search(client, q)["data"]]
+        assert matches, q
+        if "typo" in matches:
+            first = matches.index("typo")
+            assert set(matches[first:]) == {"typo"}, (q, matches)
+
+
+def test_short_words_and_codes_are_not_corrected(client: TestClient) -> None:
+    assert _hits(client, "pian") == []  # four letters: no typo allowed ("pain")
+    for _slug, code, _kind in _condition_codes("snomed-ct"):
+        wrong = code[:-1] + ("1" if code[-1] != "1" else "2")
+        assert all(h["match"] != "typo" for h in _search(client, wrong)["data"]), wrong
+
+
+def test_every_name_with_one_letter_dropped_still_finds_its_record(client: TestClient) -> None:
+    for kind in ["conditions", "targets", "regimens"]:
+        for record in getattr(DATASET, kind):
+            word = max(words(record.name), key=len)
+            if len(word) < 6 or not word.isalpha():
+                continue
+            typo = word[:3] + word[4:]
+            assert (kind, record.slug) in _hits(client, typo), (record.slug, typo)
+
+
+def test_a_new_query_makes_no_database_query(app: Any, client: TestClient) -> None:
+    from tests.conftest import QueryCounter
+
+    client.get("/v1/search", params={"q": "warm"})
+    with QueryCounter(app.state.engine) as counter:
+        for q in ["fibro", "fibromyalga", "LDN", "M79.7", "opioid receptor", "naltrexone daily"]:
+            assert client.get("/v1/search", params={"q": q, "limit": 3}).status_code == 200
+    # Only the content-version check the test settings make on every request (interval 0), never a search.
+    assert all("search" not in s.lower() for s in counter.statements), counter.statements
+
+
+def test_two_apps_in_one_process_answer_from_their_own_content(tmp_path: Path) -> None:
+    fibro = next(c for c in DATASET.conditions if c.slug == "fibromyalgia")
+    edited = DATASET.model_copy(
+        update={
+            "conditions": [
+                fibro.model_copy(update={"synonyms": [*fibro.synonyms, "Quuxalgia"]}) if c.slug == "fibromyalgia" else c
+                for c in DATASET.conditions
+            ]
+        }
+    )
+    first = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'a.sqlite3'}", content_check_interval=60))
+    second = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'b.sqlite3'}", content_check_interval=0))
+    with TestClient(first) as one, TestClient(second) as two:
+        with Session(second.state.engine) as session:
+            load_dataset(session, edited)
+        assert _hits(two, "quuxalgia")[0] == ("conditions", "fibromyalgia")
+        assert _hits(one, "quuxalgia") == []
+        assert _hits(two, "quuxalgi")[0] == ("conditions", "fibromyalgia")
+
+
+def test_the_search_shortcut_answers_as_the_documented_route(app: Any, client: TestClient) -> None:
+    """Plain searches skip FastAPI's parameter handling (app/api/v1/search.py): same answers, and anything
+    unusual still gets the documented route's validation."""
+    from app.api.v1.search import SearchShortcut
+
+    shortcut = next(r for r in app.router.routes if isinstance(r, SearchShortcut))
+    cases: list[dict[str, Any]] = [
+        {"q": "fibro"},
+        {"q": "LDN", "limit": "3"},
+        {"q": "pain", "kind": ["conditions", "indications"]},
+    ]
+    for params in cases:
+        before = shortcut.answered
+        quick = client.get("/v1/search", params=params)
+        assert shortcut.answered == before + 1
+        # A repeated q (the last one counts) is left to the documented route.
+        documented = client.get("/v1/search", params={**params, "q": ["x", params["q"]]})
+        assert shortcut.answered == before + 1
+        assert quick.status_code == documented.status_code == 200
+        assert quick.json()["data"] == documented.json()["data"]
+        assert quick.json()["meta"] == documented.json()["meta"]
+    for params, status in (({"q": "fibro", "limit": "0"}, 422), ({"q": "fibro", "sort": "x"}, 400), ({"q": "!!"}, 422)):
+        response = client.get("/v1/search", params=params)
+        assert response.status_code == status, params
+        assert response.headers["content-type"] == "application/problem+json"
