@@ -182,9 +182,9 @@ def test_a_content_load_is_never_answered_from_the_old_version(settings: Setting
 
 def test_a_burst_of_identical_misses_computes_once(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"content_check_interval": 60}))
-    # A route that still queries the store per computed answer (/v1 records come from the read model with no
-    # query at all, so they cannot show how often an answer was computed).
-    path = "/v1/search?q=naltrexone&limit=7"
+    # A route that still queries the store per computed answer (/v1 records and search come from memory with
+    # no query at all, so they cannot show how often an answer was computed): the changes feed.
+    path = "/v1/changes?limit=7"
 
     async def burst() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)

@@ -131,9 +131,9 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         port_n = int(port)
         rss_start = rss_kb(server.process.pid)
 
-        raw, _ = exchange(port_n, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n")
+        raw, _ = exchange(port_n, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n")
         assert assert_problem(raw, 431, "headers-too-large")[b"connection"] == b"close"
-        raw, _ = exchange(port_n, b"GET /v1/regimens?q=" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw, _ = exchange(port_n, b"GET /v1/regimens?q=" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert_problem(raw, 414, "uri-too-long")
         raw, _ = exchange(port_n, b"NOT HTTP AT ALL\r\n\r\n")
         assert_problem(raw, 400, "bad-request")
@@ -142,7 +142,7 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         sent = 0
         with socket.create_connection(("127.0.0.1", port_n), timeout=5) as sock:
             try:
-                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Huge: ")
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Huge: ")
                 for _ in range(256):
                     sock.sendall(b"a" * 65536)
                     sent += 65536
@@ -152,17 +152,17 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         assert sent < 8 * 1024 * 1024
 
         # An idle keep-alive connection is closed after its answer (LDNKB_KEEP_ALIVE_TIMEOUT).
-        raw, took = exchange(port_n, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw, took = exchange(port_n, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert raw.startswith(b"HTTP/1.1 200") and raw.count(b"HTTP/1.1") == 1 and took < 3
 
         # Slow headers, an idle new connection, a slow body: 408 and closed, within the timeouts.
-        raw, took = exchange(port_n, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        raw, took = exchange(port_n, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
         assert_problem(raw, 408, "request-timeout")
         assert took < 3
         raw, took = exchange(port_n, b"")
         assert_problem(raw, 408, "request-timeout")
         assert took < 3
-        head = f"POST {FEEDBACK} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        head = f"POST {FEEDBACK} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
         raw, took = exchange(port_n, head.encode() + b'{"feedback": ')
         headers = assert_problem(raw, 408, "request-timeout")
         assert headers[b"x-request-id"] and headers[b"x-content-type-options"] == b"nosniff"
@@ -173,7 +173,7 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         answer = b""
         with socket.create_connection(("127.0.0.1", port_n), timeout=5) as sock:
             sock.sendall(
-                f"POST {FEEDBACK} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"POST {FEEDBACK} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                 "Transfer-Encoding: chunked\r\n\r\n".encode()
             )
             try:
@@ -195,7 +195,7 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         # A 500 on a keep-alive connection: well-formed, with our headers; the pipelined request is answered.
         raw, _ = exchange(
             port_n,
-            b"GET /test/boom HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"GET /test/boom HTTP/1.1\r\nHost: localhost\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         )
         assert raw.count(b"HTTP/1.1 ") == 2, raw
         first = raw[: raw.index(b"HTTP/1.1 ", 1)]
@@ -206,7 +206,7 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         # Many slow clients at once: the service keeps answering; every one is closed within the timeout.
         slow = [socket.create_connection(("127.0.0.1", port_n), timeout=5) for _ in range(200)]
         for sock in slow:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
         started = time.monotonic()
         assert httpx.get(server.url + "/healthz", timeout=2).status_code == 200
         busy = time.monotonic() - started
