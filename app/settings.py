@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         description="CDS Hooks JWT issuers: JSON object issuer -> JWKS file path or URL. Empty: no auth.",
     )
     cds_jwt_leeway_seconds: int = Field(default=30, ge=0, le=300, description="Allowed clock skew (s).")
+    fhir_canonical_base: str = Field(
+        default="https://ldn-kb.example/fhir",
+        pattern=r"^(https?|urn):[^\s|#?]+[^/\s|#?]$",
+        description="Base of the canonical URLs of our FHIR StructureDefinitions, CodeSystems and ValueSets "
+        "({base}/StructureDefinition/{id}, ...). An identity, not a link: never taken from the request; keep it "
+        "stable.",
+    )
 
     @field_validator("database_url")
     @classmethod

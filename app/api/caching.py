@@ -252,6 +252,8 @@ class ConditionalCacheMiddleware:
         if scope["path"].startswith(self.store.prefixes) and not any(k == b"cache-control" for k, _ in headers):
             headers.append((b"cache-control", self.cache_control))
         entry = make_entry(headers, body, etag)
-        if cacheable:
+        # RFC 9111 §5.2.2.5: a shared cache does not store a response marked no-store (e.g. a FHIR answer that
+        # ignored a parameter under lenient handling, which a strict client must not get).
+        if cacheable and not any(k == b"cache-control" and b"no-store" in v for k, v in headers):
             self.store.put(key, entry, version)
         await send_entry(send, entry, inm, head)
