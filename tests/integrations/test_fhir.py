@@ -27,6 +27,18 @@ KNOWN_SYSTEMS = (
     set(CODE_SYSTEM_URIS.values()) | OWN_SYSTEMS | {"http://terminology.hl7.org/CodeSystem/v3-ObservationValue"}
 )
 UCUM_CODES = {"mg", "ug", "mg/kg", "d", "wk", "mo"}
+INTERACTIONS = {
+    "read",
+    "vread",
+    "update",
+    "patch",
+    "delete",
+    "history-instance",
+    "history-type",
+    "create",
+    "search-type",
+}
+PARAM_TYPES = {"number", "date", "string", "token", "reference", "composite", "quantity", "uri", "special"}
 ISSUE_TYPES = {"invalid", "value", "not-found", "not-supported", "exception", "code-invalid"}
 
 
@@ -66,6 +78,18 @@ def check_bindings(resource: dict[str, Any]) -> None:
                 assert entry["search"]["mode"] == "match"
             kind_of = entry["resource"]["resourceType"]
             assert entry["fullUrl"] == f"{BASE}/{kind_of}/{entry['resource']['id']}"
+    if kind in {"CapabilityStatement", "CodeSystem", "ValueSet", "StructureDefinition"}:
+        assert resource["status"] in {"draft", "active", "retired", "unknown"}
+    if kind == "CodeSystem":
+        assert resource["content"] in {"not-present", "example", "fragment", "complete", "supplement"}
+    if kind == "CapabilityStatement":
+        for r in resource["rest"][0]["resource"]:
+            assert r["conditionalRead"] in {"not-supported", "modified-since", "not-match", "full-support"}
+            assert r["versioning"] in {"no-version", "versioned", "versioned-update"}
+            assert {i["code"] for i in r["interaction"]} <= INTERACTIONS
+            assert {p["type"] for p in r["searchParam"]} <= PARAM_TYPES
+    if kind == "Bundle" and resource["type"] == "history":
+        assert {e["request"]["method"] for e in resource.get("entry", [])} <= {"GET", "HEAD", "POST", "PUT", "DELETE"}
     if kind == "OperationOutcome":
         for issue in resource["issue"]:
             assert issue["severity"] in {"fatal", "error", "warning", "information"}

@@ -80,6 +80,10 @@ def test_unsupported_modifier_and_bad_values_are_400_in_both_modes(client: TestC
         outcome(client.get(f"{MK}?code:text=naltrexone", headers=headers), 400)
         outcome(client.get(f"{MK}?_lastUpdated=yesterday", headers=headers), 400)
         outcome(client.get(f"{MK}?_count=ten", headers=headers), 400)
+        outcome(client.get(f"{MK}", params={"_count": "²"}, headers=headers), 400)  # a digit, but not ASCII
+    # a count or offset of thousands of digits is capped, not parsed (and not a 500)
+    assert fhir_get(client, f"{MK}?_count={'9' * 5000}")["total"] == len(all_ids())
+    assert "entry" not in fhir_get(client, f"{MK}?_offset={'9' * 5000}")
 
 
 # --- media type ----------------------------------------------------------------------------------------
@@ -169,7 +173,19 @@ def test_last_updated_prefixes(client: TestClient) -> None:
     # two values: AND (a range); a comma: OR
     assert sorted(ids(fhir_get(client, f"{MK}?_count=100&_lastUpdated=ge1990&_lastUpdated=le{day}"))) == everything
     assert search(f"lt1990,ge{iso}Z") == search(f"ge{iso}Z")
-    for bad in ("xx2020", "ap2020", "2020-13", "2020-02-30", "20200101", "2020-01-01T25:00:00Z", "ge"):
+    for bad in (
+        "xx2020",
+        "ap2020",
+        "2020-13",
+        "2020-02-30",
+        "20200101",
+        "2020-01-01T25:00:00Z",
+        "ge",
+        "9999",
+        "0001-01-01T00:00:00+14:00",
+        "2020-01-01T00:00:00+24:00",
+        "２０２０",
+    ):
         outcome(client.get(f"{MK}", params={"_lastUpdated": bad}), 400)
 
 

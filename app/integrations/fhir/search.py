@@ -281,7 +281,8 @@ def parse_token(value: str) -> Token:
 
 _DATE = re.compile(
     r"^(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})(?:T(?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?P<f>\.\d{1,9})?)?"
-    r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+    r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$",
+    re.ASCII,  # \d is 0-9 only: int() would read other scripts' digits
 )
 PREFIXES = frozenset({"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb"})
 
@@ -319,25 +320,37 @@ def parse_date(name: str, raw: str) -> DateCondition:
         )
     except ValueError:
         raise bad(f"{name}: {value!r} is not a valid date.") from None
+    try:
+        high = _end_of(low, g)
+        return DateCondition(prefix, low.astimezone(UTC), high.astimezone(UTC))
+    except (OverflowError, ValueError):  # at the edge of the calendar (year 9999, year 1 with a zone)
+        raise bad(f"{name}: {value!r} is outside the supported range of dates.", "value") from None
+
+
+def _end_of(low: datetime, g: dict[str, str | None]) -> datetime:
+    """The exclusive end of the range a date of this precision stands for."""
     if g["mo"] is None:
-        high = low.replace(year=low.year + 1)
-    elif g["d"] is None:
-        high = _add_months(low, 1)
-    elif g["h"] is None:
-        high = low + timedelta(days=1)
-    elif g["s"] is None:
-        high = low + timedelta(minutes=1)
-    elif g["f"] is None:
-        high = low + timedelta(seconds=1)
-    else:
-        high = low + timedelta(microseconds=10 ** max(0, 6 - min(6, len(g["f"]) - 1)))
-    return DateCondition(prefix, low.astimezone(UTC), high.astimezone(UTC))
+        return low.replace(year=low.year + 1)
+    if g["d"] is None:
+        return _add_months(low, 1)
+    if g["h"] is None:
+        return low + timedelta(days=1)
+    if g["s"] is None:
+        return low + timedelta(minutes=1)
+    if g["f"] is None:
+        return low + timedelta(seconds=1)
+    return low + timedelta(microseconds=10 ** max(0, 6 - min(6, len(g["f"]) - 1)))
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_HUGE = 10**12  # any larger count or offset means "all of them" here
 
 
 def non_negative(name: str, value: str) -> int:
-    if not value.isdigit():
-        raise bad(f"{name} must be a non-negative integer, not {value!r}.", "value")
-    return int(value)
+    """An ASCII decimal integer >= 0 (huge values are capped, never parsed digit by digit)."""
+    if not _DIGITS.fullmatch(value):
+        raise bad(f"{name} must be a non-negative integer, not {value[:40]!r}.", "value")
+    return _HUGE if len(value.lstrip("0")) > 12 else int(value)
 
 
 def single(name: str, values: list[str]) -> str:
