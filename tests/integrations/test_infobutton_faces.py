@@ -125,13 +125,19 @@ def test_openapi_describes_the_required_parameter(app: FastAPI, client: TestClie
     assert client.get("/infobutton", params={"mainSearchCriteria.v.c": "a" * 30}).status_code == 200
     for name, param in params.items():
         assert param["description"], name
-        for value in param["schema"].get("enum", []):
+        schemas = param["schema"].get("anyOf", [param["schema"]])
+        for value in [v for schema in schemas for v in schema.get("enum", [])] + (
+            [""] if not param["required"] else []
+        ):
             response = client.get("/infobutton", params={"mainSearchCriteria.v.c": "M79.7", name: value})
             assert response.status_code == 200, (name, value, response.text)
     # and what it forbids is refused
-    for bad in ("", "a" * 31, "M79 7"):
+    for bad in ("", "a" * 31, "M79 7", " M79.7"):
         assert client.get("/infobutton", params={"mainSearchCriteria.v.c": bad}).status_code == 400, bad
     assert client.get("/infobutton").status_code == 400
+    for name, bad in (("informationRecipient", "pat"), ("age.v.u", "years"), ("age.v.v", "-1"), ("age.v.v", "151")):
+        response = client.get("/infobutton", params={"mainSearchCriteria.v.c": "M79.7", name: bad})
+        assert response.status_code == 400 and response.json()["errors"][0]["field"] == name, (name, bad)
 
 
 def test_openapi_shows_atom_and_json_examples_of_the_live_answer(app: FastAPI, client: TestClient) -> None:

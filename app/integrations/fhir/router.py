@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from app.api.deps import SessionDep, allow_any_query_parameters
@@ -50,6 +50,15 @@ router = APIRouter(prefix=FHIR_PATH, tags=["fhir"])
 _OUTCOME_EXAMPLE = operation_outcome("not-found", "No MedicationKnowledge with id 'x'.")
 _NO_STORE = {"Cache-Control": "no-store"}
 DEFINITION_KINDS = ("StructureDefinition", "CodeSystem", "ValueSet")
+MkId = Annotated[
+    str,
+    Path(
+        description="The resource id: the drug slug (naltrexone) or a regimen slug.",
+        examples=["naltrexone", "low-dose-naltrexone"],
+    ),
+]
+VersionId = Annotated[str, Path(description="A meta.versionId, as given by a read or the history.")]
+_DEFINITION_EXAMPLE = {"StructureDefinition": "evidence-level", "CodeSystem": "target", "ValueSet": "verification"}
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -281,7 +290,7 @@ def _resource_or_404(cat: Catalogue, resource_id: str) -> dict[str, Any]:
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
-def read(resource_id: str, request: Request, session: SessionDep) -> Response:
+def read(resource_id: MkId, request: Request, session: SessionDep) -> Response:
     items = request.query_params.multi_items()
     media_type = _media_type(request, items)
     if resource_id == "_search":
@@ -309,7 +318,7 @@ def read(resource_id: str, request: Request, session: SessionDep) -> Response:
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
-def history_instance(resource_id: str, request: Request, session: SessionDep) -> Response:
+def history_instance(resource_id: MkId, request: Request, session: SessionDep) -> Response:
     items = request.query_params.multi_items()
     media_type = _media_type(request, items)
     query, since = _history_query(request, items)
@@ -329,7 +338,7 @@ def history_instance(resource_id: str, request: Request, session: SessionDep) ->
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
-def vread(resource_id: str, version_id: str, request: Request, session: SessionDep) -> Response:
+def vread(resource_id: MkId, version_id: VersionId, request: Request, session: SessionDep) -> Response:
     items = request.query_params.multi_items()
     media_type = _media_type(request, items)
     options = parse_read(items, _mode(request))
@@ -391,6 +400,10 @@ def _definition_read(kind: str) -> Callable[[str, Request, SessionDep], Response
             last_modified=_http_date(resource["meta"].get("lastUpdated")),
         )
 
+    # the path parameter documented per type (an annotation object, as `from __future__` leaves names unresolved)
+    endpoint.__annotations__["resource_id"] = Annotated[
+        str, Path(description=f"The {kind}'s id.", examples=[_DEFINITION_EXAMPLE[kind]])
+    ]
     return allow_any_query_parameters(endpoint)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from app.domain.vocabulary import CODE_SYSTEM_OIDS
 
@@ -90,7 +90,7 @@ def _one(params: dict[str, list[str]], name: str) -> str | None:
         return None
     if len(values) > 1:
         raise InfobuttonRequestError(name, "given more than once")
-    return values[0].strip() or None
+    return values[0] or None  # empty counts as absent; codes are case-sensitive and never trimmed
 
 
 def unknown_parameters(names: Iterable[str]) -> list[str]:
@@ -119,11 +119,11 @@ def parse_request(params: dict[str, list[str]]) -> KnowledgeRequest:
     response_type = _one(params, "knowledgeResponseType") or "text/xml"
     if response_type not in RESPONSE_TYPES:
         raise InfobuttonRequestError("knowledgeResponseType", "use text/xml (Atom) or application/json")
-    recipient = (_one(params, "informationRecipient") or "PROV").upper()
+    recipient = _one(params, "informationRecipient") or "PROV"
     if recipient not in RECIPIENTS:
         raise InfobuttonRequestError("informationRecipient", "use PAT (patient), PROV (provider) or PAYOR")
     gender = _one(params, "patientPerson.administrativeGenderCode.c")
-    if gender is not None and gender.upper() not in GENDERS:
+    if gender is not None and gender not in GENDERS:
         raise InfobuttonRequestError("patientPerson.administrativeGenderCode.c", "use F, M or UN")
     age_years = _age(params)
     language = (_one(params, "informationRecipient.languageCode.c") or "en").lower()
@@ -136,22 +136,24 @@ def parse_request(params: dict[str, list[str]]) -> KnowledgeRequest:
         response_type=response_type,
         recipient=recipient,
         age_years=age_years,
-        gender=gender.upper() if gender else None,
+        gender=gender,
         language=language,
     )
+
+
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?")
 
 
 def _age(params: dict[str, list[str]]) -> Decimal | None:
     value = _one(params, "age.v.v")
     unit = _one(params, "age.v.u") or "a"
-    if value is None:
-        return None
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise InfobuttonRequestError("age.v.v", "not a number") from None
-    if not amount.is_finite() or amount < 0 or amount > 150:
-        raise InfobuttonRequestError("age.v.v", "must be between 0 and 150")
     if unit not in _AGE_UNITS:
         raise InfobuttonRequestError("age.v.u", "use a UCUM time unit: a, mo, wk or d")
+    if value is None:
+        return None
+    if not _NUMBER.fullmatch(value):
+        raise InfobuttonRequestError("age.v.v", "not a number")
+    amount = Decimal(value)
+    if amount < 0 or amount > 150:
+        raise InfobuttonRequestError("age.v.v", "must be between 0 and 150")
     return amount * _AGE_UNITS[unit]

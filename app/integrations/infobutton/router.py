@@ -64,6 +64,9 @@ Example: `GET /infobutton?{EXAMPLE_QUERY}`.
 def _param(
     name: str, description: str, schema: dict[str, Any], *, required: bool = False, **extra: Any
 ) -> dict[str, Any]:
+    if not required:  # an empty value counts as absent
+        schema = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+        description += " An empty value counts as absent."
     return {"name": name, "in": "query", "required": required, "description": description, "schema": schema, **extra}
 
 
