@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from app.content.files import read_dataset
+from app.content.loader import load_dataset
 from app.main import create_app
 from app.settings import Settings
 from tests.integrations.test_fhir import CANON, MK, all_ids, fhir_get, outcome, validate, walk
@@ -387,3 +390,39 @@ def test_a_new_host_per_request_rebuilds_nothing(client: TestClient, app: FastAP
         assert bundle["link"][0]["url"].startswith(f"http://h{n}.example.org/fhir/R4/MedicationKnowledge?")
         assert all(e["fullUrl"].startswith(f"http://h{n}.example.org/") for e in bundle["entry"])
     assert holder.builds == builds
+
+
+def test_a_new_content_version_moves_versions_and_last_updated(client: TestClient, app: FastAPI) -> None:
+    holder = app.state.fhir_catalogues
+    before = {i: fhir_get(client, f"{MK}/{i}") for i in all_ids()}
+    builds = holder.builds
+    dataset = read_dataset()
+    target = next(r for r in dataset.regimens if r.slug == "low-dose-naltrexone")
+    edited = dataset.model_copy(
+        update={
+            "regimens": [
+                r.model_copy(update={"clinical_summary": r.clinical_summary + " (edited)"}) if r is target else r
+                for r in dataset.regimens
+            ]
+        }
+    )
+    with Session(app.state.engine) as session:
+        load_dataset(session, edited)
+    try:
+        after = {i: fhir_get(client, f"{MK}/{i}") for i in all_ids()}
+        assert holder.builds == builds + 1  # rebuilt once for the new version, not per request
+        changed = {i for i in all_ids() if after[i]["meta"]["versionId"] != before[i]["meta"]["versionId"]}
+        assert changed == {"low-dose-naltrexone"}  # only the resource whose content changed
+        assert "(edited)" in after["low-dose-naltrexone"]["text"]["div"]
+        old_stamp = max(before[i]["meta"]["lastUpdated"] for i in all_ids())
+        moved = sorted(ids(fhir_get(client, f"{MK}?_count=100", params={"_lastUpdated": f"gt{old_stamp}"})))
+        assert "low-dose-naltrexone" in moved
+        assert set(moved) == {i for i in all_ids() if after[i]["meta"]["lastUpdated"] > old_stamp}
+        # the old version is no longer held; the new one reads
+        old_version = before["low-dose-naltrexone"]["meta"]["versionId"]
+        outcome(client.get(f"{MK}/low-dose-naltrexone/_history/{old_version}"), 404)
+        new_version = after["low-dose-naltrexone"]["meta"]["versionId"]
+        assert client.get(f"{MK}/low-dose-naltrexone/_history/{new_version}").status_code == 200
+    finally:
+        with Session(app.state.engine) as session:
+            load_dataset(session, dataset)

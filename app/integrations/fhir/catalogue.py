@@ -125,25 +125,31 @@ def build(session: Session, canonical_base: str, *, cors: bool) -> Catalogue:
 
 
 class Catalogues:
-    """The catalogue of one app, rebuilt only when the content version moves (never per host or request)."""
+    """The catalogue of one app, rebuilt only when the content version moves (never per host or request).
+
+    :meth:`get` takes the content version the app already tracks (``app.state.content_version``, refreshed in
+    the background), so a read asks the database nothing once the catalogue of that version is built, and
+    keeps answering while the database is away. Without a known version it reads the store's.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.canonical_base = settings.fhir_canonical_base.rstrip("/")
         self.cors = bool(settings.cors_origins)
         self.builds = 0  # how many times a catalogue was built (a test and the bench read it)
         self._lock = threading.Lock()
-        self._current: tuple[tuple[int, str], Catalogue] | None = None  # swapped as one reference
+        self._current: tuple[int, Catalogue] | None = None  # (content version, catalogue), swapped as one
 
-    def get(self, session: Session) -> Catalogue:
-        state = dataset_info(session)
-        key = (state.content_version, state.content_hash)
+    def get(self, session: Session, known_version: int | None = None) -> Catalogue:
         current = self._current
-        if current is not None and current[0] == key:
-            return current[1]
+        if known_version is None or known_version < 0:
+            known_version = dataset_info(session).content_version
+        if current is not None and current[0] >= known_version:
+            return current[1]  # a catalogue built from a newer store than the version tracked is not stale
         with self._lock:  # one build per version, however many requests arrive meanwhile
             current = self._current
-            if current is None or current[0] != key:
-                current = (key, build(session, self.canonical_base, cors=self.cors))
+            if current is None or current[0] < known_version:
+                version = dataset_info(session).content_version
+                current = (version, build(session, self.canonical_base, cors=self.cors))
                 self._current = current
                 self.builds += 1
             return current[1]

@@ -112,7 +112,8 @@ def _respond(
 
 
 def _catalogue(request: Request, session: SessionDep) -> Catalogue:
-    return catalogues(request.app).get(session)
+    tracked = getattr(request.app.state, "content_version", None)
+    return catalogues(request.app).get(session, tracked.current() if tracked is not None else None)
 
 
 def _mode(request: Request) -> str:
