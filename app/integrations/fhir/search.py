@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from app.integrations.fhir.errors import FhirError, operation_outcome
+from app.integrations.fhir.errors import FhirError
 from app.integrations.fhir.terminology import SUBSETTED_SYSTEM
 
 RESOURCE = "MedicationKnowledge"
@@ -559,17 +559,17 @@ def summarize(resource: dict[str, Any], mode: str | None, elements: tuple[str, .
 
 
 def _outcome_entry(ignored: list[str]) -> dict[str, Any]:
-    outcome = operation_outcome(
-        "not-supported",
-        f"Ignored (unknown or unsupported here, Prefer: handling=lenient): {', '.join(ignored)}.",
-        severity="warning",
-    )
-    outcome["issue"] = [
-        {"severity": "warning", "code": "not-supported", "diagnostics": f"Parameter {name!r} was ignored.", **loc}
+    """The OperationOutcome entry (``search.mode`` outcome) naming each parameter a lenient search ignored."""
+    issues = [
+        {
+            "severity": "warning",
+            "code": "not-supported",
+            "diagnostics": f"Parameter {name!r} was ignored (unknown or unsupported here; Prefer: handling=lenient). "
+            "Send Prefer: handling=strict to have it rejected.",
+        }
         for name in ignored
-        for loc in ({"expression": [name]} if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-.]*", name) else {},)
-    ] or outcome["issue"]
-    return {"resource": outcome, "search": {"mode": "outcome"}}
+    ]
+    return {"resource": {"resourceType": "OperationOutcome", "issue": issues}, "search": {"mode": "outcome"}}
 
 
 def search_bundle(
