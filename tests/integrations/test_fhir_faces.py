@@ -192,6 +192,26 @@ def test_last_updated_prefixes(client: TestClient) -> None:
         outcome(client.get(f"{MK}", params={"_lastUpdated": bad}), 400)
 
 
+def test_sort_and_total(client: TestClient) -> None:
+    when = stamps(client)
+    newest_first = [e["resource"] for e in fhir_get(client, f"{MK}?_sort=-_lastUpdated,_id&_count=100")["entry"]]
+    keys = [(when[r["id"]], r["id"]) for r in newest_first]
+    assert keys == sorted(keys, key=lambda k: (-k[0].timestamp(), k[1]))
+    assert ids(fhir_get(client, f"{MK}?_sort=-_id&_count=100")) == sorted(all_ids(), reverse=True)
+    assert ids(fhir_get(client, f"{MK}?_sort=_id&_count=100")) == all_ids()
+    paged = fhir_get(client, f"{MK}?_sort=-_id&_count=2")
+    next_url = next(link["url"] for link in paged["link"] if link["relation"] == "next")
+    assert "_sort=-_id" in next_url
+    second = fhir_get(client, next_url.removeprefix("http://testserver"))
+    assert ids(paged) + ids(second) == sorted(all_ids(), reverse=True)[:4]
+    assert "total" not in fhir_get(client, f"{MK}?_total=none")
+    assert fhir_get(client, f"{MK}?_total=accurate")["total"] == len(all_ids())
+    for bad in ("_sort=colour", "_sort=-code"):  # an unsupported key: ignored and reported, or a 400 when strict
+        assert "_sort" in str(outcome_entries(fhir_get(client, f"{MK}?{bad}")))
+        outcome(client.get(f"{MK}?{bad}", headers=STRICT), 400)
+    outcome(client.get(f"{MK}?_total=maybe"), 400)
+
+
 # --- versions, Last-Modified, history and vread -------------------------------------------------------------
 
 
@@ -360,9 +380,10 @@ def test_capability_statement_tells_the_truth(client: TestClient) -> None:
             assert client.get(f"/fhir/R4/{kind}/_history").status_code == 200
         # every search parameter listed is understood under strict handling
         for param in resource["searchParam"]:
-            value = {"number": "1", "date": "ge2000-01-01", "special": "id", "uri": "http://x"}.get(param["type"], "x")
-            if param["name"] == "_summary":
-                value = "count"
+            value = {"number": "1", "date": "ge2000-01-01", "uri": "http://x"}.get(param["type"], "x")
+            value = {"_summary": "count", "_elements": "id", "_sort": "-_lastUpdated", "_total": "accurate"}.get(
+                param["name"], value
+            )
             response = client.get(f"/fhir/R4/{kind}", params={param["name"]: value}, headers=STRICT)
             assert response.status_code == 200, (kind, param["name"], response.text)
 

@@ -159,7 +159,8 @@ def metadata(request: Request, session: SessionDep) -> Response:
     operation_id="fhirSearchMedicationKnowledge",
     summary="Search MedicationKnowledge",
     description="A searchset Bundle. Parameters: `_id`, `code`, `classification`, `status` (tokens), `_lastUpdated` "
-    "(date with prefixes eq, ne, gt, lt, ge, le, sa, eb), `_count`, `_offset`, `_summary`, `_elements`; see the "
+    "(date with prefixes eq, ne, gt, lt, ge, le, sa, eb), `_count`, `_offset`, `_summary`, `_elements`, `_sort` "
+    "(`_id`, `_lastUpdated`, `-` descending), `_total`; see the "
     "CapabilityStatement for each one's documentation. With lenient handling, ignored parameters are left out of "
     "the `self` link and named in an OperationOutcome entry (`search.mode` = `outcome`)." + _HANDLING_DOC,
     responses={**_ok("Bundle (searchset)"), **_errors(400)},
@@ -423,7 +424,7 @@ for _kind in DEFINITION_KINDS:
         summary=f"Search {_kind} resources",
         description=f"A searchset Bundle of {_WHAT[_kind]}. Look one up by its canonical URL with `url` (exact), "
         "or by `_id`, `version`, `status`, `_lastUpdated`; `_count`, `_offset`, `_summary` (text, data, false, "
-        "count) and `_elements` as for MedicationKnowledge." + _HANDLING_DOC,
+        "count), `_elements`, `_sort` and `_total` as for MedicationKnowledge." + _HANDLING_DOC,
         responses={**_ok("Bundle (searchset)"), **_errors(400)},
         openapi_extra={"x-allow-extra-query-parameters": True},
     )

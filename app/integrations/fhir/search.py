@@ -13,7 +13,8 @@ comma-separated list is OR, an empty value is ignored):
 * ``status`` (token): ``active`` | ``inactive`` | ``entered-in-error`` (every resource here is active).
 * ``_count`` (page size, lowered to the bound), ``_offset`` (paging), ``_summary`` (``true``, ``text``,
   ``data``, ``false``, ``count``), ``_elements`` (top-level element names; the resource comes back tagged
-  SUBSETTED with ``id`` and ``meta`` always kept).
+  SUBSETTED with ``id``, ``meta`` and mandatory elements always kept), ``_sort`` (``_id``, ``_lastUpdated``,
+  ``-`` for descending), ``_total`` (``none`` leaves the total out; otherwise it is exact).
 
 StructureDefinition, CodeSystem and ValueSet are searched by ``_id``, ``url`` (uri, exact), ``version``,
 ``status`` and ``_lastUpdated`` with the same result parameters.
@@ -131,7 +132,22 @@ _RESULT_PARAMS = (
         "Comma-separated top-level element names to return (id and meta always come back); the resources are "
         "tagged SUBSETTED.",
     ),
+    Param(
+        "_sort",
+        "special",
+        None,
+        "Order of the matches: _id (the default) or _lastUpdated, each descending with a leading '-'; "
+        "comma-separated for several keys (e.g. -_lastUpdated,_id).",
+    ),
+    Param(
+        "_total",
+        "token",
+        None,
+        "none | estimate | accurate: the total is always exact here; none leaves Bundle.total out.",
+    ),
 )
+SORT_KEYS = frozenset({"_id", "_lastUpdated"})
+TOTAL_MODES = frozenset({"none", "estimate", "accurate"})
 _LAST_UPDATED = Param(
     "_lastUpdated",
     "date",
@@ -236,6 +252,8 @@ class SearchQuery:
     offset: int = 0
     summary: str | None = None
     elements: tuple[str, ...] | None = None
+    sort: tuple[tuple[str, bool], ...] = ()  # (key, descending), after which the id breaks ties
+    total: str | None = None
     echo: list[tuple[str, str]] = field(default_factory=list)  # the parameters as understood, for links
     ignored: list[str] = field(default_factory=list)  # parameters ignored (lenient handling)
 
@@ -471,7 +489,38 @@ def parse_search(
             query.summary = "count"
     if "_offset" in given:
         query.offset = non_negative("_offset", single("_offset", given["_offset"]))
+    if "_sort" in given:
+        query.sort = parse_sort(single("_sort", given["_sort"]), mode, query.ignored)
+    if "_total" in given:
+        query.total = single("_total", given["_total"])
+        if query.total not in TOTAL_MODES:
+            raise bad(f"_total must be one of {', '.join(sorted(TOTAL_MODES))}, not {query.total[:40]!r}.", "value")
     return query
+
+
+def parse_sort(value: str, mode: str, ignored: list[str]) -> tuple[tuple[str, bool], ...]:
+    """``_sort`` keys; an unsupported key is a 400 when strict, else ignored (the matches stay the same)."""
+    keys = []
+    for part in _split(value):
+        key = part.removeprefix("-")
+        if key in SORT_KEYS:
+            keys.append((key, part.startswith("-")))
+        elif mode == STRICT:
+            raise bad(f"_sort: {key[:40]!r} is not supported; sort by {', '.join(sorted(SORT_KEYS))}.", "not-supported")
+        else:
+            ignored.append(f"_sort={part}")
+    return tuple(keys)
+
+
+def ordered(resources: dict[str, dict[str, Any]], sort: tuple[tuple[str, bool], ...]) -> list[dict[str, Any]]:
+    """The resources by id, then re-sorted (stably) by each ``_sort`` key from the last to the first."""
+    out = [r for _, r in sorted(resources.items())]
+    for key, descending in reversed(sort):
+        if key == "_id":
+            out.sort(key=lambda r: str(r["id"]), reverse=descending)
+        else:
+            out.sort(key=lambda r: last_updated(r) or datetime.min.replace(tzinfo=UTC), reverse=descending)
+    return out
 
 
 def _token_matches(token: Token, codings: list[dict[str, Any]]) -> bool:
@@ -581,7 +630,7 @@ def search_bundle(
 ) -> dict[str, Any]:
     """The searchset Bundle of ``resources`` matching ``query``; links against ``endpoint`` (absolute URL of the
     type), only with the parameters used."""
-    hits = [r for _, r in sorted(resources.items()) if matches(r, query)]
+    hits = [r for r in ordered(resources, query.sort) if matches(r, query)]
 
     def link(relation: str, offset: int) -> dict[str, str]:
         params = list(query.echo)
@@ -589,6 +638,10 @@ def search_bundle(
             params.append(("_summary", query.summary))
         if query.elements is not None:
             params.append(("_elements", ",".join(query.elements)))
+        if query.sort:
+            params.append(("_sort", ",".join(("-" if d else "") + k for k, d in query.sort)))
+        if query.total:
+            params.append(("_total", query.total))
         if query.summary != "count":
             params.append(("_count", str(query.count)))
             if offset:
@@ -599,7 +652,8 @@ def search_bundle(
     if last_updated_at:
         bundle["meta"] = {"lastUpdated": last_updated_at}
     bundle["type"] = "searchset"
-    bundle["total"] = len(hits)
+    if query.total != "none":
+        bundle["total"] = len(hits)
     links = [link("self", query.offset)]
     entries: list[dict[str, Any]] = [_outcome_entry(query.ignored)] if query.ignored else []
     if query.summary != "count":
