@@ -135,6 +135,10 @@ def test_elements_on_search_and_read(client: TestClient) -> None:
     full = fhir_get(client, f"{MK}/naltrexone")
     assert read["contained"] == full["contained"] and read["synonym"] == full["synonym"]
     definition = fhir_get(client, "/fhir/R4/CodeSystem/verification?_elements=url,concept")
+    summary = fhir_get(client, "/fhir/R4/CodeSystem/verification?_summary=true")
+    assert "concept" not in summary and summary["url"] and summary["content"] == "complete"
+    sd = fhir_get(client, "/fhir/R4/StructureDefinition?_summary=true&_count=100")["entry"][0]["resource"]
+    assert "differential" not in sd and sd["type"] == "Extension"
     # mandatory elements (status, content) come back whether asked for or not
     assert set(definition) == {"resourceType", "id", "meta", "url", "concept", "status", "content"}
 

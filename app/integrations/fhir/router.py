@@ -423,8 +423,8 @@ for _kind in DEFINITION_KINDS:
         operation_id=f"fhirSearch{_kind}",
         summary=f"Search {_kind} resources",
         description=f"A searchset Bundle of {_WHAT[_kind]}. Look one up by its canonical URL with `url` (exact), "
-        "or by `_id`, `version`, `status`, `_lastUpdated`; `_count`, `_offset`, `_summary` (text, data, false, "
-        "count), `_elements`, `_sort` and `_total` as for MedicationKnowledge." + _HANDLING_DOC,
+        "or by `_id`, `version`, `status`, `_lastUpdated`; `_count`, `_offset`, `_summary` (true, text, data, "
+        "false, count), `_elements`, `_sort` and `_total` as for MedicationKnowledge." + _HANDLING_DOC,
         responses={**_ok("Bundle (searchset)"), **_errors(400)},
         openapi_extra={"x-allow-extra-query-parameters": True},
     )

@@ -94,6 +94,11 @@ ELEMENTS: dict[str, frozenset[str]] = {
 }
 
 
+#: Elements of StructureDefinition, CodeSystem and ValueSet that are not summary elements (R4: the content,
+#: as opposed to the metadata); ``_summary=true`` leaves them out.
+NOT_IN_SUMMARY = frozenset(
+    {"text", "contained", "differential", "snapshot", "concept", "property", "compose", "expansion", "purpose"}
+)
 #: Top-level elements with a minimum cardinality of 1: kept by ``_elements`` and ``_summary=text`` (R4 search.html).
 MANDATORY: dict[str, tuple[str, ...]] = {
     RESOURCE: (),
@@ -123,7 +128,7 @@ _RESULT_PARAMS = (
         "_summary",
         "token",
         None,
-        "true (MedicationKnowledge only: the elements marked summary), text, data, false, or count (total only).",
+        "true (the elements marked summary), text, data, false, or count (total only, searches).",
     ),
     Param(
         "_elements",
@@ -435,8 +440,8 @@ def parse_elements(values: list[str] | None, kind: str, mode: str, ignored: list
 
 
 def summary_modes(kind: str) -> frozenset[str]:
-    """``_summary=true`` needs the type's summary elements: we hold them for MedicationKnowledge only."""
-    return SUMMARY_MODES if kind == RESOURCE else SUMMARY_MODES - {"true"}
+    """Every ``_summary`` mode applies to every type we serve (``count`` only to searches)."""
+    return SUMMARY_MODES
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,8 +596,10 @@ def summarize(resource: dict[str, Any], mode: str | None, elements: tuple[str, .
     reduced = False
     if mode not in (None, "false"):
         reduced = True
-        if mode == "true":
+        if mode == "true" and out["resourceType"] == RESOURCE:
             out = {k: out[k] for k in SUMMARY_ELEMENTS if k in out}
+        elif mode == "true":  # a definition: its metadata without the bulky, non-summary content
+            out = {k: v for k, v in out.items() if k not in NOT_IN_SUMMARY}
         elif mode == "text":
             keep = ("resourceType", "id", "meta", "text", *MANDATORY.get(out["resourceType"], ()))
             out = {k: v for k, v in out.items() if k in keep}
