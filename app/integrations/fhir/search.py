@@ -303,8 +303,8 @@ def parse_token(value: str) -> Token:
 
 
 _DATE = re.compile(
-    r"^(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})(?:T(?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?P<f>\.\d{1,9})?)?"
-    r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$",
+    r"(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})(?:T(?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?P<f>\.\d{1,9})?)?"
+    r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?",
     re.ASCII,  # \d is 0-9 only: int() would read other scripts' digits
 )
 PREFIXES = frozenset({"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb"})
@@ -321,10 +321,12 @@ def parse_date(name: str, raw: str) -> DateCondition:
     if prefix == "ap":
         raise bad(f"{name}: the prefix ap (approximately) is not supported.", "not-supported")
     if prefix not in PREFIXES:
-        raise bad(f"{name}: unknown prefix {prefix!r}; use one of {', '.join(sorted(PREFIXES))}.", "value")
-    match = _DATE.match(value)
+        raise bad(f"{name}: unknown prefix {prefix[:2]!r}; use one of {', '.join(sorted(PREFIXES))}.", "value")
+    match = _DATE.fullmatch(value)
     if not match:
-        raise bad(f"{name}: {value!r} is not a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm:ss).")
+        raise bad(
+            f"{name}: {value[:40]!r} is not a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm:ss)."
+        )
     g = match.groupdict()
     try:
         tz = UTC
@@ -342,12 +344,12 @@ def parse_date(name: str, raw: str) -> DateCondition:
             tzinfo=tz,
         )
     except ValueError:
-        raise bad(f"{name}: {value!r} is not a valid date.") from None
+        raise bad(f"{name}: {value[:40]!r} is not a valid date.") from None
     try:
         high = _end_of(low, g)
         return DateCondition(prefix, low.astimezone(UTC), high.astimezone(UTC))
     except (OverflowError, ValueError):  # at the edge of the calendar (year 9999, year 1 with a zone)
-        raise bad(f"{name}: {value!r} is outside the supported range of dates.", "value") from None
+        raise bad(f"{name}: {value[:40]!r} is outside the supported range of dates.", "value") from None
 
 
 def _end_of(low: datetime, g: dict[str, str | None]) -> datetime:
@@ -404,10 +406,10 @@ def sort_out(items: list[tuple[str, str]], known: frozenset[str], mode: str) -> 
             continue
         base_name = name.split(":", 1)[0]
         if ":" in name and base_name in known:
-            raise bad(f"The modifier in {name!r} is not supported.", "not-supported")
+            raise bad(f"The modifier in {name[:80]!r} is not supported.", "not-supported")
         if mode == STRICT:
             raise bad(
-                f"Unknown parameter {name!r} (Prefer: handling=strict). Supported: {documented}.", "not-supported"
+                f"Unknown parameter {name[:80]!r} (Prefer: handling=strict). Supported: {documented}.", "not-supported"
             )
         ignored.append(name)
     return kept, ignored
@@ -620,7 +622,7 @@ def _outcome_entry(ignored: list[str]) -> dict[str, Any]:
         {
             "severity": "warning",
             "code": "not-supported",
-            "diagnostics": f"Parameter {name!r} was ignored (unknown or unsupported here; Prefer: handling=lenient). "
+            "diagnostics": f"Parameter {name[:80]!r} was ignored (unknown or unsupported here; Prefer: handling=lenient). "
             "Send Prefer: handling=strict to have it rejected.",
         }
         for name in ignored
