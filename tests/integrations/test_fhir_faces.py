@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from fhir.resources.R4B import get_fhir_model_class
 from sqlmodel import Session
 
 from app.content.files import read_dataset
@@ -454,3 +455,29 @@ def test_a_new_content_version_moves_versions_and_last_updated(client: TestClien
     finally:
         with Session(app.state.engine) as session:
             load_dataset(session, dataset)
+
+
+def _stable(node: Any) -> Any:
+    """A FHIR answer without what moves with each load (timestamps, and the digests that cover them)."""
+    if isinstance(node, dict):
+        return {k: _stable(v) for k, v in node.items() if k not in ("lastUpdated", "versionId", "date", "version")}
+    if isinstance(node, list):
+        return [_stable(v) for v in node]
+    return node
+
+
+def test_documented_examples_are_live_answers(settings: Settings) -> None:
+    from app.integrations.fhir import examples
+
+    public = settings.model_copy(update={"public_base_url": "https://ldn-kb.example"})
+    with TestClient(create_app(public)) as other:
+        for name, request in examples.EXAMPLE_REQUESTS.items():
+            documented = getattr(examples, f"{name}_EXAMPLE")
+            live = other.get(request).json()
+            get_fhir_model_class(live["resourceType"]).model_validate(live)
+            assert _stable(live) == _stable(documented), f"{name}: regenerate app/integrations/fhir/examples.py"
+    paths = create_app(settings).openapi()["paths"]
+    for path, ops in paths.items():
+        if path.startswith("/fhir/"):
+            for method, op in ops.items():
+                assert op["responses"]["200"]["content"]["application/fhir+json"]["example"], (method, path)

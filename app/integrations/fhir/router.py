@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from app.api.deps import SessionDep, allow_any_query_parameters
 from app.api.responses import base_url
+from app.integrations.fhir import examples
 from app.integrations.fhir.capability import served
 from app.integrations.fhir.catalogue import Catalogue, catalogues
 from app.integrations.fhir.errors import CHARSET, FHIR_JSON, FhirError, operation_outcome
@@ -58,6 +59,11 @@ MkId = Annotated[
     ),
 ]
 VersionId = Annotated[str, Path(description="A meta.versionId, as given by a read or the history.")]
+_DEFINITION_READ_EXAMPLE = {
+    "StructureDefinition": examples.STRUCTURE_DEFINITION_EXAMPLE,
+    "CodeSystem": examples.CODE_SYSTEM_EXAMPLE,
+    "ValueSet": examples.VALUE_SET_EXAMPLE,
+}
 _DEFINITION_EXAMPLE = {"StructureDefinition": "evidence-level", "CodeSystem": "target", "ValueSet": "verification"}
 
 
@@ -71,8 +77,9 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _ok(description: str, last_modified: bool = False) -> dict[int | str, dict[str, Any]]:
-    out: dict[str, Any] = {"description": description, "content": {FHIR_JSON: {"schema": {"type": "object"}}}}
+def _ok(description: str, example: dict[str, Any], last_modified: bool = False) -> dict[int | str, dict[str, Any]]:
+    media: dict[str, Any] = {"schema": {"type": "object"}, "example": example}
+    out: dict[str, Any] = {"description": description, "content": {FHIR_JSON: media}}
     if last_modified:
         out["headers"] = {
             "Last-Modified": {
@@ -141,7 +148,7 @@ def _search(request: Request, session: SessionDep, items: list[tuple[str, str]],
     description="What this FHIR R4 server supports: the interactions and search parameters of MedicationKnowledge, "
     "StructureDefinition, CodeSystem and ValueSet, conditional reads (If-None-Match), the handling of unknown "
     "parameters, and the canonical URLs it publishes. `mode` is accepted and ignored." + _HANDLING_DOC,
-    responses={**_ok("CapabilityStatement"), **_errors(400)},
+    responses={**_ok("CapabilityStatement", examples.CAPABILITY_EXAMPLE), **_errors(400)},
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
@@ -163,7 +170,7 @@ def metadata(request: Request, session: SessionDep) -> Response:
     "(`_id`, `_lastUpdated`, `-` descending), `_total`; see the "
     "CapabilityStatement for each one's documentation. With lenient handling, ignored parameters are left out of "
     "the `self` link and named in an OperationOutcome entry (`search.mode` = `outcome`)." + _HANDLING_DOC,
-    responses={**_ok("Bundle (searchset)"), **_errors(400)},
+    responses={**_ok("Bundle (searchset)", examples.SEARCH_EXAMPLE), **_errors(400)},
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
@@ -178,7 +185,7 @@ def search_get(request: Request, session: SessionDep) -> Response:
     summary="Search MedicationKnowledge (POST)",
     description="The same search with the parameters in an `application/x-www-form-urlencoded` body (and/or "
     "the URL). Any other body type is a 415." + _HANDLING_DOC,
-    responses={**_ok("Bundle (searchset)"), **_errors(400, 415)},
+    responses={**_ok("Bundle (searchset)", examples.SEARCH_EXAMPLE), **_errors(400, 415)},
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
@@ -260,7 +267,7 @@ def _history_bundle(
     description="A history Bundle, newest first, of the versions this server holds: the current version of each "
     "resource (earlier versions are not kept). `_since` (an instant) keeps versions updated at or after it; "
     "`_count` and `_offset` page." + _HANDLING_DOC,
-    responses={**_ok("Bundle (history)"), **_errors(400)},
+    responses={**_ok("Bundle (history)", examples.HISTORY_EXAMPLE), **_errors(400)},
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
@@ -288,7 +295,7 @@ def _resource_or_404(cat: Catalogue, resource_id: str) -> dict[str, Any]:
     description="The drug (`naltrexone`) or a regimen (its slug), with `meta.versionId`, `meta.lastUpdated` and a "
     "`Last-Modified` header. `_summary` (true, text, data, false) and `_elements` are allowed; `If-None-Match` "
     "with the ETag answers 304." + _HANDLING_DOC,
-    responses={**_ok("MedicationKnowledge", last_modified=True), **_errors(400, 404)},
+    responses={**_ok("MedicationKnowledge", examples.READ_EXAMPLE, last_modified=True), **_errors(400, 404)},
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
@@ -316,7 +323,7 @@ def read(resource_id: MkId, request: Request, session: SessionDep) -> Response:
     description="A history Bundle of the versions of this resource that the server holds: the current one (earlier "
     "versions are not kept; `total` says how many are listed). `_since` (an instant) keeps it only when it was "
     "updated at or after then." + _HANDLING_DOC,
-    responses={**_ok("Bundle (history)"), **_errors(400, 404)},
+    responses={**_ok("Bundle (history)", examples.INSTANCE_HISTORY_EXAMPLE), **_errors(400, 404)},
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
@@ -336,7 +343,7 @@ def history_instance(resource_id: MkId, request: Request, session: SessionDep) -
     summary="Read one version of a MedicationKnowledge (vread)",
     description="The resource as it is at `version_id` (its `meta.versionId`). Only the current version is held: "
     "any other version is a 404 OperationOutcome naming the current one." + _HANDLING_DOC,
-    responses={**_ok("MedicationKnowledge", last_modified=True), **_errors(400, 404)},
+    responses={**_ok("MedicationKnowledge", examples.READ_EXAMPLE, last_modified=True), **_errors(400, 404)},
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
@@ -425,7 +432,7 @@ for _kind in DEFINITION_KINDS:
         description=f"A searchset Bundle of {_WHAT[_kind]}. Look one up by its canonical URL with `url` (exact), "
         "or by `_id`, `version`, `status`, `_lastUpdated`; `_count`, `_offset`, `_summary` (true, text, data, "
         "false, count), `_elements`, `_sort` and `_total` as for MedicationKnowledge." + _HANDLING_DOC,
-        responses={**_ok("Bundle (searchset)"), **_errors(400)},
+        responses={**_ok("Bundle (searchset)", examples.DEFINITION_SEARCH_EXAMPLE), **_errors(400)},
         openapi_extra={"x-allow-extra-query-parameters": True},
     )
     router.add_api_route(
@@ -437,6 +444,6 @@ for _kind in DEFINITION_KINDS:
         description=f"One of {_WHAT[_kind]}, by id, with `meta.versionId`, `meta.lastUpdated` and a `Last-Modified` "
         "header. Its `url` is its canonical URL, fixed by configuration (LDNKB_FHIR_CANONICAL_BASE) and never "
         "taken from the request." + _HANDLING_DOC,
-        responses={**_ok(_kind, last_modified=True), **_errors(400, 404)},
+        responses={**_ok(_kind, _DEFINITION_READ_EXAMPLE[_kind], last_modified=True), **_errors(400, 404)},
         openapi_extra={"x-allow-extra-query-parameters": True},
     )
