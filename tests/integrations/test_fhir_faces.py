@@ -169,6 +169,8 @@ def test_last_updated_prefixes(client: TestClient) -> None:
     assert search(f"ge{iso}Z") == sorted(i for i, t in when.items() if t >= latest.replace(microsecond=0))
     assert set(newest) <= set(search(f"ge{iso}Z"))
     assert search(f"eq{iso}Z") == exact_second == search(f"{iso}+00:00")
+    unencoded = fhir_get(client, f"{MK}?_count=100&_lastUpdated=eq{iso}+00:00")  # "+" read as a space
+    assert sorted(ids(unencoded)) == exact_second
     assert search(f"gt{iso}Z") == []
     assert search(f"lt{iso}Z") == sorted(i for i, t in when.items() if t < latest.replace(microsecond=0))
     assert search(f"le{day}") == everything

@@ -318,6 +318,7 @@ def _add_months(moment: datetime, months: int) -> datetime:
 def parse_date(name: str, raw: str) -> DateCondition:
     """``[prefix]date`` as the half-open UTC range its precision covers."""
     prefix, value = (raw[:2], raw[2:]) if raw[:2].isalpha() else ("eq", raw)
+    value = value.replace(" ", "+")  # an unencoded "+" of a zone offset arrives as a space
     if prefix == "ap":
         raise bad(f"{name}: the prefix ap (approximately) is not supported.", "not-supported")
     if prefix not in PREFIXES:
