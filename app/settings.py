@@ -163,6 +163,13 @@ class Settings(BaseSettings):
     metrics_port: int = Field(
         default=0, ge=0, le=65_535, description="Serve /metrics on this port only (0: on the service's own port)."
     )
+    fhir_canonical_base: str = Field(
+        default="https://ldn-kb.example/fhir",
+        pattern=r"^(https?|urn):[^\s|#?]+[^/\s|#?]$",
+        description="Base of the canonical URLs of our FHIR StructureDefinitions, CodeSystems and ValueSets "
+        "({base}/StructureDefinition/{id}, ...). An identity, not a link: never taken from the request; keep it "
+        "stable.",
+    )
 
     @field_validator("database_url")
     @classmethod

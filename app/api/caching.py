@@ -548,6 +548,8 @@ class ConditionalCacheMiddleware:
         if scope["path"].startswith(store.prefixes) and not any(k == b"cache-control" for k, _ in headers):
             headers.append((b"cache-control", self.cache_control))
         entry = make_entry(headers, body, etag, scope["path"], store.decorate)
+        # RFC 9111 §5.2.2.5: a shared cache does not store a response marked no-store (a FHIR Bulk Data job's
+        # status; a FHIR answer that ignored a parameter under lenient handling, which a strict client must not get).
         if cacheable and not no_store(headers):
             store.put(key, entry, version)
         await self._send(send, key, entry, facts, head)

@@ -103,7 +103,7 @@ def test_unknown_code_gives_an_empty_feed(client: TestClient) -> None:
 def test_malformed_requests_are_400_problems(client: TestClient) -> None:
     cases = {
         "": "mainSearchCriteria.v.c",
-        "mainSearchCriteria.v.c=M79.7&mainSearchCriteria.v.cs=1.2.3": "mainSearchCriteria.v.cs",
+        "mainSearchCriteria.v.c=M79.7&mainSearchCriteria.v.cs=ICD10CM": "mainSearchCriteria.v.cs",  # not an OID
         "mainSearchCriteria.v.c=M79.7&knowledgeResponseType=application/pdf": "knowledgeResponseType",
         "mainSearchCriteria.v.c=M79.7&informationRecipient=DOG": "informationRecipient",
         "mainSearchCriteria.v.c=M79.7&age.v.v=abc": "age.v.v",

@@ -64,17 +64,16 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def _resources(request: Request, session: Any) -> Mapping[str, Mapping[str, dict[str, Any]]]:
     """The FHIR resources the facade serves, by type (from the app's FHIR catalogue)."""
-    from app.integrations.fhir.catalogue import catalogue
+    from app.integrations.fhir.catalogue import catalogues
 
-    cat = catalogue(session, base_url(request))
-    out: dict[str, Mapping[str, dict[str, Any]]] = {"MedicationKnowledge": cat.medication_knowledge}
-    out["StructureDefinition"] = cat.structure_definitions
-    out["CodeSystem"] = cat.code_systems
-    for name in ("value_sets",):
-        table = getattr(cat, name, None)
-        if table:
-            out["ValueSet"] = table
-    return out
+    tracked = getattr(request.app.state, "content_version", None)
+    cat = catalogues(request.app).get(session, tracked.current() if tracked is not None else None)
+    return {
+        "MedicationKnowledge": cat.medication_knowledge,
+        "StructureDefinition": cat.structure_definitions,
+        "CodeSystem": cat.code_systems,
+        "ValueSet": cat.value_sets,
+    }
 
 
 def _content_version(request: Request) -> int:

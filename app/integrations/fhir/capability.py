@@ -1,4 +1,8 @@
-"""The CapabilityStatement: exactly what ``/fhir/R4`` supports."""
+"""The CapabilityStatement: exactly what ``/fhir/R4`` supports, in words written for integrators.
+
+It is built once per content version (with the canonical URLs, which never depend on the request); the
+``implementation.url`` (this server's address, a link) is filled in when it is served.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,33 @@ from typing import Any
 
 from app import __version__
 from app.integrations.fhir.extensions import FHIR_PATH, FHIR_VERSION, PUBLISHER, canonical
-from app.integrations.fhir.mapping import __doc__ as MAPPING_DOC
-from app.integrations.fhir.search import SEARCH_PARAMS
+from app.integrations.fhir.search import DEFINITION_PARAMS, MK_PARAMS, Param
 
 DOCUMENTATION = (
     "Read-only FHIR R4 facade of ldn-kb, a sourced knowledge base about naltrexone and low-dose naltrexone. "
-    "Reference information, not medical advice. JSON only (application/fhir+json; application/json is "
-    "accepted): an XML Accept or _format=xml is a 406. Every error is an OperationOutcome. Resources: one "
-    "MedicationKnowledge per drug (id naltrexone) and per dosing regimen (id = regimen slug), plus the "
-    "StructureDefinitions of our extensions and the CodeSystems of our codes."
+    "Reference information, not medical advice. JSON only (application/fhir+json; charset=utf-8; "
+    "application/json is accepted): an XML Accept or _format=xml is a 406. Every error is an OperationOutcome. "
+    "Search honours Prefer: handling=lenient (the default: unknown parameters are ignored, left out of the "
+    "Bundle's self link and named in an OperationOutcome entry with search.mode outcome) and "
+    "Prefer: handling=strict (unknown parameters are a 400). Reads and searches answer a strong ETag; "
+    "If-None-Match answers 304 (If-Modified-Since is not evaluated). Reads carry Last-Modified. "
+    "Resources: one MedicationKnowledge per drug (id naltrexone) and per dosing regimen (id = regimen slug), "
+    "plus the StructureDefinitions of our extensions, our CodeSystems and a ValueSet of all codes of each. "
+    "Their canonical URLs are fixed by configuration; resolve one with GET [type]?url=."
+)
+
+MK_DOCUMENTATION = (
+    "One MedicationKnowledge per drug (id = drug slug) and one per dosing regimen (id = regimen slug), linked "
+    "both ways by relatedMedicationKnowledge. Each source's dose range is an administrationGuidelines entry "
+    "whose dosage gives doseAndRate.doseRange in UCUM, attributed to the one source that states it "
+    "(source-citation extension) and typed dose-range or reference-dose-range. Each indication is an "
+    "administrationGuidelines entry with indicationCodeableConcept (ICD-10-CM, SNOMED CT), an evidence-level, "
+    "an off-label flag and its sources. Receptor targets are medicineClassification entries beside the WHO ATC "
+    "class; mechanisms are drugCharacteristic entries with their evidence level and sources. Label "
+    "contraindications are contained DetectedIssue resources. meta.versionId changes exactly when the "
+    "resource's content changes; meta.lastUpdated is the latest update of the records it is built from. "
+    "History holds the current version only: earlier versions are not kept, so vread answers the current "
+    "versionId and a 404 for any other."
 )
 
 
@@ -22,12 +44,43 @@ def _interactions(*codes: str) -> list[dict[str, str]]:
     return [{"code": c} for c in codes]
 
 
+def _search_params(params: tuple[Param, ...]) -> list[dict[str, str]]:
+    out = []
+    for p in params:
+        entry = {"name": p.name}
+        if p.definition:
+            entry["definition"] = p.definition
+        entry |= {"type": p.type, "documentation": p.documentation}
+        out.append(entry)
+    return out
+
+
+def _definition_resource(kind: str, urls: list[str], what: str) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "documentation": f"{what} Published: " + ", ".join(urls) + ".",
+        "interaction": _interactions("read", "search-type"),
+        "versioning": "versioned",
+        "readHistory": False,
+        "updateCreate": False,
+        "conditionalCreate": False,
+        "conditionalRead": "not-match",
+        "conditionalUpdate": False,
+        "conditionalDelete": "not-supported",
+        "searchParam": _search_params(DEFINITION_PARAMS),
+    }
+
+
 def capability_statement(
-    base: str, date: str, extension_ids: list[str], code_system_ids: list[str], *, cors: bool
+    base: str,
+    date: str,
+    definition_urls: list[str],
+    system_urls: list[str],
+    value_set_urls: list[str],
+    *,
+    cors: bool,
 ) -> dict[str, Any]:
-    definitions = [canonical(base, "StructureDefinition", i) for i in extension_ids]
-    systems = [canonical(base, "CodeSystem", i) for i in code_system_ids]
-    mk_doc = (MAPPING_DOC or "").strip() + "\n\nExtensions used: " + ", ".join(definitions) + "."
+    """The statement under the canonical ``base``; ``implementation.url`` is set per answer by :func:`served`."""
     return {
         "resourceType": "CapabilityStatement",
         "id": "ldn-kb",
@@ -42,7 +95,7 @@ def capability_statement(
         "description": DOCUMENTATION,
         "kind": "instance",
         "software": {"name": "ldn-kb", "version": __version__},
-        "implementation": {"description": "ldn-kb FHIR R4 read-only facade", "url": f"{base}{FHIR_PATH}"},
+        "implementation": {"description": "ldn-kb FHIR R4 read-only facade"},
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
         "rest": [
@@ -57,33 +110,32 @@ def capability_statement(
                     {
                         "type": "MedicationKnowledge",
                         "profile": "http://hl7.org/fhir/StructureDefinition/MedicationKnowledge",
-                        "documentation": mk_doc,
-                        "interaction": _interactions("read", "search-type"),
-                        "versioning": "no-version",
+                        "documentation": MK_DOCUMENTATION + " Extensions used: " + ", ".join(definition_urls) + ".",
+                        "interaction": _interactions(
+                            "read", "vread", "history-instance", "history-type", "search-type"
+                        ),
+                        "versioning": "versioned",
                         "readHistory": False,
                         "updateCreate": False,
                         "conditionalCreate": False,
-                        "conditionalRead": "not-supported",
+                        "conditionalRead": "not-match",
                         "conditionalUpdate": False,
                         "conditionalDelete": "not-supported",
-                        "searchParam": [
-                            {"name": name, "definition": definition, "type": kind, "documentation": doc}
-                            for name, kind, definition, doc in SEARCH_PARAMS
-                        ],
+                        "searchParam": _search_params(MK_PARAMS),
                     },
-                    {
-                        "type": "StructureDefinition",
-                        "documentation": "The extensions this server defines: " + ", ".join(definitions) + ".",
-                        "interaction": _interactions("read"),
-                        "versioning": "no-version",
-                    },
-                    {
-                        "type": "CodeSystem",
-                        "documentation": "The code systems this server defines: " + ", ".join(systems) + ".",
-                        "interaction": _interactions("read"),
-                        "versioning": "no-version",
-                    },
+                    _definition_resource("StructureDefinition", definition_urls, "The extensions this server defines."),
+                    _definition_resource("CodeSystem", system_urls, "The code systems this server defines."),
+                    _definition_resource(
+                        "ValueSet", value_set_urls, "For each of our code systems, the value set of all its codes."
+                    ),
                 ],
             }
         ],
     }
+
+
+def served(statement: dict[str, Any], base: str) -> dict[str, Any]:
+    """The statement as answered: ``implementation.url`` is this server's FHIR base (a link, per request)."""
+    out = dict(statement)
+    out["implementation"] = {**statement["implementation"], "url": f"{base}{FHIR_PATH}"}
+    return out

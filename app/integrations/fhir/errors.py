@@ -21,6 +21,7 @@ log = logging.getLogger("ldn_kb.fhir")
 
 FHIR_PREFIX = "/fhir/"
 FHIR_JSON = "application/fhir+json"
+CHARSET = "; charset=utf-8"  # R4 http.html: the server SHALL state the character encoding (UTF-8)
 
 # HTTP status -> OperationOutcome.issue.code (http://hl7.org/fhir/issue-type, required binding).
 _ISSUE_CODES = {
@@ -77,7 +78,7 @@ def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> d
 
 def outcome_response(status: int, code: str, diagnostics: str, headers: dict[str, str] | None = None) -> Response:
     body = orjson.dumps(operation_outcome(code, diagnostics))
-    return Response(body, status_code=status, media_type=FHIR_JSON, headers=headers)
+    return Response(body, status_code=status, media_type=FHIR_JSON + CHARSET, headers=headers)
 
 
 def fhir_error_response(request: Request, exc: Exception) -> Response:

@@ -1,8 +1,8 @@
 """The extensions this facade defines, published as StructureDefinitions (FHIR R4 4.0.1).
 
-Canonical URLs are ``{base}/fhir/R4/StructureDefinition/{id}``, where ``base`` is the configured
-``public_base_url`` (or, unset, the request's base URL): set ``LDNKB_PUBLIC_BASE_URL`` in production so
-the canonicals do not depend on the host name a client used.
+Canonical URLs are ``{canonical}/StructureDefinition/{id}``, where ``canonical`` is the configured
+``LDNKB_FHIR_CANONICAL_BASE``: an identity fixed by configuration, never derived from the request (a client's
+``Host`` header changes no canonical URL). Clients resolve them with ``GET /fhir/R4/StructureDefinition?url=``.
 """
 
 from __future__ import annotations
@@ -94,7 +94,8 @@ EXTENSIONS: dict[str, ExtensionDef] = {
 
 
 def canonical(base: str, kind: str, ident: str) -> str:
-    return f"{base}{FHIR_PATH}/{kind}/{ident}"
+    """The canonical URL of our ``kind`` resource ``ident`` under the configured canonical ``base``."""
+    return f"{base}/{kind}/{ident}"
 
 
 def extension_url(base: str, ident: str) -> str:
@@ -121,6 +122,7 @@ def structure_definition(base: str, ext: ExtensionDef, date: str) -> dict[str, A
         value["binding"] = {
             "strength": "required",
             "description": f"Codes from {canonical(base, 'CodeSystem', ext.binding)}",
+            "valueSet": canonical(base, "ValueSet", ext.binding),
         }
     return {
         "resourceType": "StructureDefinition",

@@ -1,4 +1,5 @@
-"""The CodeSystems this facade defines (``{base}/fhir/R4/CodeSystem/{id}``).
+"""The CodeSystems this facade defines (``{canonical}/CodeSystem/{id}``), and for each one the ValueSet of
+all its codes (``{canonical}/ValueSet/{id}``), which the required bindings of our extensions name.
 
 ``evidence-level`` and ``verification`` come from the domain vocabularies; ``target`` from the targets
 held by the services; ``term`` names the kinds of classification, characteristic, relation and dosage
@@ -62,6 +63,7 @@ def _code_system(
         "publisher": PUBLISHER,
         "description": description,
         "caseSensitive": True,
+        "valueSet": canonical(base, "ValueSet", ident),
         "content": "complete",
         "count": len(concepts),
         "concept": concepts,
@@ -119,3 +121,28 @@ def code_systems(base: str, targets: list[dict[str, Any]], date: str) -> dict[st
         ),
     )
     return {s["id"]: s for s in systems}
+
+
+def value_set(base: str, system: dict[str, Any], date: str) -> dict[str, Any]:
+    """The ValueSet of every code of our CodeSystem ``system`` (what a required binding to it allows)."""
+    ident = system["id"]
+    return {
+        "resourceType": "ValueSet",
+        "id": ident,
+        "url": canonical(base, "ValueSet", ident),
+        "version": system["version"],
+        "name": f"{system['name']}Codes",
+        "title": f"All codes of {system['title']}",
+        "status": "active",
+        "experimental": False,
+        "date": date,
+        "publisher": PUBLISHER,
+        "description": f"Every code of the CodeSystem {system['url']}: {system['description']}",
+        "immutable": False,
+        "compose": {"include": [{"system": system["url"], "version": system["version"]}]},
+    }
+
+
+def value_sets(base: str, systems: dict[str, dict[str, Any]], date: str) -> dict[str, dict[str, Any]]:
+    """Every ValueSet we publish, by id: one per CodeSystem, all its codes."""
+    return {ident: value_set(base, system, date) for ident, system in systems.items()}

@@ -1,4 +1,8 @@
-"""The answer to a knowledge request as a feed, in MedlinePlus Connect's JSON shape or as Atom XML."""
+"""The answer to a knowledge request as a feed, in MedlinePlus Connect's JSON shape or as Atom XML.
+
+Each entry links first to the record's page for people (``{base}/pages/{collection}/{slug}``, HTML), then to
+its JSON (``{base}/v1/{collection}/{slug}``).
+"""
 
 from __future__ import annotations
 
@@ -22,8 +26,22 @@ def _summary(entry: KnowledgeEntry, recipient: str) -> str:
 
 
 def _subtitle(request: KnowledgeRequest) -> str:
+    if not request.held:
+        return f"ldn-kb holds no codes of code system {request.system_oid}: no results for {request.code}"
     label = SYSTEM_LABELS.get(request.system or "", "any supported code system")
     return f"ldn-kb results for {label} {request.code}"
+
+
+def page_url(base_url: str, entry: KnowledgeEntry) -> str:
+    """The record's page for people (the path agreed between the faces: /pages/{collection}/{slug})."""
+    return f"{base_url}/pages/{entry.kind}/{entry.slug}"
+
+
+def _links(base_url: str, entry: KnowledgeEntry) -> list[dict[str, str]]:
+    return [
+        {"href": page_url(base_url, entry), "rel": "alternate", "type": "text/html"},
+        {"href": f"{base_url}/v1/{entry.kind}/{entry.slug}", "rel": "related", "type": "application/json"},
+    ]
 
 
 def build_feed(
@@ -48,8 +66,8 @@ def build_feed(
             "entry": [
                 {
                     "title": {"_value": e.title, "type": "text"},
-                    "link": [{"href": f"{base_url}/v1/{e.kind}/{e.slug}", "rel": "alternate"}],
-                    "id": {"_value": f"{base_url}/v1/{e.kind}/{e.slug}"},
+                    "link": _links(base_url, e),
+                    "id": {"_value": page_url(base_url, e)},
                     "summary": {"type": "text", "_value": _summary(e, request.recipient)},
                     "updated": {"_value": e.updated_at or updated},
                 }
@@ -85,7 +103,7 @@ def atom_xml(feed: dict[str, Any]) -> bytes:
         element = sub(root, "entry")
         sub(element, "title", entry["title"]["_value"], type="text")
         for link in entry["link"]:
-            sub(element, "link", href=link["href"], rel=link["rel"])
+            sub(element, "link", href=link["href"], rel=link["rel"], type=link["type"])
         sub(element, "id", entry["id"]["_value"])
         sub(element, "summary", entry["summary"]["_value"], type="text")
         sub(element, "updated", entry["updated"]["_value"])

@@ -1,11 +1,17 @@
-"""Parsing and validating a URL-based Infobutton knowledge request (pure: no I/O)."""
+"""Parsing and validating a URL-based Infobutton knowledge request (pure: no I/O).
+
+Every parameter family of the HL7 URL-based implementation guide (Context-Aware Knowledge Retrieval,
+Release 4) is accepted; the ones that do not change our answer are ignored, as MedlinePlus Connect does. A
+code system we hold no codes of is not an error: it gives an empty feed. Names outside the guide are a 400 so
+that a misspelt parameter does not silently change the answer, except the conventional cache buster ``_``.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from app.domain.vocabulary import CODE_SYSTEM_OIDS
 
@@ -13,14 +19,17 @@ SYSTEM_BY_OID: dict[str, str] = {oid: system for system, oid in CODE_SYSTEM_OIDS
 SUPPORTED_SYSTEMS = ("icd-10-cm", "snomed-ct", "rxnorm")
 SYSTEM_LABELS = {"icd-10-cm": "ICD-10-CM", "snomed-ct": "SNOMED CT", "rxnorm": "RxNorm"}
 RESPONSE_TYPES = ("text/xml", "application/json")
-RECIPIENTS = ("PAT", "PROV")
+RECIPIENTS = ("PAT", "PROV", "PAYOR")  # the guide's values; PAT gets plain language, the others clinical text
 GENDERS = ("F", "M", "UN")
 
-# Parameter families of the URL-based implementation guide. A request may carry any of them; the ones
-# that do not change our answer are accepted and ignored. Anything else is a 400.
+# Parameter families of the URL-based implementation guide (each with its sub-attributes: .c, .cs, .dn, .ot,
+# .v, .u, .n, .id.root, ..., and numbered repeats such as observation.v.c1). A request may carry any of them;
+# the ones that do not change our answer are accepted and ignored. Anything else is a 400.
 IG_PREFIXES = (
     "mainSearchCriteria.",
     "knowledgeResponseType",
+    "knowledgeRequestNotification.",
+    "executionMode",
     "informationRecipient",
     "performer",
     "patientPerson.",
@@ -29,13 +38,19 @@ IG_PREFIXES = (
     "taskContext.",
     "subTopic.",
     "encounter.",
-    "knowledgeRequestNotification.",
+    "serviceDeliveryLocation.",
     "observation.",
-    "holder.",
-    "locationOfInterest.",
     "severityObservation.",
+    "locationOfInterest.",
+    "holder.",
+    "assignedEntity.",
+    "assignedAuthorizedPerson.",
     "representedOrganization.",
 )
+#: Conventional cache busters (jQuery's ``_=timestamp``): accepted and ignored.
+CACHE_BUSTERS = frozenset({"_"})
+OID_PATTERN = r"^[0-2](\.(0|[1-9][0-9]{0,19})){1,30}$"
+OID = re.compile(OID_PATTERN)
 
 # UCUM time units an age may come in, as years.
 _AGE_UNITS = {
@@ -44,7 +59,8 @@ _AGE_UNITS = {
     "wk": Decimal(7) / Decimal("365.25"),
     "d": Decimal(1) / Decimal("365.25"),
 }
-_CODE = re.compile(r"^[A-Za-z0-9.\-]{1,30}$")
+CODE_PATTERN = r"^[A-Za-z0-9.\-]{1,30}$"
+_CODE = re.compile(CODE_PATTERN)
 
 
 class InfobuttonRequestError(ValueError):
@@ -57,8 +73,9 @@ class InfobuttonRequestError(ValueError):
 @dataclass(frozen=True, slots=True)
 class KnowledgeRequest:
     code: str
-    system: str | None  # our system name; None when .cs was not given
+    system: str | None  # our system name; None when .cs was not given (or names a system we do not hold)
     system_oid: str | None
+    held: bool  # False when .cs names a code system we hold no codes of: the answer is an empty feed
     display_name: str | None
     response_type: str
     recipient: str
@@ -73,11 +90,11 @@ def _one(params: dict[str, list[str]], name: str) -> str | None:
         return None
     if len(values) > 1:
         raise InfobuttonRequestError(name, "given more than once")
-    return values[0].strip() or None
+    return values[0] or None  # empty counts as absent; codes are case-sensitive and never trimmed
 
 
 def unknown_parameters(names: Iterable[str]) -> list[str]:
-    return sorted({n for n in names if not n.startswith(IG_PREFIXES)})
+    return sorted({n for n in names if not n.startswith(IG_PREFIXES) and n not in CACHE_BUSTERS})
 
 
 def parse_request(params: dict[str, list[str]]) -> KnowledgeRequest:
@@ -92,19 +109,21 @@ def parse_request(params: dict[str, list[str]]) -> KnowledgeRequest:
         raise InfobuttonRequestError("mainSearchCriteria.v.c", "not a code (letters, digits, '.', '-')")
     oid = _one(params, "mainSearchCriteria.v.cs")
     system = None
+    held = True
     if oid is not None:
+        if not OID.match(oid):
+            raise InfobuttonRequestError("mainSearchCriteria.v.cs", "not an OID (digits separated by dots)")
         system = SYSTEM_BY_OID.get(oid)
-        if system not in SUPPORTED_SYSTEMS:
-            supported = ", ".join(f"{CODE_SYSTEM_OIDS[s]} ({SYSTEM_LABELS[s]})" for s in SUPPORTED_SYSTEMS)
-            raise InfobuttonRequestError("mainSearchCriteria.v.cs", f"unsupported code system; use {supported}")
+        if system not in SUPPORTED_SYSTEMS:  # e.g. ICD-9-CM: a valid request we hold nothing for
+            system, held = None, False
     response_type = _one(params, "knowledgeResponseType") or "text/xml"
     if response_type not in RESPONSE_TYPES:
         raise InfobuttonRequestError("knowledgeResponseType", "use text/xml (Atom) or application/json")
-    recipient = (_one(params, "informationRecipient") or "PROV").upper()
+    recipient = _one(params, "informationRecipient") or "PROV"
     if recipient not in RECIPIENTS:
-        raise InfobuttonRequestError("informationRecipient", "use PAT (patient) or PROV (provider)")
+        raise InfobuttonRequestError("informationRecipient", "use PAT (patient), PROV (provider) or PAYOR")
     gender = _one(params, "patientPerson.administrativeGenderCode.c")
-    if gender is not None and gender.upper() not in GENDERS:
+    if gender is not None and gender not in GENDERS:
         raise InfobuttonRequestError("patientPerson.administrativeGenderCode.c", "use F, M or UN")
     age_years = _age(params)
     language = (_one(params, "informationRecipient.languageCode.c") or "en").lower()
@@ -112,26 +131,29 @@ def parse_request(params: dict[str, list[str]]) -> KnowledgeRequest:
         code=code,
         system=system,
         system_oid=oid,
+        held=held,
         display_name=_one(params, "mainSearchCriteria.v.dn"),
         response_type=response_type,
         recipient=recipient,
         age_years=age_years,
-        gender=gender.upper() if gender else None,
+        gender=gender,
         language=language,
     )
+
+
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?")
 
 
 def _age(params: dict[str, list[str]]) -> Decimal | None:
     value = _one(params, "age.v.v")
     unit = _one(params, "age.v.u") or "a"
-    if value is None:
-        return None
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise InfobuttonRequestError("age.v.v", "not a number") from None
-    if not amount.is_finite() or amount < 0 or amount > 150:
-        raise InfobuttonRequestError("age.v.v", "must be between 0 and 150")
     if unit not in _AGE_UNITS:
         raise InfobuttonRequestError("age.v.u", "use a UCUM time unit: a, mo, wk or d")
+    if value is None:
+        return None
+    if not _NUMBER.fullmatch(value):
+        raise InfobuttonRequestError("age.v.v", "not a number")
+    amount = Decimal(value)
+    if amount < 0 or amount > 150:
+        raise InfobuttonRequestError("age.v.v", "must be between 0 and 150")
     return amount * _AGE_UNITS[unit]
