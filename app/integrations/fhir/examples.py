@@ -21,14 +21,14 @@ EXAMPLE_REQUESTS: dict[str, str] = {
 CAPABILITY_EXAMPLE: dict[str, Any] = {
     "resourceType": "CapabilityStatement",
     "id": "ldn-kb",
-    "meta": {"versionId": "e398ba70ba8c368f", "lastUpdated": "2026-11-28T07:24:32.225126+00:00"},
+    "meta": {"versionId": "34463497f14deb67", "lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
     "url": "https://ldn-kb.example/fhir/CapabilityStatement/ldn-kb",
     "version": "0.1.0",
     "name": "LdnKbFhirFacade",
     "title": "ldn-kb FHIR R4 facade",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T07:24:32.225126+00:00",
+    "date": "2026-11-28T08:39:25.178735+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "Read-only FHIR R4 facade of ldn-kb, a sourced knowledge base about naltrexone and low-dose "
     "naltrexone. Reference information, not medical advice. JSON only (application/fhir+json; "
@@ -62,7 +62,7 @@ CAPABILITY_EXAMPLE: dict[str, Any] = {
             "regimen slug), plus the StructureDefinitions of our extensions, our CodeSystems "
             "and a ValueSet of all codes of each. Their canonical URLs are fixed by "
             "configuration; resolve one with GET [type]?url=.",
-            "security": {"cors": False, "description": "Public, read-only reference content: no authentication."},
+            "security": {"cors": True, "description": "Public, read-only reference content: no authentication."},
             "resource": [
                 {
                     "type": "MedicationKnowledge",
@@ -481,7 +481,7 @@ CAPABILITY_EXAMPLE: dict[str, Any] = {
 
 SEARCH_EXAMPLE: dict[str, Any] = {
     "resourceType": "Bundle",
-    "meta": {"lastUpdated": "2026-11-28T07:24:32.225126+00:00"},
+    "meta": {"lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
     "type": "searchset",
     "total": 1,
     "link": [
@@ -512,8 +512,8 @@ SEARCH_EXAMPLE: dict[str, Any] = {
                 "resourceType": "MedicationKnowledge",
                 "id": "naltrexone",
                 "meta": {
-                    "versionId": "1c254250002ee199",
-                    "lastUpdated": "2026-11-28T07:24:32.225126+00:00",
+                    "versionId": "057eb64fa6ce348f",
+                    "lastUpdated": "2026-11-28T08:39:25.178735+00:00",
                     "tag": [
                         {
                             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -577,8 +577,8 @@ READ_EXAMPLE: dict[str, Any] = {
     "resourceType": "MedicationKnowledge",
     "id": "naltrexone",
     "meta": {
-        "versionId": "1c254250002ee199",
-        "lastUpdated": "2026-11-28T07:24:32.225126+00:00",
+        "versionId": "057eb64fa6ce348f",
+        "lastUpdated": "2026-11-28T08:39:25.178735+00:00",
         "tag": [
             {
                 "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -654,14 +654,14 @@ INSTANCE_HISTORY_EXAMPLE: dict[str, Any] = {
 STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
     "resourceType": "StructureDefinition",
     "id": "off-label",
-    "meta": {"versionId": "02cbd344d8edc69d", "lastUpdated": "2026-11-28T07:24:32.225126+00:00"},
+    "meta": {"versionId": "e7c70c51a686e81d", "lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
     "url": "https://ldn-kb.example/fhir/StructureDefinition/off-label",
     "version": "1",
     "name": "OffLabel",
     "title": "Off-label",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T07:24:32.225126+00:00",
+    "date": "2026-11-28T08:39:25.178735+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "true when the use (an indication guideline) or the whole regimen is not approved by the "
     "FDA; false when it is approved.",
@@ -700,14 +700,14 @@ STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
 CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
     "resourceType": "CodeSystem",
     "id": "verification",
-    "meta": {"versionId": "16e76a926184b83d", "lastUpdated": "2026-11-28T07:24:32.225126+00:00"},
+    "meta": {"versionId": "ef5018d5777db9ae", "lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
     "url": "https://ldn-kb.example/fhir/CodeSystem/verification",
     "version": "1",
     "name": "Verification",
     "title": "ldn-kb verification status",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T07:24:32.225126+00:00",
+    "date": "2026-11-28T08:39:25.178735+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "How a fact was checked.",
     "caseSensitive": True,
@@ -736,14 +736,14 @@ CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
 VALUE_SET_EXAMPLE: dict[str, Any] = {
     "resourceType": "ValueSet",
     "id": "verification",
-    "meta": {"versionId": "d138efa0e494cb92", "lastUpdated": "2026-11-28T07:24:32.225126+00:00"},
+    "meta": {"versionId": "8852c9ea12416c40", "lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
     "url": "https://ldn-kb.example/fhir/ValueSet/verification",
     "version": "1",
     "name": "VerificationCodes",
     "title": "All codes of ldn-kb verification status",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T07:24:32.225126+00:00",
+    "date": "2026-11-28T08:39:25.178735+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "Every code of the CodeSystem https://ldn-kb.example/fhir/CodeSystem/verification: How a "
     "fact was checked.",
@@ -753,7 +753,7 @@ VALUE_SET_EXAMPLE: dict[str, Any] = {
 
 DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
     "resourceType": "Bundle",
-    "meta": {"lastUpdated": "2026-11-28T07:24:32.225126+00:00"},
+    "meta": {"lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
     "type": "searchset",
     "total": 1,
     "link": [
@@ -769,8 +769,8 @@ DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
                 "resourceType": "CodeSystem",
                 "id": "verification",
                 "meta": {
-                    "versionId": "16e76a926184b83d",
-                    "lastUpdated": "2026-11-28T07:24:32.225126+00:00",
+                    "versionId": "ef5018d5777db9ae",
+                    "lastUpdated": "2026-11-28T08:39:25.178735+00:00",
                     "tag": [
                         {
                             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -785,7 +785,7 @@ DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
                 "title": "ldn-kb verification status",
                 "status": "active",
                 "experimental": False,
-                "date": "2026-11-28T07:24:32.225126+00:00",
+                "date": "2026-11-28T08:39:25.178735+00:00",
                 "publisher": "ldn-kb maintainers",
                 "description": "How a fact was checked.",
                 "caseSensitive": True,
