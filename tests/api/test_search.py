@@ -443,9 +443,16 @@ def test_two_apps_in_one_process_answer_from_their_own_content(tmp_path: Path) -
         assert _hits(two, "quuxalgi")[0] == ("conditions", "fibromyalgia")
 
 
-def test_the_search_shortcut_answers_as_the_documented_route(app: Any, client: TestClient) -> None:
+def test_the_search_shortcut_answers_as_the_documented_route(settings: Settings) -> None:
     """Plain searches skip FastAPI's parameter handling (app/api/v1/search.py): same answers, and anything
     unusual still gets the documented route's validation."""
+
+    app = create_app(settings.model_copy(update={"response_cache_bytes": 0}))  # every request reaches routing
+    with TestClient(app) as client:
+        _compare_shortcut(app, client)
+
+
+def _compare_shortcut(app: Any, client: TestClient) -> None:
     from app.api.v1.search import SearchShortcut
 
     shortcut = next(r for r in app.router.routes if isinstance(r, SearchShortcut))
