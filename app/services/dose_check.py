@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +29,7 @@ from app.domain.dosing import (
 )
 from app.domain.evidence import direction_words
 from app.models import DoseRange, Drug, Regimen, Source
+from app.readmodel import ReadModel
 from app.services import drugs as drug_service
 from app.services import indications as indication_service
 from app.services import mechanisms as mechanism_service
@@ -405,3 +406,127 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
         "indications": [i for slug in inside for i in context.indications.get(slug, [])],
         "warnings": _warnings(context, assessment),
     }
+
+
+# --- Read-model contexts: the same per-app object /v1 answers from (issue 12) ---------------------------
+
+CONTEXTS_KEPT = 8
+"""Contexts kept (one per read model key: store and content version); an app holds one model at a time."""
+
+_model_contexts: OrderedDict[Any, _Snapshot] = OrderedDict()
+
+
+def _stored_form(item: dict[str, Any]) -> dict[str, Any]:
+    """A represented contraindication as the store holds it (the source by slug, as the warnings name it)."""
+    source = item.get("source")
+    return {**item, "source": source.get("slug") if isinstance(source, dict) else source}
+
+
+def _context_from_model(model: ReadModel) -> _Context:
+    """The dose-check context read from a built read model: no store query."""
+    ranges: list[RangeSpec] = []
+    info: dict[str, dict[str, Any]] = {}
+    regimens: dict[str, dict[str, Any]] = {}
+    for fact in model.dose_ranges:
+        ranges.append(
+            replace(
+                fact.spec,
+                verification=fact.verification,
+                source_title=fact.source["title"],
+                is_reference=fact.is_reference,
+                approval_status=fact.regimen["approval_status"],
+            )
+        )
+        info[fact.spec.range_slug] = {
+            "display": fact.display,
+            "quote": fact.quote,
+            "verification": fact.verification,
+            "is_reference": fact.is_reference,
+            "source": fact.source,
+        }
+        regimens[fact.spec.regimen] = dict(fact.regimen)
+    drug_record = next((d for d in model.records("drugs") if d["slug"] == DRUG_SLUG), None)
+    contraindications = tuple(_stored_form(c) for c in drug_record["contraindications"]) if drug_record else ()
+    slugs = sorted(regimens)
+    mechanisms: dict[str, list[dict[str, Any]]] = {s: [] for s in slugs}
+    indications: dict[str, list[dict[str, Any]]] = {s: [] for s in slugs}
+    for slug in slugs:
+        for m in model.select("mechanisms", regimen=slug):
+            mechanisms[slug].append(
+                {
+                    "slug": m["slug"],
+                    "name": m["name"],
+                    "target": m["target"]["slug"],
+                    "action": m["action"],
+                    "dose_context": m["dose_context"],
+                    "evidence_level": m["evidence_level"],
+                    "attribution": m["attribution"],
+                }
+            )
+        for i in model.select("indications", regimen=slug):
+            indications[slug].append(
+                {
+                    "slug": i["slug"],
+                    "condition": i["condition"]["name"],
+                    "status": i["status"],
+                    "evidence_level": i["evidence"]["level"],
+                    "evidence_direction": i["evidence"]["direction"],
+                    "direction": direction_words(i["evidence"]["direction"]),
+                    "article_only": i["evidence"]["claim_basis"] == "article-only",
+                    "claim_basis": i["evidence"]["claim_basis"],
+                }
+            )
+    label_changes = tuple(
+        st
+        for w in (build_warnings(drug_record) if drug_record else [])
+        for st in w["statements"]
+        if st["type"] == "label-change"
+    )
+    return _Context(
+        tuple(ranges),
+        info,
+        regimens,
+        contraindications,
+        mechanisms,
+        indications,
+        model.info,
+        drug_record,
+        label_changes,
+    )
+
+
+def _model_snapshot(model: ReadModel) -> _Snapshot:
+    with _states_lock:
+        snapshot = _model_contexts.get(model.key)
+        if snapshot is not None:
+            _model_contexts.move_to_end(model.key)
+            return snapshot
+    snapshot = _Snapshot(model.content_version, _context_from_model(model), OrderedDict())
+    with _states_lock:
+        snapshot = _model_contexts.setdefault(model.key, snapshot)
+        while len(_model_contexts) > CONTEXTS_KEPT:
+            _model_contexts.popitem(last=False)
+    return snapshot
+
+
+def model_drug(model: ReadModel) -> dict[str, Any] | None:
+    """The drug record (identifiers, synonyms, contraindications) the model's answers use."""
+    return _model_snapshot(model).context.drug
+
+
+def check_dose_in(model: ReadModel, request: DoseRequest) -> dict[str, Any]:
+    """The dose-check answer from a read model (no store query), remembered per model.
+
+    Raises :class:`app.domain.dosing.DoseInputError` naming the field for a dose it cannot read.
+    """
+    snapshot = _model_snapshot(model)
+    key = (request.amount, request.unit, request.frequency, request.route, request.weight_kg, request.schedule)
+    with _states_lock:
+        answer = snapshot.answers.get(key)
+    if answer is None:
+        answer = _answer(snapshot.context, request)
+        with _states_lock:
+            snapshot.answers[key] = answer
+            if len(snapshot.answers) > ANSWERS_KEPT:
+                snapshot.answers.popitem(last=False)
+    return answer
