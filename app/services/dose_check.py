@@ -1,4 +1,4 @@
-"""Dose intelligence: place a naltrexone dose against every documented range in the store.
+"""Dose intelligence: place a naltrexone dose against every documented range in the app's read model.
 
 The numbers come from the content (every regimen's attributed dose ranges), never from code. The
 answer carries the verdict per range and source, the mechanisms and indications documented for the
@@ -9,14 +9,10 @@ does not fit, a weight-based limit when a weight is given, a dose in no document
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
-
-from sqlalchemy import Engine, select
-from sqlmodel import Session, col
 
 from app.domain.dosing import (
     Assessment,
@@ -28,15 +24,10 @@ from app.domain.dosing import (
     parse_schedule,
 )
 from app.domain.evidence import direction_words
-from app.models import DoseRange, Drug, Regimen, Source
-from app.services import drugs as drug_service
-from app.services import indications as indication_service
-from app.services import mechanisms as mechanism_service
-from app.services.dataset import DatasetInfo, dataset_info
-from app.services.embeds import number, source_citation
+from app.readmodel import ReadModel
+from app.services.dataset import DatasetInfo
+from app.services.embeds import number
 from app.services.record_warnings import build_warnings
-from app.services.regimens import range_display
-from app.services.regimens import summary as regimen_summary
 
 DRUG_SLUG = "naltrexone"
 
@@ -71,7 +62,7 @@ class _Context:
 
 @dataclass(slots=True)
 class _Snapshot:
-    """The context of one content version and the answers already given for it."""
+    """The context of one read model and the answers already given for it."""
 
     version: int
     context: _Context
@@ -81,169 +72,6 @@ class _Snapshot:
 ANSWERS_KEPT = 256
 """Answers kept per snapshot (each some tens of kB as objects): the HTTP route keeps its own bodies,
 bounded in bytes; this serves the other callers (CDS Hooks) a repeated dose without recomputing it."""
-
-
-@dataclass(slots=True)
-class DoseSnapshots:
-    """The dose-check snapshots of one app: one per engine (store), each for one content version.
-
-    Held on the app (``app.state.dose_snapshots``, see :func:`snapshots_on`), so two apps in one process
-    answer from their own stores; a snapshot is replaced when the content version moves.
-    """
-
-    _by_engine: weakref.WeakKeyDictionary[Engine, _Snapshot] = field(default_factory=weakref.WeakKeyDictionary)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def current(self, session: Session, content_version: int | None) -> _Snapshot:
-        """The snapshot for the session's engine and ``content_version`` (read from the store when
-        ``None``), loading it on a change. A warm snapshot answers with no query at all."""
-        engine = session.get_bind()
-        assert isinstance(engine, Engine)
-        version = dataset_info(session).content_version if content_version is None else content_version
-        with self._lock:
-            snapshot = self._by_engine.get(engine)
-        if snapshot is None or snapshot.version != version:
-            snapshot = _Snapshot(version, _load(session), OrderedDict())
-            with self._lock:
-                self._by_engine[engine] = snapshot
-        return snapshot
-
-
-_states_lock = threading.Lock()
-_fallback: weakref.WeakKeyDictionary[Engine, DoseSnapshots] = weakref.WeakKeyDictionary()
-
-
-def snapshots_on(state: object) -> DoseSnapshots:
-    """The :class:`DoseSnapshots` held on an app's ``state`` (created on first use)."""
-    found = getattr(state, "dose_snapshots", None)
-    if isinstance(found, DoseSnapshots):
-        return found
-    with _states_lock:
-        found = getattr(state, "dose_snapshots", None)
-        if not isinstance(found, DoseSnapshots):
-            found = DoseSnapshots()
-            setattr(state, "dose_snapshots", found)  # noqa: B010 - an app's State takes any attribute
-    return found
-
-
-def _snapshots(session: Session, snapshots: DoseSnapshots | None) -> DoseSnapshots:
-    """The caller's snapshots, or (for a caller that holds none) one set per engine."""
-    if snapshots is not None:
-        return snapshots
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    with _states_lock:
-        found = _fallback.get(engine)
-        if found is None:
-            found = _fallback[engine] = DoseSnapshots()
-    return found
-
-
-def _load(session: Session) -> _Context:
-    rows = session.execute(
-        select(DoseRange, Regimen, Source)
-        .join(Regimen, col(Regimen.id) == col(DoseRange.regimen_id))
-        .join(Source, col(Source.id) == col(DoseRange.source_id))
-        .order_by(col(Regimen.slug), col(DoseRange.ordinal))
-    ).all()
-    ranges: list[RangeSpec] = []
-    info: dict[str, dict[str, Any]] = {}
-    regimens: dict[str, dict[str, Any]] = {}
-    for dose_range, regimen, source in rows:
-        ranges.append(
-            RangeSpec(
-                regimen=regimen.slug,
-                band=regimen.band,
-                route=regimen.route,
-                range_slug=dose_range.slug,
-                source=source.slug,
-                label=dose_range.label,
-                min=dose_range.min_value,
-                max=dose_range.max_value,
-                min_inclusive=dose_range.min_inclusive,
-                max_inclusive=dose_range.max_inclusive,
-                unit=dose_range.unit,
-                period_value=dose_range.period_value,
-                period_unit=dose_range.period_unit,
-                per=dose_range.per,
-                cap=dose_range.cap_value,
-                cap_unit=dose_range.cap_unit,
-                verification=dose_range.verification,
-                source_title=source.title,
-                is_reference=dose_range.is_reference,
-                approval_status=regimen.approval_status,
-            )
-        )
-        info[dose_range.slug] = {
-            "display": range_display(dose_range),
-            "quote": dose_range.quote,
-            "verification": dose_range.verification,
-            "is_reference": dose_range.is_reference,
-            "source": source_citation(source),
-        }
-        regimens[regimen.slug] = regimen_summary(regimen)
-    drug = session.scalars(select(Drug).where(col(Drug.slug) == DRUG_SLUG)).first()
-    contraindications = tuple(drug.contraindications) if drug else ()
-    drug_record = drug_service.represent_many(session, [drug])[0] if drug else None
-    slugs = sorted(regimens)
-    mechanisms: dict[str, list[dict[str, Any]]] = {s: [] for s in slugs}
-    for m in mechanism_service.mechanisms_for_regimens(session, slugs):
-        mechanisms[m["regimen"]["slug"]].append(
-            {
-                "slug": m["slug"],
-                "name": m["name"],
-                "target": m["target"]["slug"],
-                "action": m["action"],
-                "dose_context": m["dose_context"],
-                "evidence_level": m["evidence_level"],
-                "attribution": m["attribution"],
-            }
-        )
-    indications: dict[str, list[dict[str, Any]]] = {s: [] for s in slugs}
-    for i in indication_service.indications_for_regimens(session, slugs):
-        indications[i["regimen"]["slug"]].append(
-            {
-                "slug": i["slug"],
-                "condition": i["condition"]["name"],
-                "status": i["status"],
-                "evidence_level": i["evidence"]["level"],
-                "evidence_direction": i["evidence"]["direction"],
-                "direction": direction_words(i["evidence"]["direction"]),
-                "article_only": i["evidence"]["claim_basis"] == "article-only",
-                "claim_basis": i["evidence"]["claim_basis"],
-            }
-        )
-    label_changes = tuple(
-        st
-        for w in (build_warnings(drug_record) if drug_record else [])
-        for st in w["statements"]
-        if st["type"] == "label-change"
-    )
-    return _Context(
-        tuple(ranges),
-        info,
-        regimens,
-        contraindications,
-        mechanisms,
-        indications,
-        dataset_info(session),
-        drug_record,
-        label_changes,
-    )
-
-
-def snapshot_info(
-    session: Session, *, content_version: int | None = None, snapshots: DoseSnapshots | None = None
-) -> DatasetInfo:
-    """The dataset metadata of the snapshot the answers come from."""
-    return _snapshots(session, snapshots).current(session, content_version).context.info
-
-
-def snapshot_drug(
-    session: Session, *, content_version: int | None = None, snapshots: DoseSnapshots | None = None
-) -> dict[str, Any] | None:
-    """The drug record (identifiers, synonyms, contraindications) of the current snapshot."""
-    return _snapshots(session, snapshots).current(session, content_version).context.drug
 
 
 def parse(request: DoseRequest) -> Dose:
@@ -291,30 +119,6 @@ def _warnings(context: _Context, assessment: Assessment) -> list[dict[str, Any]]
             }
         )
     return out
-
-
-def check_dose(
-    session: Session,
-    request: DoseRequest,
-    *,
-    content_version: int | None = None,
-    snapshots: DoseSnapshots | None = None,
-) -> dict[str, Any]:
-    """The dose-check answer (see the /v1/dose-check contract), remembered per content version.
-
-    Raises :class:`app.domain.dosing.DoseInputError` naming the field for a dose it cannot read.
-    """
-    snapshot = _snapshots(session, snapshots).current(session, content_version)
-    key = (request.amount, request.unit, request.frequency, request.route, request.weight_kg, request.schedule)
-    with _states_lock:
-        answer = snapshot.answers.get(key)
-    if answer is None:
-        answer = _answer(snapshot.context, request)
-        with _states_lock:
-            snapshot.answers[key] = answer
-            if len(snapshot.answers) > ANSWERS_KEPT:
-                snapshot.answers.popitem(last=False)
-    return answer
 
 
 def _range_view(context: _Context, rng: RangeSpec) -> dict[str, Any]:
@@ -405,3 +209,128 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
         "indications": [i for slug in inside for i in context.indications.get(slug, [])],
         "warnings": _warnings(context, assessment),
     }
+
+
+# --- Read-model contexts: the same per-app object /v1 answers from (issue 12) ---------------------------
+
+CONTEXTS_KEPT = 8
+"""Contexts kept (one per read model key: store and content version); an app holds one model at a time."""
+
+_model_contexts: OrderedDict[Any, _Snapshot] = OrderedDict()
+_states_lock = threading.Lock()
+
+
+def _stored_form(item: dict[str, Any]) -> dict[str, Any]:
+    """A represented contraindication as the store holds it (the source by slug, as the warnings name it)."""
+    source = item.get("source")
+    return {**item, "source": source.get("slug") if isinstance(source, dict) else source}
+
+
+def _context_from_model(model: ReadModel) -> _Context:
+    """The dose-check context read from a built read model: no store query."""
+    ranges: list[RangeSpec] = []
+    info: dict[str, dict[str, Any]] = {}
+    regimens: dict[str, dict[str, Any]] = {}
+    for fact in model.dose_ranges:
+        ranges.append(
+            replace(
+                fact.spec,
+                verification=fact.verification,
+                source_title=fact.source["title"],
+                is_reference=fact.is_reference,
+                approval_status=fact.regimen["approval_status"],
+            )
+        )
+        info[fact.spec.range_slug] = {
+            "display": fact.display,
+            "quote": fact.quote,
+            "verification": fact.verification,
+            "is_reference": fact.is_reference,
+            "source": fact.source,
+        }
+        regimens[fact.spec.regimen] = dict(fact.regimen)
+    drug_record = next((d for d in model.records("drugs") if d["slug"] == DRUG_SLUG), None)
+    contraindications = tuple(_stored_form(c) for c in drug_record["contraindications"]) if drug_record else ()
+    slugs = sorted(regimens)
+    mechanisms: dict[str, list[dict[str, Any]]] = {s: [] for s in slugs}
+    indications: dict[str, list[dict[str, Any]]] = {s: [] for s in slugs}
+    for slug in slugs:
+        for m in model.select("mechanisms", regimen=slug):
+            mechanisms[slug].append(
+                {
+                    "slug": m["slug"],
+                    "name": m["name"],
+                    "target": m["target"]["slug"],
+                    "action": m["action"],
+                    "dose_context": m["dose_context"],
+                    "evidence_level": m["evidence_level"],
+                    "attribution": m["attribution"],
+                }
+            )
+        for i in model.select("indications", regimen=slug):
+            indications[slug].append(
+                {
+                    "slug": i["slug"],
+                    "condition": i["condition"]["name"],
+                    "status": i["status"],
+                    "evidence_level": i["evidence"]["level"],
+                    "evidence_direction": i["evidence"]["direction"],
+                    "direction": direction_words(i["evidence"]["direction"]),
+                    "article_only": i["evidence"]["claim_basis"] == "article-only",
+                    "claim_basis": i["evidence"]["claim_basis"],
+                }
+            )
+    label_changes = tuple(
+        st
+        for w in (build_warnings(drug_record) if drug_record else [])
+        for st in w["statements"]
+        if st["type"] == "label-change"
+    )
+    return _Context(
+        tuple(ranges),
+        info,
+        regimens,
+        contraindications,
+        mechanisms,
+        indications,
+        model.info,
+        drug_record,
+        label_changes,
+    )
+
+
+def _model_snapshot(model: ReadModel) -> _Snapshot:
+    with _states_lock:
+        snapshot = _model_contexts.get(model.key)
+        if snapshot is not None:
+            _model_contexts.move_to_end(model.key)
+            return snapshot
+    snapshot = _Snapshot(model.content_version, _context_from_model(model), OrderedDict())
+    with _states_lock:
+        snapshot = _model_contexts.setdefault(model.key, snapshot)
+        while len(_model_contexts) > CONTEXTS_KEPT:
+            _model_contexts.popitem(last=False)
+    return snapshot
+
+
+def model_drug(model: ReadModel) -> dict[str, Any] | None:
+    """The drug record (identifiers, synonyms, contraindications) the model's answers use."""
+    return _model_snapshot(model).context.drug
+
+
+def check_dose_in(model: ReadModel, request: DoseRequest) -> dict[str, Any]:
+    """The dose-check answer from a read model (no store query), remembered per model.
+
+    Raises :class:`app.domain.dosing.DoseInputError` naming the field for a dose it cannot read.
+    """
+    snapshot = _model_snapshot(model)
+    key = (request.amount, request.unit, request.frequency, request.route, request.weight_kg, request.schedule)
+    with _states_lock:
+        answer = snapshot.answers.get(key)
+    if answer is None:
+        answer = _answer(snapshot.context, request)
+        with _states_lock:
+            snapshot.answers[key] = answer
+            if len(snapshot.answers) > ANSWERS_KEPT:
+                snapshot.answers.popitem(last=False)
+    return answer

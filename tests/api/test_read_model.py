@@ -434,3 +434,74 @@ def test_every_table_module_is_registered_by_importing_the_models_package() -> N
         assert f"app.models.{info.name}" in sys.modules, info.name
     for kind in KINDS:
         assert kind.table.__tablename__ in SQLModel.metadata.tables
+
+
+# ------------------------------------------------------------------------- dose-check and CDS read the same model
+
+_DOSES = [
+    {"amount": "4.5", "unit": "mg", "frequency": "daily"},
+    {"amount": "150", "unit": "mg", "frequency": "daily", "route": "oral"},
+    {"amount": "380", "unit": "mg", "frequency": "every 4 weeks", "route": "intramuscular"},
+    {"amount": "0.1", "unit": "mg/kg", "frequency": "daily", "weight_kg": "40"},
+]
+
+
+def _cds_order_sign() -> dict[str, Any]:
+    from tests.integrations.fixtures.cds_requests import medication_request, order_sign
+
+    vivitrol = medication_request("viv-1", "Vivitrol", dose_mg=380, period=4, period_unit="wk", route="IM")
+    return order_sign(vivitrol)
+
+
+def test_dose_check_and_cds_answer_while_the_store_is_unreachable(database_url: str, tmp_path: Path) -> None:
+    """Dose-check (GET and POST) and CDS Hooks answer from the app's read model: the store destroyed under
+    the running app changes no byte of their answers."""
+    base = os.environ.get(PG_ENV)
+    if database_url.startswith("postgresql"):
+        assert base
+        url, name = _fresh_postgres(base)
+    else:
+        url, name = f"sqlite:///{tmp_path / 'gone.sqlite3'}", ""
+    app = create_app(Settings(database_url=url, content_check_interval=0.05, access_log=False))
+    sign = "/cds-services/ldn-kb-order-sign"
+    try:
+        with TestClient(app) as client:
+            client.get("/v1/drugs")  # the model is built
+            posted = [client.post("/v1/dose-check", json=d) for d in _DOSES]
+            got = [client.get("/v1/dose-check", params=d) for d in _DOSES]
+            cards = client.post(sign, json=_cds_order_sign())
+            assert all(r.status_code == 200 for r in [*posted, *got, cards])
+            assert cards.json()["cards"]
+            app.state.engine.dispose()
+            if name:
+                _drop_postgres(base or "", name)
+            else:
+                path = tmp_path / "gone.sqlite3"
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+                path.write_bytes(b"this is not a database" * 100)
+            time.sleep(0.2)
+            assert client.get("/readyz").status_code == 503  # the store is really gone
+            for dose, before in zip(_DOSES, posted, strict=True):
+                again = client.post("/v1/dose-check", json=dose)
+                assert again.status_code == 200 and again.content == before.content
+            for dose, before in zip(_DOSES, got, strict=True):
+                assert client.get("/v1/dose-check", params=dose).content == before.content
+            # a dose not asked before is computed afresh, from memory
+            fresh = client.post("/v1/dose-check", json={"amount": "3.25", "unit": "mg", "frequency": "daily"})
+            assert fresh.status_code == 200 and fresh.json()["data"]["documented"] is True
+            again_cards = client.post(sign, json=_cds_order_sign())
+            assert again_cards.status_code == 200 and again_cards.content == cards.content
+    finally:
+        if name:
+            _drop_postgres(base or "", name)
+
+
+def test_dose_checks_and_cds_calls_run_no_query(client: TestClient, count_queries: QueryCounter) -> None:
+    client.get("/v1/dose-check", params=_DOSES[0])  # warm: the model exists
+    with count_queries as counter:
+        for n in range(20):
+            assert client.post("/v1/dose-check", json={**_DOSES[0], "amount": f"{1 + n / 7:.3f}"}).status_code == 200
+            assert client.get("/v1/dose-check", params={**_DOSES[1], "amount": str(60 + n)}).status_code == 200
+        assert client.post("/cds-services/ldn-kb-order-sign", json=_cds_order_sign()).status_code == 200
+    assert counter.count == 0

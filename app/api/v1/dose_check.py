@@ -6,15 +6,16 @@ from collections import OrderedDict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from sqlmodel import Session
 from starlette.responses import Response
 
 from app.api.problems import responses
 from app.api.responses import JSON_MEDIA_TYPE, record_body
 from app.domain.dosing import DoseInputError
 from app.errors import ProblemError
+from app.readmodel import ReadModel
+from app.readmodel.model import ModelKey
 from app.schemas.dose_check import DoseCheckRequest, DoseCheckResponse
-from app.services.dose_check import DoseRequest, check_dose, snapshot_info, snapshots_on
+from app.services.dose_check import DoseRequest, check_dose_in
 
 router = APIRouter(prefix="/v1", tags=["dose intelligence"])
 
@@ -70,15 +71,15 @@ class _Bodies:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.size = 0
-        self.items: OrderedDict[tuple[int, DoseRequest], bytes] = OrderedDict()
+        self.items: OrderedDict[tuple[ModelKey, DoseRequest], bytes] = OrderedDict()
 
-    def get(self, key: tuple[int, DoseRequest]) -> bytes | None:
+    def get(self, key: tuple[ModelKey, DoseRequest]) -> bytes | None:
         body = self.items.get(key)
         if body is not None:
             self.items.move_to_end(key)
         return body
 
-    def put(self, key: tuple[int, DoseRequest], body: bytes) -> None:
+    def put(self, key: tuple[ModelKey, DoseRequest], body: bytes) -> None:
         if len(body) > self.limit or key in self.items:
             return
         self.items[key] = body
@@ -88,25 +89,21 @@ class _Bodies:
             self.size -= len(dropped)
 
 
-def _answer(http: Request, request: DoseRequest, where: str) -> Response:
-    """Answered on the event loop: a warm snapshot makes no query, and a Session connects only when used
-    (once per content version), so no executor thread or pooled connection is taken per request. The
-    JSON body is kept per (content version, request), so a repeated dose is not serialised again."""
+def _answer(http: Request, model: ReadModel, request: DoseRequest, where: str) -> Response:
+    """Answered on the event loop from the app's read model (the object /v1 answers from): no store query
+    at all. The JSON body is kept per (model, request), so a repeated dose is not serialised again."""
     state = http.app.state
-    version: int = state.content_version.current()
     bodies: _Bodies | None = getattr(state, "dose_bodies", None)
     if bodies is None:
         bodies = state.dose_bodies = _Bodies(BODY_BYTES_KEPT)
-    key = (version, request)
+    key = (model.key, request)
     body = bodies.get(key)
     if body is None:
-        snapshots = snapshots_on(state)
-        with Session(state.engine) as session:
-            try:
-                result = check_dose(session, request, content_version=version, snapshots=snapshots)
-            except DoseInputError as exc:
-                raise dose_input_problem(exc, where) from None
-            body = record_body(result, snapshot_info(session, content_version=version, snapshots=snapshots))
+        try:
+            result = check_dose_in(model, request)
+        except DoseInputError as exc:
+            raise dose_input_problem(exc, where) from None
+        body = record_body(result, model.info)
         bodies.put(key, body)
     return Response(body, media_type=JSON_MEDIA_TYPE)
 
@@ -120,7 +117,7 @@ def _answer(http: Request, request: DoseRequest, where: str) -> Response:
 )
 async def post_dose_check(body: DoseCheckRequest, http: Request) -> Response:
     request = DoseRequest(body.amount, body.unit, body.frequency, body.route, body.weight_kg, body.schedule)
-    return _answer(http, request, "body")
+    return _answer(http, await http.app.state.read_model.get(), request, "body")
 
 
 @router.get(
@@ -146,4 +143,5 @@ async def get_dose_check(
     ] = None,
     schedule: Annotated[str | None, Query(max_length=200, description="A weekly schedule instead.")] = None,
 ) -> Response:
-    return _answer(http, DoseRequest(amount, unit, frequency, route, weight_kg, schedule), "query")
+    model = await http.app.state.read_model.get()
+    return _answer(http, model, DoseRequest(amount, unit, frequency, route, weight_kg, schedule), "query")

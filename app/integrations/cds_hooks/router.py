@@ -22,7 +22,7 @@ from app.integrations.cds_hooks.auth import CdsAuthError, JwksCache, bearer_toke
 from app.integrations.cds_hooks.medications import naltrexone_from_drug
 from app.integrations.cds_hooks.service import decide, fill_gaps, gather
 from app.services.cds_records import claim_jwt_id, store_feedback
-from app.services.dose_check import DoseRequest, check_dose, snapshot_drug
+from app.services.dose_check import DoseRequest, check_dose_in, model_drug
 from app.services.record_warnings import build_warnings
 
 router = APIRouter(prefix="/cds-services", tags=["cds hooks"])
@@ -363,26 +363,25 @@ async def answer_call(service_id: str, body: CdsRequest, request: Request) -> Re
         else None
     )
     gathered = await fill_gaps(gathered, fhir, patient_id=body.context.get("patientId"))
-    version: int = request.app.state.content_version.current()
-    with Session(request.app.state.engine) as session:  # connects only on a snapshot miss
-        drug = snapshot_drug(session, content_version=version)
-        if drug is None:  # never an empty answer that reads as "nothing to say"
-            raise ProblemError("not-ready", "The naltrexone knowledge is not loaded; no decision support given.")
+    model = await request.app.state.read_model.get()  # the app's read model: no store query per call
+    drug = model_drug(model)
+    if drug is None:  # never an empty answer that reads as "nothing to say"
+        raise ProblemError("not-ready", "The naltrexone knowledge is not loaded; no decision support given.")
 
-        def check(dose: DoseRequest) -> dict[str, Any]:
-            return check_dose(session, dose, content_version=version)
+    def check(dose: DoseRequest) -> dict[str, Any]:
+        return check_dose_in(model, dose)
 
-        cards = decide(
-            gathered,
-            naltrexone_from_drug(drug),
-            drug.get("contraindications") or [],
-            check,
-            regimens={r["slug"]: r for r in drug.get("regimens") or []},
-            label_warnings=[w["title"] for w in build_warnings(drug)],
-            hook_instance=body.hookInstance,
-            base_url=base_url(request),
-            fhir_given=fhir is not None,
-        )
+    cards = decide(
+        gathered,
+        naltrexone_from_drug(drug),
+        drug.get("contraindications") or [],
+        check,
+        regimens={r["slug"]: r for r in drug.get("regimens") or []},
+        label_warnings=[w["title"] for w in build_warnings(drug)],
+        hook_instance=body.hookInstance,
+        base_url=base_url(request),
+        fhir_given=fhir is not None,
+    )
     return Response(dumps({"cards": cards}), media_type="application/json")
 
 
