@@ -25,6 +25,7 @@ from app.api.docs import install_docs
 from app.api.front_door import FrontDoor, KnowledgeApp
 from app.api.limits import RequestGuard, document_limits
 from app.api.negotiation import NegotiationMiddleware
+from app.api.pages.redirect import HtmlRedirectMiddleware
 from app.api.pages.router import router as pages_router
 from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
 from app.api.spec import install_openapi_cleanup
@@ -204,6 +205,9 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # CORS, request guard, cache, negotiation; the front door answers cache hits before all of it).
     # Inside the cache: a 406/415 is never a 200, so never cached; cache hits skip the check.
     app.add_middleware(NegotiationMiddleware)
+    # Outside the 406 check: a browser asking a record's URL for HTML is sent to its page (303); JSON clients
+    # pay one header scan, and cache hits are answered by the front door before this runs.
+    app.add_middleware(HtmlRedirectMiddleware)
     app.add_middleware(ConditionalCacheMiddleware, store=store, cache_control=cache_control)
     # Body caps, JSON depth, body read time, rate limits: before any route, parser or credential check;
     # inside CORS, so that a browser can read the 413 or 429.
