@@ -258,7 +258,7 @@ _RATE_HEADERS = {
 
 def document_limits(app: Any, settings: Settings) -> None:
     """Add the guard's answers to the OpenAPI document: on every problem+json operation a 503 (the store
-    cannot answer now, with ``Retry-After``); on every POST also 413 (naming its cap), 408, 400 for JSON
+    cannot answer now, with ``Retry-After``) and a 414 (a request target over ``LDNKB_MAX_URL_BYTES``); on every POST also 413 (naming its cap), 408, 400 for JSON
     nested too deep, and 429 where a rate limit applies. FHIR operations describe their errors as
     OperationOutcomes and are left alone."""
     from app.api.problems import responses
@@ -277,7 +277,8 @@ def document_limits(app: Any, settings: Settings) -> None:
                 answers: dict[str, Any] = operation.setdefault("responses", {})
                 if "500" not in answers:
                     continue  # operations routes (/healthz, /readyz, /metrics) document their own
-                added = dict(responses("store-unavailable"))
+                # Any request target can be too long (the guard's 414), a long query string most of all.
+                added = dict(responses("store-unavailable", "uri-too-long"))
                 if method == "post":
                     family = guard.family(path)
                     added.update(responses("payload-too-large", "request-timeout"))
