@@ -152,6 +152,9 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
                 tasks.start_soon(serve_metrics, app, settings.metrics_host, settings.metrics_port)
             yield
             tasks.cancel_scope.cancel()
+        snapshots = getattr(app.state, "sqlite_snapshots", None)
+        if snapshots is not None:
+            snapshots.close()  # the SQLite export files (app/services/export.py)
         engine.dispose()
         app.state.observer.flush()
         app.state.metrics.close()

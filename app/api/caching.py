@@ -325,24 +325,31 @@ class ResponseStore:
     #: Entries refused because they alone would take more than an eighth of the bound.
     refused: int = 0
     pending: dict[CacheKey, anyio.Event] = field(default_factory=dict)
-    _media_memo: dict[tuple[bool, bytes], bytes] = field(default_factory=dict)
+    _media_memo: dict[tuple[bool, bool, bytes], bytes] = field(default_factory=dict)
 
     def caches(self, path: str) -> bool:
         return self.max_bytes > 0 and path.startswith(self.prefixes)
 
     def media(self, path: str, accept: bytes) -> bytes:
         """What of ``Accept`` the answer depends on: the FHIR media type negotiated; nothing under /v1 (one
-        media type). ``NOT_ACCEPTABLE`` when no answer is acceptable: never answered from the store."""
+        media type). ``NOT_ACCEPTABLE`` when no answer is acceptable, or when a browser prefers HTML (a record
+        is then redirected to its page): never answered from the store."""
         fhir = path.startswith("/fhir/")
         if not fhir and (not accept or accept in _ALWAYS_JSON):
             return b""
-        memo_key = (fhir, accept)
+        v1 = path.startswith("/v1/")
+        memo_key = (fhir, v1, accept)
         known = self._media_memo.get(memo_key)
         if known is None:
             if fhir:
                 known = _fhir_media(accept)
+            elif not v1:
+                known = b""
             else:
-                known = b"" if not path.startswith("/v1/") or accepts_json(accept.decode("latin-1")) else NOT_ACCEPTABLE
+                from app.api.pages.redirect import prefers_html  # a browser: the stack sends records to pages
+
+                text = accept.decode("latin-1")
+                known = b"" if accepts_json(text) and not prefers_html(text) else NOT_ACCEPTABLE
             if len(self._media_memo) < 256:
                 self._media_memo[memo_key] = known
         return known

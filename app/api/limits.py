@@ -258,7 +258,7 @@ _RATE_HEADERS = {
 
 def document_limits(app: Any, settings: Settings) -> None:
     """Add the guard's answers to the OpenAPI document: on every problem+json operation a 503 (the store
-    cannot answer now, with ``Retry-After``); on every POST also 413 (naming its cap), 408, 400 for JSON
+    cannot answer now, with ``Retry-After``) and a 414 (a request target over ``LDNKB_MAX_URL_BYTES``); on every POST also 413 (naming its cap), 408, 400 for JSON
     nested too deep, and 429 where a rate limit applies. FHIR operations describe their errors as
     OperationOutcomes and are left alone."""
     from app.api.problems import responses

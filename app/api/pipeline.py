@@ -15,6 +15,7 @@ from app.api.cors import CorsMiddleware, CorsPolicy
 from app.api.hosts import HostMiddleware, HostPolicy
 from app.api.limits import RequestGuard
 from app.api.negotiation import NegotiationMiddleware
+from app.api.pages.redirect import HtmlRedirectMiddleware
 from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
 from app.errors import ErrorBoundary, ErrorRenderer
 from app.observability.middleware import InstrumentationMiddleware
@@ -59,6 +60,9 @@ def middleware_stack(settings: Settings, parts: Parts) -> list[Middleware]:
         Middleware(RequestGuard, settings=settings, render=parts.render),
         # The one response cache (conditional GETs, HEAD, compression); it fills the front door's store.
         Middleware(ConditionalCacheMiddleware, store=parts.store, cache_control=cache_control(settings)),
+        # Outside the 406 check: a browser asking a record's URL for HTML is sent to its page (303); JSON
+        # clients pay one header scan, and cache hits are answered by the front door before this runs.
+        Middleware(HtmlRedirectMiddleware),
         # Inside the cache: a 406/415 is never a 200, so never cached; cache hits skip the check.
         Middleware(NegotiationMiddleware),
     ]

@@ -78,13 +78,24 @@ class ExportFile(Schema):
     ndjson_sha256: str = Field(description="SHA-256 of the uncompressed NDJSON, hex.")
 
 
+class ExportSqlite(Schema):
+    kind: Literal["sqlite"] = Field(description="Always `sqlite`.")
+    url: str = Field(description="Absolute URL of the SQLite file of this content version.")
+    media_type: str = Field(description="`application/vnd.sqlite3`.")
+    bytes: int = Field(description="Size of the file.")
+    sha256: str = Field(description="SHA-256 of the file, hex.")
+
+
 class ExportManifest(Schema):
-    """The whole dataset of one content version, one NDJSON file per kind."""
+    """The whole dataset of one content version, one NDJSON file per kind, and the store as one SQLite file."""
 
     content_version: int
     content_hash: str = Field(description="Hash of the curated content this version was loaded from.")
     last_updated: datetime | None
     files: list[ExportFile]
+    sqlite: ExportSqlite = Field(
+        description="The whole store of this version as one SQLite file (as Datasette offers)."
+    )
 
 
 class ExportManifestResponse(Schema):

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Engine, insert, select
+from sqlmodel import SQLModel
 
 from app.readmodel.model import ReadModel
 
@@ -86,4 +92,99 @@ def manifest(model: ReadModel, export: Export, base: str) -> dict[str, Any]:
             }
             for f in export.files.values()
         ],
+    }
+
+
+# --- the SQLite file of the current version (as Datasette offers) ------------------------------------------
+
+SQLITE_NAME = "ldn-kb.sqlite3"
+SQLITE_MEDIA_TYPE = "application/vnd.sqlite3"
+
+
+def write_sqlite_snapshot(engine: Engine, path: Path) -> None:
+    """A consistent SQLite copy of the store at ``path`` (replaced if present): ``VACUUM INTO`` from SQLite;
+    from PostgreSQL, every table copied in one read-only transaction into a freshly migrated SQLite file."""
+    from app import migrate
+    from app.db import make_engine
+    from app.settings import Settings
+
+    path.unlink(missing_ok=True)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM INTO ?", (str(path),))
+        return
+    import app.models  # noqa: F401  (registers every table)
+
+    target = make_engine(Settings(database_url=f"sqlite:///{path}"))
+    try:
+        migrate.upgrade(target)
+        with engine.connect() as src, target.begin() as dst:
+            src.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            for table in SQLModel.metadata.sorted_tables:
+                rows = [dict(r) for r in src.execute(select(table)).mappings()]
+                if rows:
+                    dst.execute(insert(table), rows)
+            src.rollback()
+        with target.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+    finally:
+        target.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteFile:
+    key: tuple[Any, ...]
+    path: Path
+    sha256: str
+    size: int
+
+
+class SqliteSnapshots:
+    """One SQLite file per content version and app, in a private temporary folder (the older one removed);
+    :meth:`close` removes the folder (at shutdown)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._folder: Path | None = None
+        self._current: SqliteFile | None = None
+
+    def of(self, engine: Engine, model: ReadModel) -> SqliteFile:
+        current = self._current
+        if current is not None and current.key == model.key and current.path.exists():
+            return current
+        with self._lock:
+            current = self._current
+            if current is not None and current.key == model.key and current.path.exists():
+                return current
+            if self._folder is None:
+                self._folder = Path(tempfile.mkdtemp(prefix="ldnkb-export-"))
+            path = self._folder / f"v{model.info.content_version}-{SQLITE_NAME}"
+            partial = path.with_suffix(".partial")
+            write_sqlite_snapshot(engine, partial)
+            partial.replace(path)
+            digest = hashlib.sha256()
+            with path.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            made = SqliteFile(model.key, path, digest.hexdigest(), path.stat().st_size)
+            if current is not None and current.path != path:
+                current.path.unlink(missing_ok=True)
+            self._current = made
+            return made
+
+    def close(self) -> None:
+        with self._lock:
+            if self._folder is not None:
+                shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = self._current = None
+
+
+def sqlite_entry(file: SqliteFile, base: str) -> dict[str, Any]:
+    return {
+        "kind": "sqlite",
+        "url": f"{base}/v1/export/{SQLITE_NAME}",
+        "media_type": SQLITE_MEDIA_TYPE,
+        "bytes": file.size,
+        "sha256": file.sha256,
     }

@@ -35,10 +35,11 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     spec.write_text(json.dumps(openapi_document()), encoding="utf-8")
     config = folder / "config.yaml"
     # No post hooks: the generated code is imported, not committed, so it needs no formatter.
-    # Downloads (gzip NDJSON, FHIR NDJSON) are bytes to the client: the generator's documented override.
+    # Downloads (gzip NDJSON, FHIR NDJSON, the SQLite file) are bytes to the client: the generator's documented override.
     config.write_text(
         f"package_name_override: {PACKAGE}\npost_hooks: []\ncontent_type_overrides:\n"
-        "  application/gzip: application/octet-stream\n  application/fhir+ndjson: application/octet-stream\n",
+        "  application/gzip: application/octet-stream\n  application/fhir+ndjson: application/octet-stream\n"
+        "  application/vnd.sqlite3: application/octet-stream\n",
         encoding="utf-8",
     )
     out = folder / "out"

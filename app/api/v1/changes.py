@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.api.deps import SessionDep
@@ -20,7 +21,7 @@ from app.kinds import BY_NAME, KINDS
 from app.schemas.changes import ChangeList, ExportManifestResponse, RevisionList, RevisionResponse
 from app.schemas.openapi import ok
 from app.services import changes as service
-from app.services.export import BulkExport, manifest
+from app.services.export import SQLITE_MEDIA_TYPE, SQLITE_NAME, BulkExport, SqliteSnapshots, manifest, sqlite_entry
 
 router = APIRouter(prefix="/v1")
 
@@ -139,6 +140,13 @@ def _export_of(request: Request) -> BulkExport:
     return export
 
 
+def _sqlite_of(request: Request) -> SqliteSnapshots:
+    snapshots: SqliteSnapshots | None = getattr(request.app.state, "sqlite_snapshots", None)
+    if snapshots is None:
+        snapshots = request.app.state.sqlite_snapshots = SqliteSnapshots()
+    return snapshots
+
+
 @router.get(
     "/export",
     operation_id="getExportManifest",
@@ -155,7 +163,9 @@ async def export_manifest(request: Request, model: ReadModelDep) -> Response:
     order; the manifest gives each file's URL, record count, size and SHA-256. Files of one version are
     byte-identical on every instance."""
     export = _export_of(request).of(model)
-    body = {"data": manifest(model, export, base_url(request)), "meta": model.meta}
+    base = base_url(request)
+    sqlite = await run_in_threadpool(_sqlite_of(request).of, request.app.state.engine, model)
+    body = {"data": {**manifest(model, export, base), "sqlite": sqlite_entry(sqlite, base)}, "meta": model.meta}
     return Response(dumps(body), media_type=JSON_MEDIA_TYPE)
 
 
@@ -189,3 +199,39 @@ async def export_file(
     f = _export_of(request).of(model).files[kind]
     headers = {"Content-Disposition": f'attachment; filename="{kind}.ndjson.gz"'}
     return Response(f.gz, media_type="application/gzip", headers=headers)
+
+
+@router.get(
+    f"/export/{SQLITE_NAME}",
+    operation_id="getExportSqlite",
+    tags=["sync"],
+    summary="Download the store as one SQLite file",
+    responses={
+        200: {
+            "description": "The SQLite database file of the current content version.",
+            "content": {
+                SQLITE_MEDIA_TYPE: {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "(SQLite 3 database bytes: every table of the store at the current content version)",
+                }
+            },
+        },
+        **responses("bad-request", "not-ready"),
+    },
+    response_class=Response,
+)
+async def export_sqlite(request: Request, model: ReadModelDep) -> Response:
+    """The whole store of the current content version as one SQLite file, as Datasette offers: open it with
+    `sqlite3`, Datasette or any SQLite client. Built once per content version (from SQLite with `VACUUM
+    INTO`, from PostgreSQL by copying every table in one read-only transaction); its size and SHA-256 are in
+    the manifest (`GET /v1/export`). The ETag is the file's SHA-256; the answer is not kept in the server's
+    in-memory response cache."""
+    sqlite = await run_in_threadpool(_sqlite_of(request).of, request.app.state.engine, model)
+    data = await run_in_threadpool(sqlite.path.read_bytes)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{SQLITE_NAME}"',
+        "ETag": f'"{sqlite.sha256}"',
+        # Too big to hold in memory per version next to the JSON answers: the in-process cache skips no-store.
+        "Cache-Control": "no-store",
+    }
+    return Response(data, media_type=SQLITE_MEDIA_TYPE, headers=headers)
