@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,11 +42,11 @@ def _drop_postgres(base_url: str, name: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A URL of an empty store of the parametrised kind, private to this test module."""
-    if request.param == "sqlite":
-        folder = tmp_path_factory.mktemp("store")
+@contextmanager
+def fresh_store(kind: str, folder: Path) -> Iterator[str]:
+    """A URL of an empty store of ``kind`` ("sqlite": a file in ``folder``; "postgresql": a database of its
+    own, dropped afterwards, or a skip with the reason when LDNKB_TEST_DATABASE_URL is unset)."""
+    if kind == "sqlite":
         yield f"sqlite:///{folder / 'ldn-kb.sqlite3'}"
         return
     base = os.environ.get(PG_ENV)
@@ -56,6 +57,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield url
     finally:
         _drop_postgres(base, name)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL of an empty store of the parametrised kind, private to this test module."""
+    folder = tmp_path_factory.mktemp("store") if request.param == "sqlite" else Path()
+    with fresh_store(request.param, folder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 
 from app.errors import ProblemError
-from app.services.listing import PageRequest
-from app.settings import Settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -75,40 +73,3 @@ async def reject_unknown_params(request: Request) -> None:
             f"Unknown query parameter(s): {', '.join(unknown)}. Documented: {', '.join(sorted(allowed)) or 'none'}.",
             errors=[{"field": k, "in": "query", "message": "not a parameter of this operation"} for k in unknown],
         )
-
-
-async def page_request(
-    request: Request,
-    limit: Annotated[
-        int | None,
-        Query(ge=1, le=1000, description="Items per page (default 20, at most the configured maximum, 100)."),
-    ] = None,
-    cursor: Annotated[
-        str | None, Query(max_length=512, description="Opaque cursor from `links.next` of the previous page.")
-    ] = None,
-    sort: Annotated[
-        str,
-        Query(max_length=40, pattern=r"^-?[a-z_]+$", description="Sort field; prefix `-` for descending."),
-    ] = "slug",
-) -> PageRequest:
-    """Paging parameters (async: pure CPU, so it runs on the event loop, not in a worker thread)."""
-    settings: Settings = request.app.state.settings
-    if limit is not None and limit > settings.page_limit_max:
-        raise ProblemError(
-            "validation-error",
-            f"limit must be at most {settings.page_limit_max}.",
-            errors=[{"field": "limit", "in": "query", "message": f"at most {settings.page_limit_max}"}],
-        )
-    return PageRequest(limit=limit or settings.page_limit_default, cursor=cursor, sort=sort)
-
-
-PageDep = Annotated[PageRequest, Depends(page_request)]
-
-FieldsQuery = Annotated[
-    str | None,
-    Query(
-        max_length=500,
-        pattern=r"^[a-z_]+(,[a-z_]+)*$",
-        description="Comma-separated top-level fields of each list item to return (e.g. `slug,name`).",
-    ),
-]

@@ -21,8 +21,7 @@ from app.errors import NotFoundError, ProblemError
 from app.kinds import KINDS, Kind
 from app.kinds.base import Record, SearchSource, SortValue, timestamp
 from app.readmodel.cursor import CursorCodec, Position, filters_digest
-from app.services.dataset import DISCLAIMER, LICENCE, DatasetInfo
-from app.services.embeds import iso_utc
+from app.services.dataset import DatasetInfo, dataset_meta
 
 #: Which store and which content a model holds: (engine URL without password, content version, content hash).
 ModelKey = tuple[str, int, str]
@@ -31,16 +30,6 @@ _Key = tuple[SortValue, str]
 
 def dumps(value: Any) -> bytes:
     return orjson.dumps(value)
-
-
-def dataset_meta(info: DatasetInfo) -> dict[str, Any]:
-    """The ``meta`` every answer carries about the dataset, in a fixed key order."""
-    return {
-        "disclaimer": DISCLAIMER,
-        "licence": LICENCE,
-        "dataset_version": info.content_version,
-        "last_updated": iso_utc(info.last_updated),
-    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.models import DatasetState
+from app.services.embeds import iso_utc
 
 DISCLAIMER = (
     "Reference information about naltrexone for health professionals and informed readers; "
@@ -30,3 +32,13 @@ def dataset_info(session: Session) -> DatasetInfo:
     if state is None:
         return DatasetInfo(0, "", None)
     return DatasetInfo(state.content_version, state.content_hash, state.last_updated)
+
+
+def dataset_meta(info: DatasetInfo) -> dict[str, Any]:
+    """The ``meta`` every answer carries about the dataset, in a fixed key order."""
+    return {
+        "disclaimer": DISCLAIMER,
+        "licence": LICENCE,
+        "dataset_version": info.content_version,
+        "last_updated": iso_utc(info.last_updated),
+    }

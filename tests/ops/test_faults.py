@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from app.bootstrap import prepare_store
 from app.db import make_engine
 from app.settings import Settings
-from tests.conftest import PG_ENV, _drop_postgres, _fresh_postgres
+from tests.conftest import PG_ENV, _drop_postgres, _fresh_postgres, fresh_store
 from tests.ops.server import BIN, ROOT, Server, free_port, running, service_env
 from tests.ops.tcp_proxy import TcpProxy
 
@@ -430,17 +430,8 @@ def test_start_without_the_database(postgres: str, tmp_path: Path, auto_migrate:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'kb.sqlite3'}"
-        return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL run skipped: set {PG_ENV} to a PostgreSQL URL to enable it")
-    url, name = _fresh_postgres(base)
-    try:
+    with fresh_store(request.param, tmp_path) as url:
         yield url
-    finally:
-        _drop_postgres(base, name)
 
 
 def test_kill_9_under_load_loses_no_acknowledged_write(store: str, tmp_path: Path) -> None:
@@ -484,5 +475,5 @@ def test_kill_9_under_load_loses_no_acknowledged_write(store: str, tmp_path: Pat
     engine.dispose()
     assert acknowledged and set(acknowledged) <= stored, len(set(acknowledged) - stored)
     if url.startswith("sqlite"):
-        with sqlite3.connect(tmp_path / "kb.sqlite3") as check:
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as check:
             assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
