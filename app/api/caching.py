@@ -23,7 +23,6 @@ and across restarts; a compressed representation has the same tag with the codin
 from __future__ import annotations
 
 import gzip
-import hashlib
 import logging
 import math
 import time
@@ -36,8 +35,10 @@ import anyio
 import brotli
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.deps import CACHE_BUSTER
 from app.api.hosts import HostPolicy
 from app.api.negotiation import accepts_json
+from app.etag import strong_etag
 
 Headers = list[tuple[bytes, bytes]]
 #: path, canonical query, negotiated media type (b"" where there is one), resolved base URL.
@@ -149,10 +150,6 @@ def no_store(headers: Headers) -> bool:
     return any(k == b"cache-control" and b"no-store" in v for k, v in headers)
 
 
-def strong_etag(body: bytes) -> bytes:
-    return b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
-
-
 def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
     if if_none_match == etag:  # the usual case: the one tag the client was given
         return True
@@ -207,9 +204,7 @@ def make_entry(headers: Headers, body: bytes, etag: bytes, path: str = "", decor
     compressible = _compressible(headers, body)
     if compressible:
         headers = add_vary(headers, b"Accept-Encoding")
-    entry = Entry(_variant(headers, body, etag, decorate, path), path, compressible)
-    entry.size = entry.identity.size + ENTRY_OVERHEAD
-    return entry
+    return Entry(_variant(headers, body, etag, decorate, path), path, compressible)
 
 
 def compress(body: bytes, coding: bytes) -> bytes:
@@ -261,8 +256,8 @@ def parse_accept_encoding(value: bytes) -> bytes | None:
 
 class Canonical:
     """Canonical query strings: parameters in a stable order by name (values of one name keep their
-    order), percent-encoding normalised, and integer parameters without padding (``limit=007`` ->
-    ``limit=7``). Memoised for the query strings seen most (bounded)."""
+    order), percent-encoding normalised, integer parameters without padding (``limit=007`` ->
+    ``limit=7``), and the cache buster ``_`` left out. Memoised for the query strings seen most (bounded)."""
 
     def __init__(self, integer_params: Callable[[], Iterable[str]] = frozenset) -> None:
         self._integer_params = integer_params  # read on first use (the app's routes are all declared by then)
@@ -280,6 +275,8 @@ class Canonical:
         pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
         out: list[tuple[str, str]] = []
         for name, value in sorted(pairs, key=lambda p: p[0]):
+            if name == CACHE_BUSTER:
+                continue  # the same answer whatever its value: one entry, not one per value
             if name in self.integer_params and value[:1] == "0" and value.isascii() and value.isdigit():
                 value = value.lstrip("0") or "0"
             out.append((name, value))
@@ -373,7 +370,8 @@ class ResponseStore:
         """Store ``entry`` if it was computed for the version still current."""
         if version != self.entries_version or version != self.version.current():
             return
-        size = entry.size + sum(len(part) for part in key if isinstance(part, str | bytes))
+        size = ENTRY_OVERHEAD + entry.identity.size + sum(v.size for v in entry.codings.values())
+        size += sum(len(part) for part in key if isinstance(part, str | bytes))
         entry.size = size
         if size > self.max_bytes // 8:
             self.refused += 1
@@ -554,9 +552,11 @@ class ConditionalCacheMiddleware:
             etag = strong_etag(body)
         if scope["path"].startswith(store.prefixes) and not any(k == b"cache-control" for k, _ in headers):
             headers.append((b"cache-control", self.cache_control))
-        entry = make_entry(headers, body, etag, scope["path"], store.decorate)
         # RFC 9111 §5.2.2.5: a shared cache does not store a response marked no-store (a FHIR Bulk Data job's
         # status; a FHIR answer that ignored a parameter under lenient handling, which a strict client must not get).
-        if cacheable and not no_store(headers):
+        stored = cacheable and not no_store(headers)
+        # The header lists as they leave the stack (for the front door) only for an entry that is stored.
+        entry = make_entry(headers, body, etag, scope["path"], store.decorate if stored else _undecorated)
+        if stored:
             store.put(key, entry, version)
         await self._send(send, key, entry, facts, head)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from fastapi import Request
@@ -34,13 +34,21 @@ def base_url(request: Request) -> str:
 
 
 def paging_links(request: Request, next_cursor: str | None) -> tuple[dict[str, str | None], dict[str, str]]:
-    """``links`` (self, next) of a page and the matching ``Link: <...>; rel="next"`` header."""
-    self_url = f"{base_url(request)}{request.url.path}"
-    query = request.url.query
+    """``links`` (self, next) of a page and the matching ``Link: <...>; rel="next"`` header.
+
+    Read straight from the ASGI scope (the path escaped as Starlette's ``request.url`` escapes it, the query
+    as sent): this runs for every page computed, and building ``request.url`` cost a tenth of a page."""
+    scope = request.scope
+    path: str = scope["path"]
+    if "?" in path or "#" in path or "\\" in path:
+        path = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    self_url = f"{base_url(request)}{path}"
+    raw: bytes = scope.get("query_string", b"")
+    query = raw.decode()
     links: dict[str, str | None] = {"self": f"{self_url}?{query}" if query else self_url, "next": None}
     headers: dict[str, str] = {}
     if next_cursor:
-        params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+        params = [(k, v) for k, v in parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if k != "cursor"]
         params.append(("cursor", next_cursor))
         links["next"] = f"{self_url}?{urlencode(params)}"
         headers["Link"] = f'<{links["next"]}>; rel="next"'

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app import __version__
-from app.api.caching import etag_matches, strong_etag
+from app.api.caching import etag_matches
 from app.api.deps import SessionDep
 from app.api.problems import LIST_ERRORS, responses
 from app.api.responses import JSON_MEDIA_TYPE, base_url, dumps, meta
 from app.domain.evidence import DEFINITIONS
 from app.errors import PROBLEM_TYPES, ProblemError
+from app.etag import strong_etag
 from app.schemas.examples import example
 from app.schemas.openapi import ok
 from app.schemas.reference import ApiIndex, EvidenceLevelList, ProblemTypeList, ProblemTypeResponse
