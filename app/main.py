@@ -34,6 +34,7 @@ from app.api.spec import install_openapi_cleanup
 from app.api.v1 import catalog, dose_check, meta
 from app.api.v1 import changes as changes_api
 from app.api.v1 import search as search_api
+from app.api.v1.catalog_shortcut import CatalogShortcut
 from app.bootstrap import keep_preparing, try_prepare_store
 from app.db import make_engine
 from app.errors import ErrorRenderer, install_error_handlers
@@ -187,7 +188,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # door): the POST services that are never cached come first.
     app.include_router(dose_check.router)
     app.include_router(cds_router)
-    app.include_router(catalog.build_router(settings))
+    catalog_router = catalog.build_router(settings)
+    app.include_router(catalog_router)
     app.include_router(meta.router)
     app.include_router(search_api.router)
     app.include_router(infobutton_router)
@@ -201,6 +203,10 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     app.router.routes.insert(0, CdsCallShortcut(app))
     # And plain searches (every keystroke of a search box), the same way (app/api/v1/search.py).
     app.router.routes.insert(1, search_api.SearchShortcut())
+    # And plain record reads: lists with valid parameters, records by slug (app/api/v1/catalog_shortcut.py).
+    app.router.routes.insert(2, CatalogShortcut(catalog_router.routes, settings))
+    # And dose checks with a body that validates (app/api/v1/dose_check.py).
+    app.router.routes.insert(3, dose_check.DoseCheckShortcut(app))
     install_docs(app)
     install_openapi_cleanup(app)  # plain optional parameters, SparseList (app/api/spec.py)
     install_openapi(app)  # examples recorded from real answers (app/schemas/openapi.py)

@@ -30,6 +30,10 @@ def _query_aliases(dependant: Dependant) -> set[str]:
 
 _ALLOWED: dict[int, frozenset[str]] = {}
 
+#: The conventional cache-busting parameter (``?_=1700000000``) that browsers' HTTP libraries append:
+#: accepted and ignored everywhere (the response cache leaves it out of its key).
+CACHE_BUSTER = "_"
+
 
 def _allowed_params(route: APIRoute) -> frozenset[str]:
     """The query parameters a route declares (cached per route object: routes are not hashable)."""
@@ -66,7 +70,7 @@ async def reject_unknown_params(request: Request) -> None:
     if not isinstance(route, APIRoute) or getattr(route.endpoint, "__ldnkb_any_query__", False):
         return
     allowed = _allowed_params(route)
-    unknown = sorted({k for k in request.query_params if k not in allowed})
+    unknown = sorted({k for k in request.query_params if k not in allowed and k != CACHE_BUSTER})
     if unknown:
         raise ProblemError(
             "unknown-parameter",

@@ -135,9 +135,10 @@ def _match(routes: Any, probe: Scope) -> str | None:
             if found is not None:
                 return found
             continue
-        match, _ = candidate.matches(probe)
+        match, child = candidate.matches(probe)
         if match is Match.FULL:
-            return str(path)
+            # A shortcut route (app/api/v1/*_shortcut) names the documented route it answers for.
+            return str(getattr(child.get("route"), "path", path))
         if match is Match.PARTIAL and partial is None:
             partial = str(path)
     return partial

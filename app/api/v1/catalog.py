@@ -10,7 +10,8 @@ the one the app enforces. No route queries the store: answers come from the app'
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -27,8 +28,10 @@ from app.readmodel.model import ListPage, ListQuery, ReadModel
 from app.schemas.openapi import ok
 from app.settings import Settings
 
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SLUG_MAX_LENGTH = 120
 SlugPath = Annotated[
-    str, Path(min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", description="Record slug.")
+    str, Path(min_length=1, max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN, description="Record slug.")
 ]
 CursorQuery = Annotated[
     str | None,
@@ -53,8 +56,10 @@ FIELDS_DESCRIPTION = (
     f"The answer then has its own shape, `SparseList` (each item only the named fields), served as "
     f"`{SPARSE_MEDIA_TYPE}`; without `fields`, the full shape as `application/json`."
 )
+FIELDS_PATTERN = r"^[a-z_]+(,[a-z_]+)*$"
+FIELDS_MAX_LENGTH = 500
 FieldsQuery = Annotated[
-    str | None, Query(max_length=500, pattern=r"^[a-z_]+(,[a-z_]+)*$", description=FIELDS_DESCRIPTION)
+    str | None, Query(max_length=FIELDS_MAX_LENGTH, pattern=FIELDS_PATTERN, description=FIELDS_DESCRIPTION)
 ]
 
 _KW = inspect.Parameter.KEYWORD_ONLY
@@ -93,35 +98,66 @@ def _pick(kind: Kind, page: ListPage, fields: str) -> list[dict[str, Any]]:
     return [{k: record[k] for k in wanted if k in record} for record in page.records]
 
 
-def list_answer(
-    request: Request, model: ReadModel, page: ListPage, data: bytes, media_type: str = JSON_MEDIA_TYPE
-) -> Response:
-    """``{"data": ..., "meta": ..., "links": ...}`` from the page's prebuilt item bytes."""
+def list_answer(request: Request, kind: Kind, model: ReadModel, page: ListPage, fields: str | None) -> Response:
+    """``{"data": ..., "meta": ..., "links": ...}`` from the page's prebuilt item bytes (or, with ``fields``,
+    the sparse items as their own media type)."""
     links, headers = paging_links(request, page.next_cursor)
     meta = {**model.meta, "total": page.total, "count": len(page.indices), "limit": page.limit}
-    body = b'{"data":' + data + b',"meta":' + dumps(meta) + b',"links":' + dumps(links) + b"}"
-    return Response(body, media_type=media_type, headers=headers)
+    rest = b',"meta":' + dumps(meta) + b',"links":' + dumps(links) + b"}"
+    if fields:
+        body = b'{"data":' + dumps(_pick(kind, page, fields)) + rest
+        return Response(body, media_type=SPARSE_MEDIA_TYPE, headers=headers)
+    headers["ETag"] = page.etag(rest)  # from the items' digests: no hash over the whole 100 KB page
+    return Response(b'{"data":' + page.data_json() + rest, media_type=JSON_MEDIA_TYPE, headers=headers)
+
+
+@dataclass(frozen=True, slots=True)
+class ListParams:
+    """A list request's parameters, validated (by FastAPI on the documented route, or by the shortcut)."""
+
+    sort: str = "slug"
+    filters: Mapping[str, Any] = field(default_factory=dict)
+    updated_since: datetime | None = None
+    limit: int = 20
+    cursor: str | None = None
+    fields: str | None = None
+
+
+async def answer_list(request: Request, kind: Kind, params: ListParams) -> Response:
+    """A page of ``kind`` from the app's read model: what both the documented route and the shortcut send."""
+    holder = holder_of(request)
+    model = await holder.get()
+    query = ListQuery(
+        sort=_check_sort(kind, params.sort),
+        filters=params.filters,
+        updated_since=_utc(params.updated_since),
+        limit=params.limit,
+        cursor=params.cursor,
+    )
+    page = model.collection(kind.name).page(query, holder.cursors)
+    return list_answer(request, kind, model, page, params.fields)
+
+
+async def answer_record(request: Request, kind: Kind, slug: str) -> Response:
+    """One record's answer from the app's read model (its bytes and strong ETag built with the model)."""
+    model = await holder_of(request).get()
+    collection = model.collection(kind.name)
+    return Response(collection.detail(slug), media_type=JSON_MEDIA_TYPE, headers={"ETag": collection.etag(slug)})
 
 
 def _list_endpoint(kind: Kind, settings: Settings) -> Callable[..., Awaitable[Response]]:
     filter_names = [f.name for f in kind.filters]
 
     async def endpoint(request: Request, **params: Any) -> Response:
-        holder = holder_of(request)
-        model = await holder.get()
-        filters = {name: params[name] for name in filter_names}
-        query = ListQuery(
-            sort=_check_sort(kind, params["sort"]),
-            filters=filters,
-            updated_since=_utc(params["updated_since"]),
+        listed = ListParams(
+            sort=params["sort"],
+            filters={name: params[name] for name in filter_names},
+            updated_since=params["updated_since"],
             limit=params["limit"],
             cursor=params["cursor"],
+            fields=params["fields"],
         )
-        page = model.collection(kind.name).page(query, holder.cursors)
-        fields = params["fields"]
-        if fields:
-            return list_answer(request, model, page, dumps(_pick(kind, page, fields)), SPARSE_MEDIA_TYPE)
-        return list_answer(request, model, page, page.data_json())
+        return await answer_list(request, kind, listed)
 
     sortable = [m.value for m in kind.sort_enum]
     limit = Annotated[
@@ -158,8 +194,7 @@ def _list_endpoint(kind: Kind, settings: Settings) -> Callable[..., Awaitable[Re
 
 def _get_endpoint(kind: Kind) -> Callable[..., Awaitable[Response]]:
     async def endpoint(request: Request, slug: SlugPath) -> Response:
-        model = await holder_of(request).get()
-        return Response(model.collection(kind.name).detail(slug), media_type=JSON_MEDIA_TYPE)
+        return await answer_record(request, kind, slug)
 
     endpoint.__name__ = f"get_{kind.singular.replace(' ', '_')}"
     endpoint.__doc__ = kind.get_description

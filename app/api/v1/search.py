@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
+from app.api.deps import CACHE_BUSTER
 from app.api.problems import LIST_ERRORS
 from app.api.responses import JSON_MEDIA_TYPE, dumps, meta, paging_links
 from app.domain.search_text import MAX_QUERY_LENGTH
@@ -227,7 +228,7 @@ def _plain_params(query_string: bytes) -> tuple[str, list[str], int, str | None]
             if len(value) > 512:
                 return None
             cursor = value
-        else:
+        elif name != CACHE_BUSTER:
             return None
     return None if q is None else (q, kinds, limit, cursor)
 
