@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -58,6 +58,12 @@ class _Context:
     drug: dict[str, Any] | None
     label_changes: tuple[dict[str, Any], ...] = ()
     """The label changes among the record warnings (the hepatotoxicity warning that remains)."""
+    range_views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each range as answers show it, by range slug: the same for every dose, so built with the context."""
+
+    def __post_init__(self) -> None:
+        for rng in self.ranges:
+            self.range_views[rng.range_slug] = _range_view(self, rng)
 
 
 @dataclass(slots=True)
@@ -153,7 +159,7 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
                 "band": m.range.band,
                 "source": m.range.source,
                 "range": {
-                    **_range_view(context, m.range),
+                    **context.range_views[m.range.range_slug],
                     "mg_per_day_min": number(m.mg_per_day_min),
                     "mg_per_day_max": number(m.mg_per_day_max),
                 },
@@ -171,7 +177,7 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
         {
             "regimen": m.range.regimen,
             "band": m.range.band,
-            "range": _range_view(context, m.range),
+            "range": dict(context.range_views[m.range.range_slug]),
             "verification": m.range.verification,
             "source_citation": context.range_info[m.range.range_slug]["source"],
         }

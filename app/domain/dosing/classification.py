@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -118,35 +119,40 @@ class RangeSpec:
 
     def describe(self) -> str:
         """The range as text, e.g. '1–5 mg per day', 'less than 4 mg per day', '0.1 mg/kg per day (max 4.5 mg)'."""
-        unit = _unit(self.unit).code
-        lo, hi = self.min, self.max
-        if lo is not None and hi is not None:
-            if lo == hi:
-                amount = f"{_tidy(lo)} {unit}"
-            elif self.min_inclusive and self.max_inclusive:
-                amount = f"{_tidy(lo)}–{_tidy(hi)} {unit}"
-            else:
-                lo_word = "at least" if self.min_inclusive else "more than"
-                hi_word = "at most" if self.max_inclusive else "less than"
-                amount = f"{lo_word} {_tidy(lo)} and {hi_word} {_tidy(hi)} {unit}"
-        elif hi is not None:
-            amount = f"{'at most' if self.max_inclusive else 'less than'} {_tidy(hi)} {unit}"
+        return _describe(self)
+
+
+@functools.lru_cache(maxsize=1024)  # the same few dozen ranges, described in every dose check
+def _describe(rng: RangeSpec) -> str:
+    unit = _unit(rng.unit).code
+    lo, hi = rng.min, rng.max
+    if lo is not None and hi is not None:
+        if lo == hi:
+            amount = f"{_tidy(lo)} {unit}"
+        elif rng.min_inclusive and rng.max_inclusive:
+            amount = f"{_tidy(lo)}–{_tidy(hi)} {unit}"
         else:
-            assert lo is not None
-            amount = f"{'at least' if self.min_inclusive else 'more than'} {_tidy(lo)} {unit}"
-        names = {"d": ("day", "days"), "wk": ("week", "weeks"), "mo": ("month", "months")}[self.period_unit]
-        value = _tidy(self.period_value)
-        period = f"per {names[0]}" if value == 1 else f"per {value} {names[1]}"
-        if self.per == "administration":
-            period = "per administration, once " + period.removeprefix("per ")
-            period = period.replace("once day", "once a day").replace("once week", "once a week")
-            period = period.replace("once month", "once a month")
-        if self.per == "administration-only":
-            period = "per administration (frequency not stated by the source)"
-        text = f"{amount} {period}"
-        if self.cap is not None:
-            text += f" (max {_tidy(self.cap)} {self.cap_unit or _unit(self.unit).mass})"
-        return text
+            lo_word = "at least" if rng.min_inclusive else "more than"
+            hi_word = "at most" if rng.max_inclusive else "less than"
+            amount = f"{lo_word} {_tidy(lo)} and {hi_word} {_tidy(hi)} {unit}"
+    elif hi is not None:
+        amount = f"{'at most' if rng.max_inclusive else 'less than'} {_tidy(hi)} {unit}"
+    else:
+        assert lo is not None
+        amount = f"{'at least' if rng.min_inclusive else 'more than'} {_tidy(lo)} {unit}"
+    names = {"d": ("day", "days"), "wk": ("week", "weeks"), "mo": ("month", "months")}[rng.period_unit]
+    value = _tidy(rng.period_value)
+    period = f"per {names[0]}" if value == 1 else f"per {value} {names[1]}"
+    if rng.per == "administration":
+        period = "per administration, once " + period.removeprefix("per ")
+        period = period.replace("once day", "once a day").replace("once week", "once a week")
+        period = period.replace("once month", "once a month")
+    if rng.per == "administration-only":
+        period = "per administration (frequency not stated by the source)"
+    text = f"{amount} {period}"
+    if rng.cap is not None:
+        text += f" (max {_tidy(rng.cap)} {rng.cap_unit or _unit(rng.unit).mass})"
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +166,11 @@ class _Bounds:
     period_days: Decimal
     capped: bool
     weight_note: str
+    per_day_lo: Decimal | None  # lo and hi as an average per day, rounded for display
+    per_day_hi: Decimal | None
 
 
+@functools.lru_cache(maxsize=4096)  # per range, and per body weight for the weight-based ones
 def _bounds(rng: RangeSpec, weight: Decimal | None) -> _Bounds | None:
     unit = _unit(rng.unit)
     if unit.per_kg and weight is None:
@@ -183,7 +192,18 @@ def _bounds(rng: RangeSpec, weight: Decimal | None) -> _Bounds | None:
             lo, lo_inc = cap, True
         if capped:
             note = (note + ", " if note else "") + f"capped at {cap} mg"
-    return _Bounds(lo, hi, lo_inc, hi_inc, rng.period_days, capped, note)
+    per_day = rng.per != "administration-only"
+    return _Bounds(
+        lo,
+        hi,
+        lo_inc,
+        hi_inc,
+        rng.period_days,
+        capped,
+        note,
+        None if lo is None or not per_day else _div_display(lo, rng.period_days),
+        None if hi is None or not per_day else _div_display(hi, rng.period_days),
+    )
 
 
 def _place(value: Decimal, lo: Decimal | None, hi: Decimal | None, lo_inc: bool, hi_inc: bool) -> Position:
@@ -253,6 +273,7 @@ class Match:
         return self.comparable and self.position == "inside" and not self.range.checked and self.judges_frequency
 
 
+@functools.lru_cache(maxsize=64)  # one dose, written once per check (not once per range)
 def _dose_text(dose: Dose) -> str:
     """The dose in mg as a clinician writes it (equivalent inputs read the same): '380 mg every 4 weeks'."""
     if dose.schedule:
@@ -320,8 +341,8 @@ def match_range(dose: Dose, rng: RangeSpec) -> Match:
         basis=basis,
         mg_min=lo,
         mg_max=hi,
-        mg_per_day_min=None if lo is None or rng.per == "administration-only" else _div_display(lo, period),
-        mg_per_day_max=None if hi is None or rng.per == "administration-only" else _div_display(hi, period),
+        mg_per_day_min=None if bounds is None else bounds.per_day_lo,
+        mg_per_day_max=None if bounds is None else bounds.per_day_hi,
         period_days=_tidy(period),
         capped=capped,
         note="; ".join(notes),

@@ -4,6 +4,7 @@ See :mod:`app.domain.dosing` for the rules."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
@@ -185,6 +186,7 @@ class _Unit:
         return _MASS_FACTORS[self.mass]
 
 
+@functools.lru_cache(maxsize=256)
 def _unit(text: str, field: str = "unit") -> _Unit:
     raw = text.strip().replace("\u00b5", "u").replace("\u03bc", "u").lower()
     raw = re.sub(r"\s+", " ", raw)
@@ -244,6 +246,7 @@ _ROUTES: Final[dict[str, str]] = {
 }
 
 
+@functools.lru_cache(maxsize=256)
 def parse_route(route: str | None) -> str | None:
     """The canonical route (``oral``, ``intramuscular``, ...), ``None`` when not given or blank."""
     if route is None:

@@ -23,36 +23,15 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from app.api.shortcuts import json_content_type, replay
 from app.errors import problem_response
 from app.integrations.cds_hooks.router import SERVICES, CdsRequest, answer_call, call_service, router
 
 #: Set on a request's scope when the shortcut hands it to the documented route.
 DECLINED = "ldnkb.cds_shortcut_declined"
 _PREFIX = router.prefix + "/"
-_JSON = b"application/json"
-
-
-def _json_content_type(headers: list[tuple[bytes, bytes]]) -> bool:
-    for name, value in headers:
-        if name == b"content-type":
-            return value.split(b";", 1)[0].strip().lower() == _JSON
-    return False
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that yields the body already read, then defers to the real one (disconnects)."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
 
 
 class CdsCallShortcut(BaseRoute):
@@ -76,7 +55,7 @@ class CdsCallShortcut(BaseRoute):
         if not path.startswith(_PREFIX):
             return Match.NONE, {}
         service_id = path[len(_PREFIX) :]
-        if service_id not in SERVICES or not _json_content_type(scope["headers"]):
+        if service_id not in SERVICES or not json_content_type(scope["headers"]):
             return Match.NONE, {}
         if self.app.state.settings.cds_trusted_issuers:  # the JWT check lives in the documented route
             return Match.NONE, {}
@@ -100,7 +79,7 @@ class CdsCallShortcut(BaseRoute):
             return
         except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             scope[DECLINED] = True
-            await self.app.router.app(scope, _replay(raw, receive), send)
+            await self.app.router.app(scope, replay(raw, receive), send)
             return
         self.answered += 1  # a problem raised below (a 400) is this path's answer too
         answer = await answer_call(scope["path_params"]["service_id"], body, request)
