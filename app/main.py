@@ -23,12 +23,12 @@ from app.api.caching import Canonical, ContentVersion, ResponseStore
 from app.api.cors import CorsPolicy
 from app.api.deps import reject_unknown_params
 from app.api.docs import install_docs
-from app.api.front_door import FrontDoor, KnowledgeApp
+from app.api.front_door import FrontDoor, KnowledgeApp, ReadModelReads
 from app.api.hosts import HostPolicy
 from app.api.limits import document_limits
 from app.api.pages.router import router as pages_router
 from app.api.params import integer_query_params
-from app.api.pipeline import Parts, middleware_stack
+from app.api.pipeline import Parts, cache_control, middleware_stack
 from app.api.security_headers import SecurityHeaders
 from app.api.spec import install_openapi_cleanup
 from app.api.v1 import catalog, dose_check, meta
@@ -204,7 +204,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # And plain searches (every keystroke of a search box), the same way (app/api/v1/search.py).
     app.router.routes.insert(1, search_api.SearchShortcut())
     # And plain record reads: lists with valid parameters, records by slug (app/api/v1/catalog_shortcut.py).
-    app.router.routes.insert(2, CatalogShortcut(catalog_router.routes, settings))
+    catalog_shortcut = CatalogShortcut(catalog_router.routes, settings)
+    app.router.routes.insert(2, catalog_shortcut)
     # And dose checks with a body that validates (app/api/v1/dose_check.py).
     app.router.routes.insert(3, dose_check.DoseCheckShortcut(app))
     install_docs(app)
@@ -242,8 +243,18 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     )
     # The request pipeline: app/api/pipeline.py declares the middleware stack, outermost first.
     app.user_middleware = middleware_stack(settings, Parts(observer, security, hosts, store, cors, render))
-    # Before all of it: hits and 304s answered from the same store, with the same headers and records.
-    app.front_door = FrontDoor(store=store, security=security, observer=observer, cors=cors)
+    # Before all of it: hits and 304s answered from the same store, and plain record reads computed from the read
+    # model, with the same headers and records.
+    app.front_door = FrontDoor(
+        store=store,
+        security=security,
+        observer=observer,
+        cors=cors,
+        reads=ReadModelReads(read_model, catalog_shortcut.answer_now),
+        cache_control=cache_control(settings),
+        max_url=settings.max_url_bytes,
+        max_headers=settings.max_header_bytes,
+    )
     return app
 
 

@@ -524,6 +524,22 @@ end
     )
 
 
+def cds_lua(path: str, body: bytes) -> str:
+    """A new dose per CDS call: the order's ``doseQuantity.value`` a random 0.01–500 mg."""
+    template = body.decode().replace("\\", "\\\\").replace("'", "\\'")
+    return (
+        _LUA_SEED
+        + f"""
+local template = '{template}'
+request = function()
+  local amount = string.format("%.2f", math.random(1, 50000) / 100)
+  local body = string.gsub(template, '"value": 4%.5', '"value": ' .. amount)
+  return wrk.format("POST", "{path}", {{["Content-Type"] = "application/json"}}, body)
+end
+"""
+    )
+
+
 def fhir_lua() -> str:
     return (
         _LUA_SEED
@@ -668,6 +684,17 @@ def probe_ours(port: int, words: Sequence[str]) -> Probe:
             else:
                 endpoints.append(Endpoint("cds", path, method="POST", body=cds))
                 sizes["cds"] = len(reply.body)
+                endpoints.append(
+                    Endpoint(
+                        "cds-rand",
+                        path,
+                        method="POST",
+                        body=cds,
+                        lua=cds_lua(path, cds),
+                        note="(a wrk script: the order's dose a random 0.01–500 mg per call)",
+                    )
+                )
+                sizes["cds-rand"] = len(reply.body)
                 if reply.status != 200:
                     notes.append(f"CDS Hooks: POST {path} answered {reply.status}: {reply.body[:200]!r}")
         for endpoint in endpoints:  # timed in the access log: the bare ceiling is given the same work
@@ -729,7 +756,11 @@ def bare_endpoints(sizes: dict[str, int], ours: Sequence[Endpoint], busy: dict[s
         if e.method == "POST" and e.group in busy
     ]
     # The random dose-checks are compared with the plain ceiling (constant bytes, no work), as issue 12 asks.
-    out += [Endpoint(e.group, f"/{e.group}", method="POST", body=e.body) for e in ours if e.group == "dose-rand"]
+    out += [
+        Endpoint(e.group, f"/{e.group}", method="POST", body=e.body)
+        for e in ours
+        if e.group in ("dose-rand", "cds-rand")
+    ]
     return out
 
 
@@ -743,6 +774,9 @@ class ServerSpec:
     workers: int = 1
     walk: bool = False  # GET all content before reading RSS, then the distinct-query-string run
     words: tuple[str, ...] = ()  # for the distinct-query-string run's searches
+    #: (database, dataset folder): after the distinct run, load an edited dataset (a new content version)
+    #: into the server's store and read RSS again once it serves the new version (the content-reload row).
+    reload: tuple[Path, Path] | None = None
 
 
 @dataclass
@@ -757,6 +791,8 @@ class Samples:
     #: RSS per worker after the distinct-query-string run, and how many distinct query strings it sent.
     rss_distinct: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     distinct: int = 0
+    #: RSS per worker (before, after) a content reload, both with the whole content and a full cache.
+    rss_reload: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
     walked: int = 0
     failures: list[str] = field(default_factory=list)
     #: Our median in-app time per POST group (µs), which the bare ceiling spends per request too.
@@ -856,9 +892,64 @@ def measure_round(specs: list[ServerSpec], opts: Options, samples: Samples, roun
                     )
                 except (OSError, RuntimeError, http.client.HTTPException) as exc:
                     samples.failures.append(f"round {round_no}: the distinct-query-string run failed: {exc!r}")
+            if spec.reload is not None:
+                try:
+                    samples.rss_reload[spec.name].append(reload_and_measure(spec, server, round_no))
+                    before, after = samples.rss_reload[spec.name][-1]
+                    log(f"  {spec.name:10} content reload: RSS {before:.0f} MB before, {after:.0f} MB after")
+                except (OSError, RuntimeError, http.client.HTTPException) as exc:
+                    samples.failures.append(f"round {round_no}: the content-reload run failed: {exc!r}")
     finally:
         for _spec, server in running:
             stop_server_proc(server.proc)
+
+
+def load_edited_content(db: Path, folder: Path, mark: str) -> int:
+    """Load the dataset of ``folder`` with ``mark`` appended to every regimen's clinical summary into ``db``
+    (as an editor's change would arrive); returns the new content version."""
+    from sqlmodel import Session, create_engine
+
+    from app.content.files import read_dataset
+    from app.content.loader import load_dataset
+
+    dataset = read_dataset(folder)
+    edited = dataset.model_copy(
+        update={
+            "regimens": [r.model_copy(update={"clinical_summary": r.clinical_summary + mark}) for r in dataset.regimens]
+        }
+    )
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with Session(engine) as session:
+            return load_dataset(session, edited).content_version
+    finally:
+        engine.dispose()
+
+
+def served_version(port: int) -> int:
+    client = Client(port)
+    try:
+        reply = client.request("GET", "/v1/regimens?limit=1")
+    finally:
+        client.close()
+    return int(reply.json()["meta"]["dataset_version"])
+
+
+def reload_and_measure(spec: ServerSpec, server: Running, round_no: int) -> tuple[float, float]:
+    """RSS per worker before a content reload (the whole content served, the cache full after the distinct
+    run) and after it, in the same state: the new version served, every record read, the distinct run again."""
+    assert spec.reload is not None
+    db, folder = spec.reload
+    before = server.rss_per_worker()
+    version = load_edited_content(db, folder, f" [bench reload {round_no}]")
+    deadline = time.perf_counter() + 30
+    while served_version(server.port) != version:
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"content version {version} not served 30 s after the reload")
+        time.sleep(0.2)
+    walk_everything(server.port)
+    distinct_queries(server.port, spec.words or ("naltrexone",))
+    return before, server.rss_per_worker()
 
 
 # ---------------------------------------------------------------------------------------- report
@@ -877,9 +968,10 @@ GROUP_TITLES = {
     "dose-check": "POST /v1/dose-check",
     "dose-rand": "POST /v1/dose-check, random amounts",
     "cds": "CDS Hooks order-sign call",
+    "cds-rand": "CDS Hooks order-sign call, random doses",
 }
 GET_GROUPS = ("list", "list-off", "list-2w", "list2", "detail", "detail-off", "304", "search", "fhir", "list-br")
-POST_GROUPS = ("dose-check", "dose-rand", "cds")
+POST_GROUPS = ("dose-check", "dose-rand", "cds", "cds-rand")
 #: Rows loaded in another row's turn, beside the run they are compared with: the 304 and the cache-off list
 #: beside the bare list's 200, the cache-off detail beside the bare detail, two workers beside one.
 LOADED_BESIDE = {"304": "list", "list-off": "list", "list-2w": "list", "detail-off": "detail"}
@@ -974,6 +1066,16 @@ def render_main(samples: Samples, args: argparse.Namespace) -> list[str]:
             f"({spread(distinct, '{:.0f}')}); before it, after every other run, "
             f"{med(samples.rss.get(OURS, [float('nan')])):.0f} MB.",
         ]
+    reloads = samples.rss_reload.get(OURS)
+    if reloads:
+        growth = [after / before - 1 for before, after in reloads]
+        lines += [
+            "",
+            f"Content reload: an edited dataset loaded into the store while serving (a new content version); "
+            f"RSS per worker before {med([b for b, _ in reloads]):.0f} MB, after {med([a for _, a in reloads]):.0f} MB "
+            f"(both with every record read and the distinct-query run done), change {100 * med(growth):+.1f} % "
+            f"({spread([100 * g for g in growth], '{:+.1f}')} %).",
+        ]
     if samples.failures:
         lines += ["", *[f"Failure: {f}" for f in samples.failures]]
     return lines
@@ -1023,6 +1125,7 @@ def verdicts(samples: Samples) -> list[str]:
         ("detail-off", 0.30),
         ("search", 0.15),
         ("dose-rand", 0.08),
+        ("cds-rand", 0.08),
         ("list-br", 0.45),
     )
     for group, share in shares:
@@ -1044,7 +1147,19 @@ def verdicts(samples: Samples) -> list[str]:
             med(distinct) < 200,
             f"RSS < 200 MB per worker after {samples.distinct:,} distinct query strings: {med(distinct):.0f} MB",
         )
-    limits = {"search": 30, "list-off": 20, "detail-off": 20, "dose-rand": 25, "dose-check": 50, "cds": 50}
+    reloads = samples.rss_reload.get(OURS)
+    if reloads:
+        growth = med([after / before - 1 for before, after in reloads])
+        line(abs(growth) <= 0.10, f"RSS after a content reload within 10 % of before: {100 * growth:+.1f} %")
+    limits = {
+        "search": 30,
+        "list-off": 20,
+        "detail-off": 20,
+        "dose-rand": 25,
+        "cds-rand": 25,
+        "dose-check": 50,
+        "cds": 50,
+    }
     for groups, default in ((GET_GROUPS, 15), (POST_GROUPS, 50)):
         for group in groups:
             limit = limits.get(group, default)
@@ -1353,7 +1468,11 @@ def main(argv: list[str] | None = None) -> int:
     ready = "/v1/indications?limit=20"
     # The search row runs on the cache-off server: every answer computed, even when a random query repeats.
     cached = [e for e in probe.endpoints if e.group != "search"]
-    specs = [ServerSpec(OURS, ours_argv, env, ready, cached, args.workers, walk=True, words=tuple(words))]
+    specs = [
+        ServerSpec(
+            OURS, ours_argv, env, ready, cached, args.workers, walk=True, words=tuple(words), reload=(db, content)
+        )
+    ]
     by_group = {e.group: e for e in probe.endpoints}
     off = [dataclasses.replace(by_group[g], group=f"{g}-off") for g in ("list", "detail") if g in by_group]
     off += [by_group["search"]] if "search" in by_group else []

@@ -416,13 +416,17 @@ class RequestFacts:
     accept_encoding: bytes
     #: False: the stack answers (a Host we do not answer for: 400; an Accept we cannot satisfy: 406).
     allowed: bool
+    #: The request headers' size as the request guard counts it (app/api/limits.py).
+    header_bytes: int = 0
 
 
 def request_facts(scope: Scope, store: ResponseStore) -> RequestFacts:
     inm = accept = host = accept_encoding = b""
     request_id: bytes | None = None
     has_origin = forwarded = False
+    size = 0
     for name, value in scope["headers"]:
+        size += len(name) + len(value) + 4
         if name == b"if-none-match":
             inm = value
         elif name == b"accept":
@@ -451,7 +455,7 @@ def request_facts(scope: Scope, store: ResponseStore) -> RequestFacts:
     path: str = scope["path"]
     key = (path, store.canonical(scope.get("query_string", b"")), store.media(path, accept), base or "")
     return RequestFacts(
-        key, inm, request_id, has_origin, accept_encoding, base is not None and key[2] != NOT_ACCEPTABLE
+        key, inm, request_id, has_origin, accept_encoding, base is not None and key[2] != NOT_ACCEPTABLE, size
     )
 
 

@@ -1,27 +1,69 @@
-"""The front door: cache hits and 304s answered before FastAPI's middleware stack runs.
+"""The front door: cache hits, 304s and plain record reads answered before FastAPI's middleware stack runs.
 
 Most requests to this service repeat one already answered for the current content version. For those,
 :meth:`FrontDoor.lookup` does, in one pass, what the stack would do on a hit: it reads the cache key,
 the ``If-None-Match``, the ``Accept-Encoding`` and the request id, and builds the stored answer's messages
 (200, HEAD or 304) from the entry's header lists that already hold the security headers (built once, when
-the entry was stored, in the same store the stack uses), then the request id, as the stack adds it. :class:`KnowledgeApp`, FastAPI with the front door in its ``__call__``,
-sends them, and :meth:`FrontDoor.finished` counts, times and logs the request through the same
-:class:`~app.observability.observer.RequestObserver` as the stack. Everything else (misses, POSTs,
-non-cached paths, and requests with ``Origin`` when CORS answers depend on it) goes through the full stack,
-which fills the store. With CORS open to any origin (the default), its headers are stored with the entry.
+the entry was stored, in the same store the stack uses), then the request id, as the stack adds it.
+
+A plain record read the store does not hold (``GET /v1/{kind}`` with valid parameters, ``GET
+/v1/{kind}/{slug}``; every one, when the response cache is off) is computed here from the app's read model
+(:class:`ReadModelReads`) with the documented route's own code, made into an entry exactly as the cache
+middleware makes one (stored when the cache is on), and sent the same way: the read model, not the cache,
+is what makes these answers fast. Anything that is not a 200 of such a read (an invalid cursor, a slug not
+there), and every request the guard would refuse by its size, goes to the stack, which answers it.
+
+:class:`KnowledgeApp`, FastAPI with the front door in its ``__call__``, sends the messages, and
+:meth:`FrontDoor.finished` counts, times and logs the request through the same
+:class:`~app.observability.observer.RequestObserver` as the stack. Everything else (POSTs, other paths,
+requests with ``Origin`` when CORS answers depend on it, a browser asking for HTML) goes through the full
+stack. With CORS open to any origin (the default), its headers are stored with the entry.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from fastapi import FastAPI
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from app.api.caching import ResponseStore, request_facts, variant_messages
+from app.api.caching import (
+    Entry,
+    RequestFacts,
+    ResponseStore,
+    make_entry,
+    no_store,
+    request_facts,
+    variant_messages,
+)
 from app.api.cors import CorsPolicy
 from app.api.security_headers import SecurityHeaders
+from app.etag import strong_etag
 from app.observability.observer import REQUEST_ID_HEADER, RequestObserver
+from app.readmodel.cursor import CursorCodec
+from app.readmodel.holder import ReadModelHolder
+from app.readmodel.model import ReadModel
+
+#: Answers a plain record read from a read model now, or None (app/api/v1/catalog_shortcut.py).
+Answerer = Callable[[Scope, ReadModel, CursorCodec], Response | None]
+
+
+class ReadModelReads:
+    """What the front door computes itself: plain record reads, from the app's read model (never querying:
+    without a model, the stack answers)."""
+
+    def __init__(self, holder: ReadModelHolder, answerer: Answerer) -> None:
+        self.holder = holder
+        self.answerer = answerer
+
+    def answer(self, scope: Scope) -> Response | None:
+        model = self.holder.peek()
+        if model is None:
+            return None
+        return self.answerer(scope, model, self.holder.cursors)
+
 
 #: An answer found: its two ASGI messages, status, request id, and when the request arrived.
 Hit = tuple[Message, Message, int, str, float]
@@ -29,35 +71,93 @@ Hit = tuple[Message, Message, int, str, float]
 
 class FrontDoor:
     def __init__(
-        self, *, store: ResponseStore, security: SecurityHeaders, observer: RequestObserver, cors: CorsPolicy
+        self,
+        *,
+        store: ResponseStore,
+        security: SecurityHeaders,
+        observer: RequestObserver,
+        cors: CorsPolicy,
+        reads: ReadModelReads | None = None,
+        cache_control: str = "",
+        max_url: int = 0,
+        max_headers: int = 0,
     ) -> None:
         self.store = store
         self.security = security
         self.observer = observer
         self.cors = cors
-        #: Requests answered here since start-up.
+        self.reads = reads
+        self.cache_control = cache_control.encode()
+        self.max_url = max_url
+        self.max_headers = max_headers
+        #: Requests answered here since start-up, and of those, computed from the read model.
         self.answered = 0
+        self.computed = 0
 
     def lookup(self, scope: Scope) -> Hit | None:
-        """The answer to ``scope`` if the store holds it (nothing is sent here), else None."""
+        """The answer to ``scope`` if the store holds it or the read model gives it (nothing is sent here),
+        else None: the stack answers."""
         method: str = scope["method"]
         path: str = scope["path"]
         store = self.store
-        if (method != "GET" and method != "HEAD") or not store.caches(path):
+        if method != "GET" and method != "HEAD":
+            return None
+        cached = store.caches(path)
+        reads = self.reads if path.startswith("/v1/") else None
+        if not cached and reads is None:
             return None
         started = time.perf_counter()
         facts = request_facts(scope, store)
-        if not facts.allowed or (facts.has_origin and self.cors.origin_dependent):
-            return None  # the stack answers: a Host we do not serve (400), CORS headers depending on the origin
-        entry = store.get(facts.key)
-        if entry is None:
+        if not facts.allowed or (facts.has_origin and self.cors.origin_dependent) or self._oversize(scope, facts):
+            # The stack answers: a Host we do not serve (400), CORS headers depending on the origin, a request
+            # the guard refuses (414, 431).
             return None
+        entry = store.get(facts.key) if cached else None
+        if entry is None:
+            if reads is None:
+                return None
+            entry = self._compute(scope, facts, reads, cached)
+            if entry is None:
+                return None
         variant = store.variant(facts.key, entry, facts.accept_encoding)
         request_id = self.observer.request_id(facts.request_id)
         status, start, body = variant_messages(
             variant, facts.if_none_match, method == "HEAD", True, ((REQUEST_ID_HEADER, request_id.encode()),)
         )
         return start, body, status, request_id, started
+
+    def _oversize(self, scope: Scope, facts: RequestFacts) -> bool:
+        if self.max_headers and facts.header_bytes > self.max_headers:
+            return True
+        if not self.max_url:
+            return False
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope.get("query_string", b"")
+        return len(raw_path) + len(query) + 1 > self.max_url
+
+    def _compute(self, scope: Scope, facts: RequestFacts, reads: ReadModelReads, cached: bool) -> Entry | None:
+        """A plain record read answered from the read model, as the stack would answer it (the same route
+        code, the same headers, stored as the stack stores it), or None: the stack answers (and any error)."""
+        store = self.store
+        version = store.entries_version
+        if cached:  # as the cache middleware does: the route sees the canonical query
+            scope = {**scope, "query_string": facts.key[1].encode("latin-1")}
+        try:
+            response = reads.answer(scope)
+        except Exception:  # a problem (an invalid cursor, a slug not there) or worse: the stack says it
+            return None
+        if response is None or response.status_code != 200:
+            return None
+        headers = [(k.lower(), v) for k, v in response.raw_headers]
+        body = bytes(response.body)
+        etag = next((v for k, v in headers if k == b"etag"), None) or strong_etag(body)
+        if not any(k == b"cache-control" for k, _ in headers):
+            headers.append((b"cache-control", self.cache_control))
+        entry = make_entry(headers, body, etag, scope["path"], store.decorate)
+        if cached and not no_store(headers):
+            store.put(facts.key, entry, version)
+        self.computed += 1
+        return entry
 
     def finished(self, scope: Scope, hit: Hit) -> None:
         """Record a request answered from ``hit`` (counted, timed and logged like any other)."""

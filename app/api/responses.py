@@ -48,11 +48,27 @@ def paging_links(request: Request, next_cursor: str | None) -> tuple[dict[str, s
     links: dict[str, str | None] = {"self": f"{self_url}?{query}" if query else self_url, "next": None}
     headers: dict[str, str] = {}
     if next_cursor:
-        params = [(k, v) for k, v in parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if k != "cursor"]
-        params.append(("cursor", next_cursor))
-        links["next"] = f"{self_url}?{urlencode(params)}"
+        kept = _without_cursor(raw)
+        links["next"] = f"{self_url}?{kept}{'&' if kept else ''}{urlencode([('cursor', next_cursor)])}"
         headers["Link"] = f'<{links["next"]}>; rel="next"'
     return links, headers
+
+
+_KEPT_MEMO: dict[bytes, str] = {}
+_KEPT_MEMO_MAX = 4096
+
+
+def _without_cursor(raw: bytes) -> str:
+    """The query's parameters but ``cursor``, encoded as the next link writes them (memoised per query)."""
+    kept = _KEPT_MEMO.get(raw)
+    if kept is None:
+        params = [(k, v) for k, v in parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if k != "cursor"]
+        kept = urlencode(params)
+        if len(raw) <= 1024:
+            if len(_KEPT_MEMO) >= _KEPT_MEMO_MAX:
+                _KEPT_MEMO.clear()
+            _KEPT_MEMO[raw] = kept
+    return kept
 
 
 def record_body(record: dict[str, Any], info: DatasetInfo) -> bytes:

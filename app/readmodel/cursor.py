@@ -24,6 +24,7 @@ from app.errors import ProblemError
 from app.kinds.base import SortType, SortValue
 
 MAX_CURSOR_LENGTH = 512
+_MEMO_MAX = 4096
 _MAX_TEXT = 1000
 _MAX_SLUG = 120
 _INT_RANGE = (-(2**31), 2**31 - 1)
@@ -67,14 +68,25 @@ class Position:
 class CursorCodec:
     def __init__(self, secret: str = "") -> None:
         self._key = hashlib.sha256(secret.encode() if secret else _DEFAULT_SECRET).digest()
+        self._memo: dict[bytes, str] = {}
 
     def _sign(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()[:18]
+        return hmac.digest(self._key, payload, "sha256")[:18]
+
+    def _encoded(self, payload: bytes) -> str:
+        """The cursor for ``payload``: a page's next cursor is the same for every request of that page, so
+        it is signed once (memoised, bounded)."""
+        known = self._memo.get(payload)
+        if known is None:
+            known = f"{_b64(payload)}.{_b64(self._sign(payload))}"
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            self._memo[payload] = known
+        return known
 
     def encode(self, resource: str, sort: str, filters: str, position: Position) -> str:
         value: Any = position.value.isoformat() if isinstance(position.value, datetime) else position.value
-        payload = orjson.dumps([resource, sort, filters, value, position.slug])
-        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
+        return self._encoded(orjson.dumps([resource, sort, filters, value, position.slug]))
 
     def decode(self, cursor: str, *, resource: str, sort: str, filters: str, sort_type: SortType) -> Position:
         if len(cursor) > MAX_CURSOR_LENGTH or cursor.count(".") != 1:

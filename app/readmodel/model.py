@@ -86,6 +86,16 @@ class ListPage:
         items = self.collection.item_json
         return b"[" + b",".join([items[i] for i in self.indices]) + b"]"
 
+    def answer(self, rest: bytes) -> bytes:
+        """``{"data":`` :meth:`data_json` ``rest``, copying the page's 100 KB once, not twice."""
+        items = self.collection.item_json
+        chosen = [items[i] for i in self.indices]
+        if not chosen:
+            return b'{"data":[]' + rest
+        chosen[0] = b'{"data":[' + chosen[0]
+        chosen[-1] = chosen[-1] + b"]" + rest
+        return b",".join(chosen)
+
     def etag(self, rest: bytes) -> str:
         """A strong ETag for an answer made of :meth:`data_json` and ``rest`` (what follows it: meta, links).
 

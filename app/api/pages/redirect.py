@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.negotiation import _quality
 from app.api.v1.meta import COLLECTIONS as KINDS
@@ -52,24 +52,5 @@ class HtmlRedirectMiddleware:
                     await send({"type": "http.response.start", "status": 303, "headers": headers})
                     await send({"type": "http.response.body", "body": b""})
                     return
-            if _RECORD.match(scope["path"]):
-                # The JSON of a record URL now depends on Accept: say so to caches. (Added on the way into the
-                # response cache, so cached answers carry it at no cost per hit.)
-                await self.app(scope, receive, _with_vary_accept(send))
-                return
+        # (The JSON of a record URL says ``Vary: Accept`` itself: app/api/v1/catalog.py.)
         await self.app(scope, receive, send)
-
-
-def _with_vary_accept(send: Send) -> Send:
-    async def sender(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = list(message.get("headers", []))
-            varies = [i for i, (k, _) in enumerate(headers) if k.lower() == b"vary"]
-            if not varies:
-                headers.append((b"vary", b"Accept"))
-            elif b"accept" not in [v.strip().lower() for v in headers[varies[0]][1].split(b",")]:
-                headers[varies[0]] = (b"vary", headers[varies[0]][1] + b", Accept")
-            message = {**message, "headers": headers}
-        await send(message)
-
-    return sender

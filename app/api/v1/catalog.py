@@ -23,7 +23,7 @@ from app.api.read_model import holder_of
 from app.api.responses import JSON_MEDIA_TYPE, dumps, paging_links
 from app.errors import ProblemError
 from app.kinds import KINDS, Kind
-from app.readmodel.cursor import MAX_CURSOR_LENGTH
+from app.readmodel.cursor import MAX_CURSOR_LENGTH, CursorCodec
 from app.readmodel.model import ListPage, ListQuery, ReadModel
 from app.schemas.openapi import ok
 from app.settings import Settings
@@ -74,9 +74,13 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+#: Each kind's sort orders (the values of its sort enum), read once.
+_SORTS: dict[str, frozenset[str]] = {kind.name: frozenset(m.value for m in kind.sort_enum) for kind in KINDS}
+
+
 def _check_sort(kind: Kind, sort: str) -> str:
-    allowed = [m.value for m in kind.sort_enum]
-    if sort not in allowed:
+    if sort not in _SORTS[kind.name]:
+        allowed = [m.value for m in kind.sort_enum]
         raise ProblemError(
             "bad-request",
             f"Cannot sort {kind.name} by '{sort[:40]}'. Sortable: {', '.join(allowed)}.",
@@ -108,7 +112,7 @@ def list_answer(request: Request, kind: Kind, model: ReadModel, page: ListPage, 
         body = b'{"data":' + dumps(_pick(kind, page, fields)) + rest
         return Response(body, media_type=SPARSE_MEDIA_TYPE, headers=headers)
     headers["ETag"] = page.etag(rest)  # from the items' digests: no hash over the whole 100 KB page
-    return Response(b'{"data":' + page.data_json() + rest, media_type=JSON_MEDIA_TYPE, headers=headers)
+    return Response(page.answer(rest), media_type=JSON_MEDIA_TYPE, headers=headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +127,9 @@ class ListParams:
     fields: str | None = None
 
 
-async def answer_list(request: Request, kind: Kind, params: ListParams) -> Response:
-    """A page of ``kind`` from the app's read model: what both the documented route and the shortcut send."""
-    holder = holder_of(request)
-    model = await holder.get()
+def list_response(request: Request, kind: Kind, model: ReadModel, cursors: CursorCodec, params: ListParams) -> Response:
+    """A page of ``kind`` from ``model`` (synchronous: no I/O). Raises ProblemError for a request the page
+    cannot answer (a sort it does not have, a cursor of another list, an unknown field)."""
     query = ListQuery(
         sort=_check_sort(kind, params.sort),
         filters=params.filters,
@@ -134,15 +137,29 @@ async def answer_list(request: Request, kind: Kind, params: ListParams) -> Respo
         limit=params.limit,
         cursor=params.cursor,
     )
-    page = model.collection(kind.name).page(query, holder.cursors)
+    page = model.collection(kind.name).page(query, cursors)
     return list_answer(request, kind, model, page, params.fields)
 
 
-async def answer_record(request: Request, kind: Kind, slug: str) -> Response:
-    """One record's answer from the app's read model (its bytes and strong ETag built with the model)."""
-    model = await holder_of(request).get()
+def record_response(kind: Kind, model: ReadModel, slug: str) -> Response:
+    """One record's answer from ``model`` (its bytes and strong ETag built with the model); NotFoundError
+    when there is no such record."""
     collection = model.collection(kind.name)
-    return Response(collection.detail(slug), media_type=JSON_MEDIA_TYPE, headers={"ETag": collection.etag(slug)})
+    body = collection.detail(slug)
+    # A browser asking this URL for HTML is sent to the record's page (app/api/pages/redirect.py): the answer
+    # depends on Accept, and says so to caches.
+    return Response(body, media_type=JSON_MEDIA_TYPE, headers={"ETag": collection.etag(slug), "Vary": "Accept"})
+
+
+async def answer_list(request: Request, kind: Kind, params: ListParams) -> Response:
+    """A page of ``kind`` from the app's read model: what both the documented route and the shortcut send."""
+    holder = holder_of(request)
+    return list_response(request, kind, await holder.get(), holder.cursors, params)
+
+
+async def answer_record(request: Request, kind: Kind, slug: str) -> Response:
+    """One record's answer from the app's read model."""
+    return record_response(kind, await holder_of(request).get(), slug)
 
 
 def _list_endpoint(kind: Kind, settings: Settings) -> Callable[..., Awaitable[Response]]:

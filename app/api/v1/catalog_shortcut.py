@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
@@ -34,9 +35,12 @@ from app.api.v1.catalog import (
     ListParams,
     answer_list,
     answer_record,
+    list_response,
+    record_response,
 )
 from app.kinds import KINDS, Kind
-from app.readmodel.cursor import MAX_CURSOR_LENGTH
+from app.readmodel.cursor import MAX_CURSOR_LENGTH, CursorCodec
+from app.readmodel.model import ReadModel
 from app.settings import Settings
 
 #: The scope key carrying what :meth:`CatalogShortcut.matches` parsed to its handler.
@@ -80,34 +84,54 @@ class CatalogShortcut(BaseRoute):
         #: Requests answered here since start-up.
         self.answered = 0
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+    def parse(self, scope: Scope) -> tuple[_KindRoutes, ListParams | str] | None:
+        """The kind and the list parameters (or the slug) of a plain record read, else None."""
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            return Match.NONE, {}
+            return None
         path: str = scope["path"]
         if not path.startswith("/v1/"):
-            return Match.NONE, {}
+            return None
         name, slash, slug = path[4:].partition("/")
         routes = self.kinds.get(name)
         if routes is None:
-            return Match.NONE, {}
+            return None
         query: bytes = scope.get("query_string", b"")
         if slash:
             if not (len(slug) <= SLUG_MAX_LENGTH and _SLUG.match(slug) and _only_cache_buster(query)):
-                return Match.NONE, {}
+                return None
+            return routes, slug
+        params = self._list_params(routes, query)
+        return None if params is None else (routes, params)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        parsed = self.parse(scope)
+        if parsed is None:
+            return Match.NONE, {}
+        routes, what = parsed
+        if isinstance(what, str):
             return Match.FULL, {
                 "endpoint": routes.get_route.endpoint,
                 "route": routes.get_route,
-                "path_params": {"slug": slug},
-                SHORTCUT_REQUEST: (routes.kind, slug, routes.get_route),
+                "path_params": {"slug": what},
+                SHORTCUT_REQUEST: (routes.kind, what, routes.get_route),
             }
-        params = self._list_params(routes, query)
-        if params is None:
-            return Match.NONE, {}
         return Match.FULL, {
             "endpoint": routes.list_route.endpoint,
             "route": routes.list_route,
-            SHORTCUT_REQUEST: (routes.kind, params, routes.list_route),
+            SHORTCUT_REQUEST: (routes.kind, what, routes.list_route),
         }
+
+    def answer_now(self, scope: Scope, model: ReadModel, cursors: CursorCodec) -> Response | None:
+        """The answer to a plain record read from ``model``, computed here and now (no I/O), or None when the
+        request is not one (the documented route answers it). Raises ProblemError (or NotFoundError) for a
+        plain request that has no answer: a cursor of another list, a slug that is not there."""
+        parsed = self.parse(scope)
+        if parsed is None:
+            return None
+        routes, what = parsed
+        if isinstance(what, str):
+            return record_response(routes.kind, model, what)
+        return list_response(Request(scope), routes.kind, model, cursors, what)
 
     def _list_params(self, routes: _KindRoutes, query: bytes) -> ListParams | None:
         """The list parameters when the documented route would accept them as they stand, else None."""
