@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect
@@ -169,6 +170,21 @@ def test_export_of_the_copy_is_the_same_folder(stores: Stores, tmp_path: Path) -
     assert names == sorted(p.name for p in folder.iterdir())
     for name in names:
         assert (folder / name).read_bytes() == (stores.folder / name).read_bytes(), name
+
+
+def test_the_folder_holds_what_the_api_exports(stores: Stores) -> None:
+    manifest = orjson.loads((stores.folder / "manifest.json").read_bytes())
+    with TestClient(create_app(_settings(stores.source))) as client:
+        served = client.get("/v1/export").json()["data"]
+        for f in served["files"]:
+            assert (stores.folder / f"{f['kind']}.ndjson.gz").read_bytes() == client.get(f["url"]).content
+    assert {k: served[k] for k in ("content_version", "content_hash", "last_updated")} == {
+        k: manifest[k] for k in ("content_version", "content_hash", "last_updated")
+    }
+    bare = [{**f, "url": f"{f['kind']}.ndjson.gz"} for f in served["files"]]
+    assert manifest["files"] == bare
+    assert manifest["store"]["url"] == "store.ndjson.gz" and manifest["store"]["tables"]["revision"] > 0
+    assert "cds_feedback" not in manifest["store"]["tables"]
 
 
 def _tampered(stores: Stores, tmp_path: Path) -> Path:
