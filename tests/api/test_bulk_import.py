@@ -9,6 +9,7 @@ the same (skipped with the reason when LDNKB_TEST_DATABASE_URL is unset).
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import subprocess
 import sys
@@ -220,6 +221,30 @@ def test_a_tampered_file_is_refused_before_the_store_is_touched(stores: Stores, 
         assert not Path(stores.untouched.removeprefix("sqlite:///")).exists()
     else:
         assert _tables(stores.untouched) == []  # not even migrated
+
+
+def test_rows_that_do_not_represent_the_records_are_rolled_back(stores: Stores, tmp_path: Path) -> None:
+    """A folder whose manifest was rewritten to fit edited rows passes the SHA-256 checks; the import then
+    finds, inside its transaction, that the rows do not give the exported records, and rolls back: the
+    store it was replacing is as it was."""
+    folder = _tampered(stores, tmp_path)
+    (folder / "regimens.ndjson.gz").write_bytes((stores.folder / "regimens.ndjson.gz").read_bytes())
+    lines = gzip.decompress((folder / "store.ndjson.gz").read_bytes()).splitlines(keepends=True)
+    edited = [i for i, line in enumerate(lines) if line.startswith(b'{"table":"regimen"') and b"[edited]" in line]
+    assert len(edited) == 1
+    lines[edited[0]] = lines[edited[0]].replace(b"[edited]", b"[changed]")
+    rows = b"".join(lines)
+    packed = gzip.compress(rows, mtime=0)
+    (folder / "store.ndjson.gz").write_bytes(packed)
+    manifest = orjson.loads((folder / "manifest.json").read_bytes())
+    manifest["store"] |= {"sha256": hashlib.sha256(packed).hexdigest(), "bytes": len(packed)}
+    manifest["store"]["ndjson_sha256"] = hashlib.sha256(rows).hexdigest()
+    (folder / "manifest.json").write_bytes(orjson.dumps(manifest))
+    before = answers(stores.occupied)
+    done = cli(stores.occupied, "import-bulk", "--replace", str(folder))
+    assert done.returncode == 1
+    assert "do not represent the exported records of regimens" in done.stderr and "rolled back" in done.stderr
+    assert _differences(before, answers(stores.occupied)) == []
 
 
 def test_a_missing_file_or_manifest_is_refused(stores: Stores, tmp_path: Path) -> None:
