@@ -163,6 +163,16 @@ def verify_bulk(folder: Path) -> Verified:
         raise BulkError(f"{path}: not JSON ({exc})") from exc
     if not isinstance(body, dict) or not isinstance(body.get("files"), list):
         raise BulkError(f"{path}: not a bulk export manifest (no files list)")
+    if not all(isinstance(entry, dict) for entry in body["files"]):
+        raise BulkError(f"{path}: not a bulk export manifest (a files entry is not an object)")
+    from app.kinds import KINDS
+
+    listed = sorted(str(entry.get("kind")) for entry in body["files"])
+    if listed != sorted(kind.name for kind in KINDS):
+        raise BulkError(
+            f"{path}: lists the kinds {', '.join(listed)}; this ldn-kb serves "
+            f"{', '.join(sorted(k.name for k in KINDS))}: nothing imported"
+        )
     for entry in body["files"]:
         raw = _checked(folder, entry)
         lines = raw.count(b"\n")

@@ -252,6 +252,11 @@ def test_a_missing_file_or_manifest_is_refused(stores: Stores, tmp_path: Path) -
     (folder / "regimens.ndjson.gz").unlink()
     done = cli(stores.untouched, "import-bulk", str(folder))
     assert done.returncode == 1 and "regimens.ndjson.gz: missing" in done.stderr
+    manifest = orjson.loads((folder / "manifest.json").read_bytes())
+    manifest["files"] = [f for f in manifest["files"] if f["kind"] != "regimens"]
+    (folder / "manifest.json").write_bytes(orjson.dumps(manifest))
+    done = cli(stores.untouched, "import-bulk", str(folder))
+    assert done.returncode == 1 and "this ldn-kb serves" in done.stderr
     (folder / "manifest.json").unlink()
     done = cli(stores.untouched, "import-bulk", str(folder))
     assert done.returncode == 1 and "manifest.json: missing" in done.stderr
