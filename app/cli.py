@@ -1,5 +1,5 @@
-"""The ``ldn-kb`` command: serve, migrate, load-content, check-content, export-content, export-openapi,
-build-examples, settings-table. The build-time commands import app/buildtime, which the service never does."""
+"""The ``ldn-kb`` command: serve, migrate, load-content, check-content, export-content, export-bulk,
+import-bulk, export-openapi, build-examples, settings-table. The build-time commands import app/buildtime, which the service never does."""
 
 from __future__ import annotations
 
@@ -155,6 +155,39 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_bulk(args: argparse.Namespace) -> int:
+    from app.services.bulk_dir import BulkError, write_bulk
+
+    try:
+        written = write_bulk(_store(), Path(args.folder))
+    except BulkError as exc:
+        print(f"ldn-kb export-bulk: {exc}", file=sys.stderr)
+        return 1
+    for name in written.files:
+        print(written.folder / name)
+    print(f"content version {written.content_version}")
+    return 0
+
+
+def _import_bulk(args: argparse.Namespace) -> int:
+    from app.db import statement_timeout
+    from app.services.bulk_dir import BulkError, import_bulk, verify_bulk
+
+    settings = get_settings()
+    try:
+        verified = verify_bulk(Path(args.folder))  # every file checked before the store is touched
+        with statement_timeout(settings.db_prepare_timeout):
+            done = import_bulk(_store(), verified, replace=args.replace)
+    except BulkError as exc:
+        print(f"ldn-kb import-bulk: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"content version {done.content_version}: {done.rows} rows imported"
+        + (" (the store's previous content replaced)" if done.replaced else "")
+    )
+    return 0
+
+
 def _settings_table(_args: argparse.Namespace) -> int:
     from app.buildtime.settings_table import settings_table
 
@@ -208,6 +241,19 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("export-content", help="export the store to YAML files")
     export.add_argument("--folder", default=str(DATA_DIR))
     export.set_defaults(func=_export)
+    bulk_out = sub.add_parser(
+        "export-bulk", help="write the bulk export (manifest.json, NDJSON.gz per kind, the store's rows) to a folder"
+    )
+    bulk_out.add_argument("folder")
+    bulk_out.set_defaults(func=_export_bulk)
+    bulk_in = sub.add_parser(
+        "import-bulk", help="verify a bulk export folder, then import it into the store (LDNKB_DATABASE_URL)"
+    )
+    bulk_in.add_argument("folder")
+    bulk_in.add_argument(
+        "--replace", action="store_true", help="replace a store that holds content (in one transaction)"
+    )
+    bulk_in.set_defaults(func=_import_bulk)
     openapi = sub.add_parser("export-openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="openapi.yaml")
     openapi.set_defaults(func=_export_openapi)

@@ -75,7 +75,9 @@ class BulkExport:
             return current
 
 
-def manifest(model: ReadModel, export: Export, base: str) -> dict[str, Any]:
+def manifest(model: ReadModel, export: Export, base: str | None) -> dict[str, Any]:
+    """The manifest of ``export``: each file's URL under ``base`` (``None``: the bare file name, as in the
+    folder ``ldn-kb export-bulk`` writes)."""
     info = model.info
     return {
         "content_version": info.content_version,
@@ -84,7 +86,7 @@ def manifest(model: ReadModel, export: Export, base: str) -> dict[str, Any]:
         "files": [
             {
                 "kind": f.kind,
-                "url": f"{base}/v1/export/{f.kind}.ndjson.gz",
+                "url": f"{f.kind}.ndjson.gz" if base is None else f"{base}/v1/export/{f.kind}.ndjson.gz",
                 "count": f.count,
                 "bytes": len(f.gz),
                 "sha256": f.sha256,
@@ -102,26 +104,48 @@ SQLITE_MEDIA_TYPE = "application/vnd.sqlite3"
 
 
 def write_sqlite_snapshot(engine: Engine, path: Path) -> None:
-    """A consistent SQLite copy of the store at ``path`` (replaced if present): ``VACUUM INTO`` from SQLite;
-    from PostgreSQL, every table copied in one read-only transaction into a freshly migrated SQLite file."""
-    from app import migrate
+    """A consistent SQLite copy of the store at ``path`` (replaced if present): every table copied, rows in
+    primary-key order, into a freshly migrated SQLite file, so the file's bytes follow from the rows alone
+    (two stores with the same rows, such as a bulk import and its source, serve the same file and SHA-256).
+    The rows are read from one snapshot: from SQLite, a ``VACUUM INTO`` copy taken first; from PostgreSQL,
+    one read-only repeatable-read transaction."""
     from app.db import make_engine
     from app.settings import Settings
 
     path.unlink(missing_ok=True)
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("VACUUM INTO ?", (str(path),))
+    if engine.dialect.name != "sqlite":
+        _copy_tables(engine, path)
         return
+    raw = path.with_name(path.name + ".raw")
+    raw.unlink(missing_ok=True)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM INTO ?", (str(raw),))
+        source = make_engine(Settings(database_url=f"sqlite:///{raw}"))
+        try:
+            _copy_tables(source, path)
+        finally:
+            source.dispose()
+    finally:
+        for leftover in (raw, raw.with_name(raw.name + "-wal"), raw.with_name(raw.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+def _copy_tables(engine: Engine, path: Path) -> None:
     import app.models  # noqa: F401  (registers every table)
+    from app import migrate
+    from app.db import make_engine
+    from app.settings import Settings
 
     target = make_engine(Settings(database_url=f"sqlite:///{path}"))
     try:
         migrate.upgrade(target)
         with engine.connect() as src, target.begin() as dst:
-            src.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            if src.dialect.name == "postgresql":
+                src.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             for table in SQLModel.metadata.sorted_tables:
-                rows = [dict(r) for r in src.execute(select(table)).mappings()]
+                query = select(table).order_by(*table.primary_key.columns)
+                rows = [dict(r) for r in src.execute(query).mappings()]
                 if rows:
                     dst.execute(insert(table), rows)
             src.rollback()

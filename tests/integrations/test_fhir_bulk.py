@@ -94,3 +94,16 @@ def test_delete_cancels_and_unknown_jobs_are_404(client: TestClient) -> None:
     assert gone.status_code == 404 and gone.json()["resourceType"] == "OperationOutcome"
     for bad in ["not-a-job", "eyJ2IjoxfQ", "x" * 300]:
         assert client.get(f"/fhir/R4/$export-status/{bad}").status_code == 404
+
+
+def test_capability_statement_lists_the_system_export_operation(client: TestClient) -> None:
+    """The Bulk Data IG: a server supporting system-level export lists it as rest.operation named "export"
+    with the IG's OperationDefinition canonical; the listed operation answers the kick-off."""
+    statement = client.get("/fhir/R4/metadata").json()
+    get_fhir_model_class("CapabilityStatement").model_validate(statement)
+    operations = statement["rest"][0]["operation"]
+    export = [op for op in operations if op["name"] == "export"]
+    assert len(export) == 1
+    assert export[0]["definition"] == "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
+    assert "respond-async" in export[0]["documentation"] and "MedicationKnowledge" in export[0]["documentation"]
+    _kick_off(client)

@@ -222,8 +222,9 @@ async def export_file(
 )
 async def export_sqlite(request: Request, model: ReadModelDep) -> Response:
     """The whole store of the current content version as one SQLite file, as Datasette offers: open it with
-    `sqlite3`, Datasette or any SQLite client. Built once per content version (from SQLite with `VACUUM
-    INTO`, from PostgreSQL by copying every table in one read-only transaction); its size and SHA-256 are in
+    `sqlite3`, Datasette or any SQLite client. Built once per content version by copying every table, rows
+    in primary-key order, from one consistent snapshot of the store into a fresh SQLite file, so stores with
+    the same rows (a bulk import and its source) serve the same bytes; its size and SHA-256 are in
     the manifest (`GET /v1/export`). The ETag is the file's SHA-256; the answer is not kept in the server's
     in-memory response cache."""
     sqlite = await run_in_threadpool(_sqlite_of(request).of, request.app.state.engine, model)

@@ -40,6 +40,18 @@ MK_DOCUMENTATION = (
 )
 
 
+BULK_EXPORT_DEFINITION = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
+BULK_EXPORT_DOCUMENTATION = (
+    "FHIR Bulk Data Access, system level: GET [base]/$export with Prefer: respond-async answers 202 and a "
+    "status URL in Content-Location; poll it until 200 and the manifest; each output is NDJSON "
+    "(application/fhir+ndjson). Exports MedicationKnowledge, StructureDefinition, CodeSystem and ValueSet; "
+    "parameters _type, _since and _outputFormat (application/fhir+ndjson); _typeFilter, _elements, patient "
+    "and includeAssociatedData are refused (400). DELETE on the status URL cancels. No authorization: the "
+    "content is public (requiresAccessToken false). Patient and Group level export do not apply: no patient "
+    "data is held."
+)
+
+
 def _interactions(*codes: str) -> list[dict[str, str]]:
     return [{"code": c} for c in codes]
 
@@ -128,6 +140,13 @@ def capability_statement(
                     _definition_resource(
                         "ValueSet", value_set_urls, "For each of our code systems, the value set of all its codes."
                     ),
+                ],
+                "operation": [
+                    {
+                        "name": "export",
+                        "definition": BULK_EXPORT_DEFINITION,
+                        "documentation": BULK_EXPORT_DOCUMENTATION,
+                    }
                 ],
             }
         ],

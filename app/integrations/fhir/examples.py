@@ -21,14 +21,14 @@ EXAMPLE_REQUESTS: dict[str, str] = {
 CAPABILITY_EXAMPLE: dict[str, Any] = {
     "resourceType": "CapabilityStatement",
     "id": "ldn-kb",
-    "meta": {"versionId": "34463497f14deb67", "lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
+    "meta": {"versionId": "7e2a9073af13a333", "lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
     "url": "https://ldn-kb.example/fhir/CapabilityStatement/ldn-kb",
     "version": "0.1.0",
     "name": "LdnKbFhirFacade",
     "title": "ldn-kb FHIR R4 facade",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T08:39:25.178735+00:00",
+    "date": "2026-11-28T09:38:14.518654+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "Read-only FHIR R4 facade of ldn-kb, a sourced knowledge base about naltrexone and low-dose "
     "naltrexone. Reference information, not medical advice. JSON only (application/fhir+json; "
@@ -475,13 +475,30 @@ CAPABILITY_EXAMPLE: dict[str, Any] = {
                     ],
                 },
             ],
+            "operation": [
+                {
+                    "name": "export",
+                    "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                    "documentation": "FHIR Bulk Data Access, system level: GET [base]/$export with "
+                    "Prefer: respond-async answers 202 and a status URL in "
+                    "Content-Location; poll it until 200 and the manifest; each "
+                    "output is NDJSON (application/fhir+ndjson). Exports "
+                    "MedicationKnowledge, StructureDefinition, CodeSystem and "
+                    "ValueSet; parameters _type, _since and _outputFormat "
+                    "(application/fhir+ndjson); _typeFilter, _elements, patient and "
+                    "includeAssociatedData are refused (400). DELETE on the status "
+                    "URL cancels. No authorization: the content is public "
+                    "(requiresAccessToken false). Patient and Group level export do "
+                    "not apply: no patient data is held.",
+                }
+            ],
         }
     ],
 }
 
 SEARCH_EXAMPLE: dict[str, Any] = {
     "resourceType": "Bundle",
-    "meta": {"lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
+    "meta": {"lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
     "type": "searchset",
     "total": 1,
     "link": [
@@ -513,7 +530,7 @@ SEARCH_EXAMPLE: dict[str, Any] = {
                 "id": "naltrexone",
                 "meta": {
                     "versionId": "057eb64fa6ce348f",
-                    "lastUpdated": "2026-11-28T08:39:25.178735+00:00",
+                    "lastUpdated": "2026-11-28T09:38:14.518654+00:00",
                     "tag": [
                         {
                             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -578,7 +595,7 @@ READ_EXAMPLE: dict[str, Any] = {
     "id": "naltrexone",
     "meta": {
         "versionId": "057eb64fa6ce348f",
-        "lastUpdated": "2026-11-28T08:39:25.178735+00:00",
+        "lastUpdated": "2026-11-28T09:38:14.518654+00:00",
         "tag": [
             {
                 "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -654,14 +671,14 @@ INSTANCE_HISTORY_EXAMPLE: dict[str, Any] = {
 STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
     "resourceType": "StructureDefinition",
     "id": "off-label",
-    "meta": {"versionId": "e7c70c51a686e81d", "lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
+    "meta": {"versionId": "997c507bf57915e1", "lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
     "url": "https://ldn-kb.example/fhir/StructureDefinition/off-label",
     "version": "1",
     "name": "OffLabel",
     "title": "Off-label",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T08:39:25.178735+00:00",
+    "date": "2026-11-28T09:38:14.518654+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "true when the use (an indication guideline) or the whole regimen is not approved by the "
     "FDA; false when it is approved.",
@@ -700,14 +717,14 @@ STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
 CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
     "resourceType": "CodeSystem",
     "id": "verification",
-    "meta": {"versionId": "ef5018d5777db9ae", "lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
+    "meta": {"versionId": "7185dfc96b0714d8", "lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
     "url": "https://ldn-kb.example/fhir/CodeSystem/verification",
     "version": "1",
     "name": "Verification",
     "title": "ldn-kb verification status",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T08:39:25.178735+00:00",
+    "date": "2026-11-28T09:38:14.518654+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "How a fact was checked.",
     "caseSensitive": True,
@@ -736,14 +753,14 @@ CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
 VALUE_SET_EXAMPLE: dict[str, Any] = {
     "resourceType": "ValueSet",
     "id": "verification",
-    "meta": {"versionId": "8852c9ea12416c40", "lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
+    "meta": {"versionId": "71261a206656f40a", "lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
     "url": "https://ldn-kb.example/fhir/ValueSet/verification",
     "version": "1",
     "name": "VerificationCodes",
     "title": "All codes of ldn-kb verification status",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T08:39:25.178735+00:00",
+    "date": "2026-11-28T09:38:14.518654+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "Every code of the CodeSystem https://ldn-kb.example/fhir/CodeSystem/verification: How a "
     "fact was checked.",
@@ -753,7 +770,7 @@ VALUE_SET_EXAMPLE: dict[str, Any] = {
 
 DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
     "resourceType": "Bundle",
-    "meta": {"lastUpdated": "2026-11-28T08:39:25.178735+00:00"},
+    "meta": {"lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
     "type": "searchset",
     "total": 1,
     "link": [
@@ -769,8 +786,8 @@ DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
                 "resourceType": "CodeSystem",
                 "id": "verification",
                 "meta": {
-                    "versionId": "ef5018d5777db9ae",
-                    "lastUpdated": "2026-11-28T08:39:25.178735+00:00",
+                    "versionId": "7185dfc96b0714d8",
+                    "lastUpdated": "2026-11-28T09:38:14.518654+00:00",
                     "tag": [
                         {
                             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -785,7 +802,7 @@ DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
                 "title": "ldn-kb verification status",
                 "status": "active",
                 "experimental": False,
-                "date": "2026-11-28T08:39:25.178735+00:00",
+                "date": "2026-11-28T09:38:14.518654+00:00",
                 "publisher": "ldn-kb maintainers",
                 "description": "How a fact was checked.",
                 "caseSensitive": True,
