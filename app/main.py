@@ -51,7 +51,7 @@ from app.observability.metrics_server import serve_metrics
 from app.observability.observer import RequestObserver
 from app.readmodel.holder import ReadModelHolder
 from app.schemas.openapi import install_openapi
-from app.services.search import SearchIndexes, build_searchable
+from app.services.search import SearchIndexes
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -130,8 +130,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
         if prepared:
             read_model.try_check()  # the first model, built before the first request
         version.try_refresh()
-        with contextlib.suppress(Exception):  # the store is away: the first search builds it (or says why)
-            await app.state.search_indexes.get()
+        with contextlib.suppress(Exception):  # no model yet (the store is away): the first search builds it
+            await app.state.search_indexes.get(await read_model.get())
         # What start-up built lives as long as the process: keep it out of the collector's full passes, and
         # collect the young generation less often (long GC pauses were the p99 of POST answers). No
         # collection first: start-up leaves about a thousand unreachable objects, and a full pass over its
@@ -179,7 +179,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     app.state.content_version = version
     app.state.engine = engine
     app.state.read_model = read_model
-    app.state.search_indexes = SearchIndexes(lambda: build_searchable(engine), version.current)
+    app.state.search_indexes = SearchIndexes()  # built from the read model, once per model
     # One renderer for every error; paths under /fhir answer OperationOutcomes (registered here, so that
     # app.errors knows no integration).
     render = ErrorRenderer([(is_fhir_request, fhir_error_response)], retry_after=math.ceil(settings.db_breaker_reset))

@@ -154,12 +154,3 @@ def indications_for_regimens(session: Session, regimen_slugs: Sequence[str]) -> 
         .order_by(col(Indication.slug))
     )
     return represent_many(session, session.scalars(statement).all())
-
-
-def indications_for_code(session: Session, code: str, system: str | None) -> list[dict[str, Any]]:
-    statement = (
-        select(Indication)
-        .where(col(Indication.condition_id).in_(condition_service.condition_ids_for_code(code, system)))
-        .order_by(col(Indication.slug))
-    )
-    return represent_many(session, session.scalars(statement).all())

@@ -1,6 +1,6 @@
 """Knowledge by code: what we hold for a condition code (ICD-10-CM, SNOMED CT) or a drug code (RxNorm).
 
-Used by the Infobutton responder; plain data out, no HTTP.
+Used by the Infobutton responder; answered from the app's read model (no query), plain data out, no HTTP.
 """
 
 from __future__ import annotations
@@ -9,12 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
-
-from app.models import Drug, Regimen
-from app.services import indications as indication_service
-from app.services import regimens as regimen_service
+from app.readmodel.model import ReadModel
 
 ADULT_AGE_YEARS = Decimal(18)
 
@@ -73,25 +68,22 @@ def _fits_age(entry: KnowledgeEntry, age_years: Decimal | None) -> bool:
 
 
 def knowledge_for_code(
-    session: Session, *, code: str, system: str | None, age_years: Decimal | None = None
+    model: ReadModel, *, code: str, system: str | None, age_years: Decimal | None = None
 ) -> list[KnowledgeEntry]:
-    """Entries for a code: indications of the conditions it names, or the regimens of the drug it names.
+    """Entries for a code: indications of the conditions it names (an ICD-10-CM code also matches its header
+    categories, as the list filter ``code`` does), or the regimens of the drug it names (RxNorm), in slug order.
 
     An age excludes entries for another population (a children's regimen for an adult, and back).
     """
     entries: list[KnowledgeEntry] = []
     if system in (None, "icd-10-cm", "snomed-ct"):
-        entries += [_indication_entry(i) for i in indication_service.indications_for_code(session, code, system)]
+        entries += [_indication_entry(i) for i in model.select("indications", code=code, code_system=system)]
     if system in (None, "rxnorm"):
-        drugs = [
-            d
-            for d in session.scalars(select(Drug).order_by(col(Drug.slug))).all()
-            if any(i.get("system") == "rxnorm" and i.get("value") == code for i in d.identifiers)
-        ]
+        drugs = {
+            d["slug"]
+            for d in model.records("drugs")
+            if any(i.get("system") == "rxnorm" and i.get("value") == code for i in d["identifiers"])
+        }
         if drugs:
-            ids = [d.id for d in drugs]
-            rows = session.scalars(
-                select(Regimen).where(col(Regimen.drug_id).in_(ids)).order_by(col(Regimen.slug))
-            ).all()
-            entries += [_regimen_entry(r) for r in regimen_service.represent_many(session, rows)]
+            entries += [_regimen_entry(r) for r in model.records("regimens") if r["drug"]["slug"] in drugs]
     return [e for e in entries if _fits_age(e, age_years)]

@@ -150,8 +150,3 @@ def get_regimen(session: Session, *, slug: str) -> dict[str, Any]:
     if regimen is None:
         raise NotFoundError("regimen", slug)
     return represent_many(session, [regimen])[0]
-
-
-def all_regimens(session: Session) -> list[dict[str, Any]]:
-    """Every regimen, fully represented (for dose intelligence and the integrations)."""
-    return represent_many(session, session.scalars(select(Regimen).order_by(col(Regimen.slug))).all())

@@ -1,18 +1,22 @@
-"""Search across the knowledge base: the search documents (rebuilt at every content load), the in-memory
-index built from them once per content version per app, and the ranked query.
+"""Search across the knowledge base: the search documents, the in-memory index built from the app's read
+model once per model, and the ranked query.
 
 Design (why it is built this way):
 
-* One plain table, ``search_document``, one row per searchable record: drugs, conditions, regimens,
-  targets, mechanisms, indications and sources. It is derived data: ``rebuild_search_index`` empties
-  and refills it inside the content load's transaction, so it never disagrees with the records.
-* All text processing happens in Python (app/domain/search_text.py), once per document at load.
-* Queries never touch the database: :class:`SearchIndexes` (one per app, on ``app.state``) holds an
-  in-memory :class:`~app.domain.search_index.SearchIndex` built from the documents of the current
-  content version (:func:`build_searchable`: documents and dataset facts read in one transaction), and
-  builds a new one, off the event loop, when the version moves. The index is a function of a list of
-  :class:`~app.domain.search_index.Document`: whatever produces them (this table today, a read model
-  tomorrow) can feed it. Both stores hold the same documents, so give the same hits in the same order.
+* One search document per searchable record: drugs, conditions, regimens, targets, mechanisms, indications
+  and sources. Each kind says what of its record is searchable (``search_source`` in app/kinds/, over the
+  record as /v1 serves it); :func:`document` turns that into the indexed
+  :class:`~app.domain.search_index.Document` (labels, codes, body and the terms, abbreviations expanded).
+  The read model carries one :class:`~app.kinds.base.SearchSource` per record, so the index is built from
+  the model with no query.
+* The ``search_document`` table holds the same documents, made by the same :func:`document` at every
+  content load (:func:`rebuild_search_index`, inside the load's transaction) for what reads the store file
+  itself; the index does not read it.
+* All text processing happens in Python (app/domain/search_text.py), once per document per model.
+* Queries never touch the database: :class:`SearchIndexes` (one per app, on ``app.state``) holds the
+  in-memory :class:`~app.domain.search_index.SearchIndex` of the read model a request answers from, and
+  builds a new one, off the event loop, when the model moves. So search answers while the store is away,
+  and both stores give the same hits in the same order.
 * The abbreviations the index expands (LDN <-> low-dose naltrexone, MOR <-> mu opioid receptor,
   TLR4 <-> toll-like receptor 4, ...) are taken from the records themselves: ``Name (ABBR)`` names,
   short upper-case synonyms and gene symbols. Nothing is added that the content does not state.
@@ -22,15 +26,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import orjson
 from sqlalchemy import delete, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from app.domain.evidence import DEFINITIONS
@@ -48,6 +50,7 @@ from app.domain.search_text import (
     parse_query,
 )
 from app.errors import ProblemError
+from app.kinds.base import SearchSource
 from app.models import (
     Condition,
     ConditionCode,
@@ -61,10 +64,11 @@ from app.models import (
     Study,
     Target,
 )
-from app.services.dataset import DatasetInfo, dataset_info
+from app.readmodel.model import ModelKey, ReadModel
+from app.services.dataset import DatasetInfo
 from app.services.embeds import group_by
 
-__all__ = ["KINDS", "SearchIndexes", "build_searchable", "rebuild_search_index", "search"]
+__all__ = ["KINDS", "SearchIndexes", "documents", "rebuild_search_index", "search", "searchable"]
 MAX_OFFSET = 10_000
 
 _LEVEL_TITLES = {d.level.value: d.title for d in DEFINITIONS}
@@ -220,23 +224,45 @@ def _drafts(session: Session) -> tuple[list[_Draft], list[Expansion]]:
     return drafts, expansions(pairs)
 
 
+def document(
+    kind: str,
+    slug: str,
+    title: str,
+    labels: Sequence[str],
+    codes: Sequence[str],
+    body: Sequence[str],
+    table: Iterable[Expansion],
+) -> Document:
+    """The indexed document of one record: its labels (the slug's words added), codes and body as text,
+    and every term it is found by (abbreviations of ``table`` expanded both ways)."""
+    unique_labels = list(dict.fromkeys([*labels, slug.replace("-", " ")]))
+    everything = "\n".join([title, *unique_labels, *codes, *body])
+    terms = document_tokens(everything) + expansion_tokens(everything, table)
+    return Document(kind, slug, title, "\n".join(unique_labels), " ".join(codes), "\n".join(body), " ".join(terms))
+
+
+def documents(sources: Sequence[SearchSource]) -> list[Document]:
+    """The documents of a read model's search sources (one per record), with the abbreviations they state."""
+    pairs = [pair for s in sources for name, synonyms in s.abbreviations for pair in abbreviation_pairs(name, synonyms)]
+    table = expansions(pairs)
+    return [document(s.kind, s.slug, s.title, s.labels, s.codes, s.body, table) for s in sources]
+
+
 def rebuild_search_index(session: Session) -> int:
-    """Empty and refill the search index from the records in the session (caller commits)."""
+    """Empty and refill the ``search_document`` table from the records in the session (caller commits)."""
     drafts, table = _drafts(session)
     session.execute(delete(SearchDocument))
     for d in drafts:
-        labels = list(dict.fromkeys([*d.labels, d.slug.replace("-", " ")]))
-        everything = "\n".join([d.title, *labels, *d.codes, *d.body])
-        terms = document_tokens(everything) + expansion_tokens(everything, table)
+        doc = document(d.kind, d.slug, d.title, d.labels, d.codes, d.body, table)
         session.add(
             SearchDocument(
-                kind=d.kind,
-                slug=d.slug,
-                title=d.title,
-                labels="\n".join(labels),
-                codes=" ".join(d.codes),
-                body="\n".join(d.body),
-                terms=" ".join(terms),
+                kind=doc.kind,
+                slug=doc.slug,
+                title=doc.title,
+                labels=doc.labels,
+                codes=doc.codes,
+                body=doc.body,
+                terms=doc.terms,
             )
         )
     session.flush()
@@ -293,71 +319,44 @@ def decode_cursor(cursor: str, key: str) -> int:
     return offset
 
 
-def load_documents(session: Session) -> list[Document]:
-    """The search documents of the store's current content (the ``search_document`` table, filled at every
-    content load; filled here first for a loaded store upgraded from before the table existed)."""
-    rows = session.scalars(select(SearchDocument)).all()
-    if not rows and _rebuild_if_empty(session):
-        rows = session.scalars(select(SearchDocument)).all()
-    return [Document(r.kind, r.slug, r.title, r.labels, r.codes, r.body, r.terms) for r in rows]
-
-
-def _rebuild_if_empty(session: Session) -> bool:
-    """Fill an empty index of a loaded store (one upgraded from before the search index existed)."""
-    if session.scalar(select(col(SearchDocument.id)).limit(1)) is not None:
-        return False
-    if dataset_info(session).content_version == 0:
-        return False
-    try:
-        rebuild_search_index(session)
-        session.commit()
-    except DBAPIError:  # another process filled it at the same moment: use theirs
-        session.rollback()
-    return True
-
-
 @dataclass(frozen=True, slots=True)
 class Searchable:
-    """An index with the dataset facts of the version it was built from."""
+    """An index with the dataset facts of the read model it was built from."""
 
     index: SearchIndex
     info: DatasetInfo
+    key: ModelKey
 
 
-def build_searchable(engine: Engine) -> Searchable:
-    """Read the store's documents and dataset facts in one transaction and index them."""
-    with Session(engine) as session:
-        info = dataset_info(session)
-        documents = load_documents(session)
-    return Searchable(build_index(documents, info.content_version), info)
+def searchable(model: ReadModel) -> Searchable:
+    """The index of a read model's records (no query)."""
+    return Searchable(build_index(documents(model.search_sources), model.content_version), model.info, model.key)
 
 
 class SearchIndexes:
-    """The search index of one app, for the content version current now: built once per version (in a
+    """The search index of one app, for the read model a request answers from: built once per model (in a
     worker thread, one build at a time), swapped in whole; never module-global, so two apps in one process
     answer from their own stores."""
 
-    def __init__(self, build: Callable[[], Searchable], version: Callable[[], int]) -> None:
-        self._build = build
-        self._version = version
+    def __init__(self) -> None:
         self._current: Searchable | None = None
         self._lock = anyio.Lock()
 
-    def ready(self) -> Searchable | None:
-        """The index, if it was built for the current content version."""
+    def ready(self, model: ReadModel) -> Searchable | None:
+        """The index, if it was built from ``model``."""
         current = self._current
-        if current is not None and current.info.content_version == self._version():
+        if current is not None and current.key == model.key:
             return current
         return None
 
-    async def get(self) -> Searchable:
-        current = self.ready()
+    async def get(self, model: ReadModel) -> Searchable:
+        current = self.ready(model)
         if current is not None:
             return current
         async with self._lock:
-            current = self.ready()
+            current = self.ready(model)
             if current is None:
-                current = self._current = await anyio.to_thread.run_sync(self._build)
+                current = self._current = await anyio.to_thread.run_sync(searchable, model)
         return current
 
 

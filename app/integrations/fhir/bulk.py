@@ -18,7 +18,7 @@ import base64
 import binascii
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -26,18 +26,19 @@ import orjson
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from app.api.deps import SessionDep, allow_any_query_parameters
+from app.api.deps import allow_any_query_parameters
+from app.api.read_model import ReadModelDep
 from app.api.responses import base_url
+from app.integrations.fhir.catalogue import catalogues
 from app.integrations.fhir.errors import FHIR_JSON, FhirError
 from app.integrations.fhir.extensions import FHIR_PATH
+from app.readmodel.model import ReadModel
 
 NDJSON = "application/fhir+ndjson"
 OUTPUT_FORMATS = {"application/fhir+ndjson", "application/ndjson", "ndjson"}
 MANIFEST_JSON = "application/json"
 KNOWN_PARAMETERS = {"_outputFormat", "_type", "_since", "_typeFilter", "_elements", "patient", "includeAssociatedData"}
 
-#: Every resource the export can hold, by type: (request, session) -> {id: resource}.
-ResourceSource = Callable[[Request, Any], Mapping[str, Mapping[str, dict[str, Any]]]]
 
 router = APIRouter(prefix=FHIR_PATH, tags=["fhir"])
 _cancel_lock = threading.Lock()
@@ -62,23 +63,15 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _resources(request: Request, session: Any) -> Mapping[str, Mapping[str, dict[str, Any]]]:
-    """The FHIR resources the facade serves, by type (from the app's FHIR catalogue)."""
-    from app.integrations.fhir.catalogue import catalogues
-
-    tracked = getattr(request.app.state, "content_version", None)
-    cat = catalogues(request.app).get(session, tracked.current() if tracked is not None else None)
+def _resources(request: Request, model: ReadModel) -> Mapping[str, Mapping[str, dict[str, Any]]]:
+    """The FHIR resources the facade serves, by type (from the app's FHIR catalogue of ``model``)."""
+    cat = catalogues(request.app).get(model)
     return {
         "MedicationKnowledge": cat.medication_knowledge,
         "StructureDefinition": cat.structure_definitions,
         "CodeSystem": cat.code_systems,
         "ValueSet": cat.value_sets,
     }
-
-
-def _content_version(request: Request) -> int:
-    version: int = request.app.state.read_model.current().content_version
-    return version
 
 
 def encode_job(version: int, types: list[str], since: str | None) -> str:
@@ -145,12 +138,12 @@ def _selected(
     return out
 
 
-def _job_or_404(request: Request, job: str) -> tuple[int, list[str], str | None]:
+def _job_or_404(request: Request, model: ReadModel, job: str) -> tuple[int, list[str], str | None]:
     version, types, since = decode_job(job)
     cancelled_jobs = _cancelled(request)
     with _cancel_lock:
         cancelled = job in cancelled_jobs
-    if cancelled or version != _content_version(request):
+    if cancelled or version != model.content_version:
         raise FhirError(404, "not-found", "No such export job (unknown, cancelled, or of an older content version).")
     return version, types, since
 
@@ -168,7 +161,7 @@ def _job_or_404(request: Request, job: str) -> tuple[int, list[str], str | None]
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
-def kick_off(request: Request, session: SessionDep) -> Response:
+def kick_off(request: Request, model: ReadModelDep) -> Response:
     prefer = request.headers.get("prefer", "")
     if "respond-async" not in prefer.replace(" ", "").split(","):
         raise FhirError(400, "invalid", "The $export kick-off needs the header 'Prefer: respond-async'.")
@@ -183,7 +176,7 @@ def kick_off(request: Request, session: SessionDep) -> Response:
     for unsupported in ("_typeFilter", "_elements", "patient", "includeAssociatedData"):
         if unsupported in values:
             raise FhirError(400, "not-supported", f"{unsupported} is not supported by this server's $export.")
-    available = _resources(request, session)
+    available = _resources(request, model)
     types = sorted(available)
     if values.get("_type"):
         asked = [t.strip() for t in values["_type"].split(",") if t.strip()]
@@ -198,7 +191,7 @@ def kick_off(request: Request, session: SessionDep) -> Response:
     since = values.get("_since")
     if since:
         _parse_since(since)
-    job = encode_job(_content_version(request), types, since)
+    job = encode_job(model.content_version, types, since)
     status_url = f"{base_url(request)}{FHIR_PATH}/$export-status/{job}"
     return Response(status_code=202, headers={"Content-Location": status_url, "Cache-Control": "no-store"})
 
@@ -216,10 +209,10 @@ JobPath = Annotated[str, Path(max_length=400, description="The job id from the k
     "cancelled or outdated job.",
     responses={200: {"description": "The export manifest.", "content": {MANIFEST_JSON: {}}}, **_errors(404)},
 )
-def status(request: Request, session: SessionDep, job: JobPath) -> Response:
-    _version, types, since = _job_or_404(request, job)
-    info = request.app.state.read_model.current().info
-    chosen = _selected(_resources(request, session), types, since, info.last_updated)
+def status(request: Request, model: ReadModelDep, job: JobPath) -> Response:
+    _version, types, since = _job_or_404(request, model, job)
+    info = model.info
+    chosen = _selected(_resources(request, model), types, since, info.last_updated)
     base = f"{base_url(request)}{FHIR_PATH}"
     query = [f"_type={','.join(types)}"] + ([f"_since={since}"] if since else [])
     moment = _utc(info.last_updated) or datetime.now(UTC)
@@ -251,8 +244,8 @@ def status(request: Request, session: SessionDep, job: JobPath) -> Response:
     status_code=202,
     responses={202: {"description": "Cancelled."}, **_errors(404)},
 )
-def cancel(request: Request, job: JobPath) -> Response:
-    _job_or_404(request, job)
+def cancel(request: Request, model: ReadModelDep, job: JobPath) -> Response:
+    _job_or_404(request, model, job)
     cancelled = _cancelled(request)
     with _cancel_lock:
         if len(cancelled) > 10_000:  # bounded: the oldest jobs are of older versions, gone anyway
@@ -271,14 +264,14 @@ def cancel(request: Request, job: JobPath) -> Response:
 )
 def output(
     request: Request,
-    session: SessionDep,
+    model: ReadModelDep,
     job: JobPath,
     kind: Annotated[str, Path(pattern="^[A-Za-z]{1,64}$", description="A resource type of the job.")],
 ) -> Response:
-    _version, types, since = _job_or_404(request, job)
+    _version, types, since = _job_or_404(request, model, job)
     if kind not in types:
         raise FhirError(404, "not-found", f"The job has no output of type {kind}.")
-    loaded = request.app.state.read_model.current().info.last_updated
-    items = _selected(_resources(request, session), [kind], since, loaded)[kind]
+    loaded = model.info.last_updated
+    items = _selected(_resources(request, model), [kind], since, loaded)[kind]
     body = b"".join(orjson.dumps(r) + b"\n" for r in items)
     return Response(body, media_type=NDJSON, headers={"Cache-Control": "no-store"})

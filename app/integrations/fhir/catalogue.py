@@ -1,10 +1,11 @@
-"""What the facade serves, built from the services' results once per content version and app.
+"""What the facade serves, built from the app's read model once per model (content version) and app.
 
-The facade holds no knowledge of its own: every resource is mapped from ``app.services`` output. The mapped
-set depends on the content only (canonical URLs come from the settings, never from a request), so it is built
-once per content version and kept by the app (:class:`Catalogues`, in ``app.state``); links, which do depend on
-the address a client used, are made when an answer is written. Reads and searches do no per-request ORM work
-beyond reading the content version.
+The facade holds no knowledge of its own: every resource is mapped from the read model's records (the
+records /v1 serves: ``model.records("drugs")``, ``"regimens"``, ``"mechanisms"``, ``"indications"``,
+``"targets"``, and ``model.info``). The mapped set depends on the content only (canonical URLs come from the
+settings, never from a request), so it is built once per read model and kept by the app (:class:`Catalogues`,
+in ``app.state``); links, which do depend on the address a client used, are made when an answer is written.
+Reads, searches and exports never touch the store: they keep answering while it is away.
 
 Every resource carries ``meta.versionId`` (a digest of its content: it changes exactly when the content
 does, and is the same on every instance) and ``meta.lastUpdated``.
@@ -14,30 +15,22 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from sqlmodel import Session
 
 from app.integrations.fhir.capability import capability_statement
 from app.integrations.fhir.extensions import EXTENSIONS, canonical, structure_definition
 from app.integrations.fhir.mapping import all_resources
 from app.integrations.fhir.terminology import code_systems, value_sets
-from app.services import drugs as drug_service
-from app.services import indications as indication_service
-from app.services import mechanisms as mechanism_service
-from app.services import regimens as regimen_service
-from app.services import targets as target_service
-from app.services.dataset import DISCLAIMER, dataset_info
+from app.readmodel.model import ModelKey, ReadModel
+from app.services.dataset import DISCLAIMER
 from app.services.embeds import iso_utc
-from app.services.listing import Page, PageRequest
 from app.settings import Settings
 
 FALLBACK_DATE = "2025-01-01"  # the date (1..1) of our definitions before any content is loaded
-_PAGE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,18 +49,6 @@ class Catalogue:
             "CodeSystem": self.code_systems,
             "ValueSet": self.value_sets,
         }[kind]
-
-
-def _every(fetch: Callable[[PageRequest], Page[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Every item of a service's list, following its cursors."""
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        page = fetch(PageRequest(limit=_PAGE, cursor=cursor))
-        items += page.items
-        cursor = page.next_cursor
-        if not cursor:
-            return items
 
 
 def version_id(resource: dict[str, Any]) -> str:
@@ -89,15 +70,20 @@ def with_meta(resource: dict[str, Any], last_updated: str | None) -> dict[str, A
     return {**head, "meta": meta_out, **rest}
 
 
-def build(session: Session, canonical_base: str, *, cors: bool) -> Catalogue:
-    info = dataset_info(session)
-    last_updated = iso_utc(info.last_updated)
+def _records(model: ReadModel, kind: str) -> list[dict[str, Any]]:
+    """The model's records of ``kind`` (slug order, as /v1 lists them), as the mapping takes them."""
+    return list(model.records(kind))
+
+
+def build(model: ReadModel, canonical_base: str, *, cors: bool) -> Catalogue:
+    """Every resource the facade serves, mapped from ``model`` (no query)."""
+    last_updated = iso_utc(model.info.last_updated)
     date = last_updated or FALLBACK_DATE
-    drugs = _every(lambda p: drug_service.list_drugs(session, page=p))
-    regimens = regimen_service.all_regimens(session)
-    mechanisms = _every(lambda p: mechanism_service.list_mechanisms(session, page=p))
-    indications = _every(lambda p: indication_service.list_indications(session, page=p))
-    targets = _every(lambda p: target_service.list_targets(session, page=p))
+    drugs = _records(model, "drugs")
+    regimens = _records(model, "regimens")
+    mechanisms = _records(model, "mechanisms")
+    indications = _records(model, "indications")
+    targets = _records(model, "targets")
     resources = all_resources(canonical_base, drugs, regimens, mechanisms, indications, DISCLAIMER)
     definitions = {ident: structure_definition(canonical_base, e, date) for ident, e in EXTENSIONS.items()}
     systems = code_systems(canonical_base, targets, date)
@@ -125,11 +111,11 @@ def build(session: Session, canonical_base: str, *, cors: bool) -> Catalogue:
 
 
 class Catalogues:
-    """The catalogue of one app, rebuilt only when the content version moves (never per host or request).
+    """The catalogue of one app, built once per read model (never per host or request) and swapped as one.
 
-    :meth:`get` takes the content version the app already tracks (``app.state.content_version``, refreshed in
-    the background), so a read asks the database nothing once the catalogue of that version is built, and
-    keeps answering while the database is away. Without a known version it reads the store's.
+    :meth:`get` takes the model the request answers from: when the model's key (store, content version and
+    hash) is the one of the catalogue held, that catalogue is the answer; otherwise one is built from the
+    model, under a lock (one build per model, however many requests arrive meanwhile), and swapped in.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -137,19 +123,16 @@ class Catalogues:
         self.cors = bool(settings.cors_origins)
         self.builds = 0  # how many times a catalogue was built (a test and the bench read it)
         self._lock = threading.Lock()
-        self._current: tuple[int, Catalogue] | None = None  # (content version, catalogue), swapped as one
+        self._current: tuple[ModelKey, Catalogue] | None = None  # (model key, catalogue), swapped as one
 
-    def get(self, session: Session, known_version: int | None = None) -> Catalogue:
+    def get(self, model: ReadModel) -> Catalogue:
         current = self._current
-        if known_version is None or known_version < 0:
-            known_version = dataset_info(session).content_version
-        if current is not None and current[0] >= known_version:
-            return current[1]  # a catalogue built from a newer store than the version tracked is not stale
-        with self._lock:  # one build per version, however many requests arrive meanwhile
+        if current is not None and current[0] == model.key:
+            return current[1]
+        with self._lock:
             current = self._current
-            if current is None or current[0] < known_version:
-                version = dataset_info(session).content_version
-                current = (version, build(session, self.canonical_base, cors=self.cors))
+            if current is None or current[0] != model.key:
+                current = (model.key, build(model, self.canonical_base, cors=self.cors))
                 self._current = current
                 self.builds += 1
             return current[1]

@@ -21,7 +21,8 @@ import orjson
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from app.api.deps import SessionDep, allow_any_query_parameters
+from app.api.deps import allow_any_query_parameters
+from app.api.read_model import ReadModelDep
 from app.api.responses import base_url
 from app.integrations.fhir import examples
 from app.integrations.fhir.capability import served
@@ -118,16 +119,16 @@ def _respond(
     return Response(orjson.dumps(body), media_type=media_type + CHARSET, headers=headers)
 
 
-def _catalogue(request: Request, session: SessionDep) -> Catalogue:
-    tracked = getattr(request.app.state, "content_version", None)
-    return catalogues(request.app).get(session, tracked.current() if tracked is not None else None)
+def _catalogue(request: Request, model: ReadModelDep) -> Catalogue:
+    """The app's catalogue of the read model this request answers from (no query)."""
+    return catalogues(request.app).get(model)
 
 
 def _mode(request: Request) -> str:
     return handling(request.headers.get("prefer"))
 
 
-def _search(request: Request, session: SessionDep, items: list[tuple[str, str]], media_type: str) -> Response:
+def _search(request: Request, model: ReadModelDep, items: list[tuple[str, str]], media_type: str) -> Response:
     settings: Settings = request.app.state.settings
     query = parse_search(
         items,
@@ -135,7 +136,7 @@ def _search(request: Request, session: SessionDep, items: list[tuple[str, str]],
         max_count=settings.page_limit_max,
         mode=_mode(request),
     )
-    cat = _catalogue(request, session)
+    cat = _catalogue(request, model)
     endpoint = f"{base_url(request)}{FHIR_PATH}/{RESOURCE}"
     bundle = search_bundle(cat.medication_knowledge, query, endpoint, cat.last_updated)
     return _respond(bundle, media_type, ignored=bool(query.ignored))
@@ -152,13 +153,11 @@ def _search(request: Request, session: SessionDep, items: list[tuple[str, str]],
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
-def metadata(request: Request, session: SessionDep) -> Response:
+def metadata(request: Request, model: ReadModelDep) -> Response:
     items = request.query_params.multi_items()
     media_type = _media_type(request, items)
     _, ignored = sort_out(items, frozenset({"mode"}), _mode(request))
-    return _respond(
-        served(_catalogue(request, session).capability, base_url(request)), media_type, ignored=bool(ignored)
-    )
+    return _respond(served(_catalogue(request, model).capability, base_url(request)), media_type, ignored=bool(ignored))
 
 
 @router.get(
@@ -174,9 +173,9 @@ def metadata(request: Request, session: SessionDep) -> Response:
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
-def search_get(request: Request, session: SessionDep) -> Response:
+def search_get(request: Request, model: ReadModelDep) -> Response:
     items = request.query_params.multi_items()
-    return _search(request, session, items, _media_type(request, items))
+    return _search(request, model, items, _media_type(request, items))
 
 
 @router.post(
@@ -189,7 +188,7 @@ def search_get(request: Request, session: SessionDep) -> Response:
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
-async def search_post(request: Request, session: SessionDep) -> Response:
+async def search_post(request: Request, model: ReadModelDep) -> Response:
     body = await request.body()
     require_form(request.headers.get("content-type"), body)
     try:
@@ -197,7 +196,7 @@ async def search_post(request: Request, session: SessionDep) -> Response:
     except UnicodeDecodeError:
         raise FhirError(400, "invalid", "The form body is not UTF-8.") from None
     items = [*request.query_params.multi_items(), *form]
-    return _search(request, session, items, _media_type(request, items))
+    return _search(request, model, items, _media_type(request, items))
 
 
 # --- history ------------------------------------------------------------------------------------------
@@ -271,12 +270,12 @@ def _history_bundle(
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
-def history_type(request: Request, session: SessionDep) -> Response:
+def history_type(request: Request, model: ReadModelDep) -> Response:
     items = request.query_params.multi_items()
     media_type = _media_type(request, items)
     query, since = _history_query(request, items)
     base = base_url(request)
-    resources = list(_catalogue(request, session).medication_knowledge.values())
+    resources = list(_catalogue(request, model).medication_knowledge.values())
     bundle = _history_bundle(resources, query, since, f"{base}{FHIR_PATH}/{RESOURCE}/_history", base)
     return _respond(bundle, media_type, ignored=bool(query.ignored))
 
@@ -299,7 +298,7 @@ def _resource_or_404(cat: Catalogue, resource_id: str) -> dict[str, Any]:
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
-def read(resource_id: MkId, request: Request, session: SessionDep) -> Response:
+def read(resource_id: MkId, request: Request, model: ReadModelDep) -> Response:
     items = request.query_params.multi_items()
     media_type = _media_type(request, items)
     if resource_id == "_search":
@@ -307,7 +306,7 @@ def read(resource_id: MkId, request: Request, session: SessionDep) -> Response:
             405, "not-supported", "_search takes POST; use GET on the type for a URL search.", headers={"Allow": "POST"}
         )
     options = parse_read(items, _mode(request))
-    resource = _resource_or_404(_catalogue(request, session), resource_id)
+    resource = _resource_or_404(_catalogue(request, model), resource_id)
     return _respond(
         summarize(resource, options.summary, options.elements),
         media_type,
@@ -327,11 +326,11 @@ def read(resource_id: MkId, request: Request, session: SessionDep) -> Response:
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
-def history_instance(resource_id: MkId, request: Request, session: SessionDep) -> Response:
+def history_instance(resource_id: MkId, request: Request, model: ReadModelDep) -> Response:
     items = request.query_params.multi_items()
     media_type = _media_type(request, items)
     query, since = _history_query(request, items)
-    resource = _resource_or_404(_catalogue(request, session), resource_id)
+    resource = _resource_or_404(_catalogue(request, model), resource_id)
     base = base_url(request)
     endpoint = f"{base}{FHIR_PATH}/{RESOURCE}/{resource_id}/_history"
     return _respond(_history_bundle([resource], query, since, endpoint, base), media_type, ignored=bool(query.ignored))
@@ -347,11 +346,11 @@ def history_instance(resource_id: MkId, request: Request, session: SessionDep) -
     openapi_extra={"x-allow-extra-query-parameters": True},
 )
 @allow_any_query_parameters
-def vread(resource_id: MkId, version_id: VersionId, request: Request, session: SessionDep) -> Response:
+def vread(resource_id: MkId, version_id: VersionId, request: Request, model: ReadModelDep) -> Response:
     items = request.query_params.multi_items()
     media_type = _media_type(request, items)
     options = parse_read(items, _mode(request))
-    resource = _resource_or_404(_catalogue(request, session), resource_id)
+    resource = _resource_or_404(_catalogue(request, model), resource_id)
     current = resource["meta"]["versionId"]
     if version_id != current:
         raise FhirError(
@@ -371,8 +370,8 @@ def vread(resource_id: MkId, version_id: VersionId, request: Request, session: S
 # --- definitions: StructureDefinition, CodeSystem, ValueSet ---------------------------------------------
 
 
-def _definition_search(kind: str) -> Callable[[Request, SessionDep], Response]:
-    def endpoint(request: Request, session: SessionDep) -> Response:
+def _definition_search(kind: str) -> Callable[[Request, ReadModelDep], Response]:
+    def endpoint(request: Request, model: ReadModelDep) -> Response:
         settings: Settings = request.app.state.settings
         items = request.query_params.multi_items()
         media_type = _media_type(request, items)
@@ -384,7 +383,7 @@ def _definition_search(kind: str) -> Callable[[Request, SessionDep], Response]:
             kind=kind,
             params=DEFINITION_PARAMS,
         )
-        cat = _catalogue(request, session)
+        cat = _catalogue(request, model)
         type_url = f"{base_url(request)}{FHIR_PATH}/{kind}"
         bundle = search_bundle(cat.definitions(kind), query, type_url, cat.last_updated)
         return _respond(bundle, media_type, ignored=bool(query.ignored))
@@ -392,12 +391,12 @@ def _definition_search(kind: str) -> Callable[[Request, SessionDep], Response]:
     return allow_any_query_parameters(endpoint)
 
 
-def _definition_read(kind: str) -> Callable[[str, Request, SessionDep], Response]:
-    def endpoint(resource_id: str, request: Request, session: SessionDep) -> Response:
+def _definition_read(kind: str) -> Callable[[str, Request, ReadModelDep], Response]:
+    def endpoint(resource_id: str, request: Request, model: ReadModelDep) -> Response:
         items = request.query_params.multi_items()
         media_type = _media_type(request, items)
         options = parse_read(items, _mode(request), kind)
-        table = _catalogue(request, session).definitions(kind)
+        table = _catalogue(request, model).definitions(kind)
         resource = table.get(resource_id)
         if resource is None:
             published = ", ".join(sorted(table))

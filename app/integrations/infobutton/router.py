@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.api.deps import SessionDep, allow_any_query_parameters
+from app.api.deps import allow_any_query_parameters
 from app.api.problems import responses
+from app.api.read_model import ReadModelDep
 from app.api.responses import base_url, dumps
 from app.domain.vocabulary import CODE_SYSTEM_OIDS
 from app.errors import ProblemError
@@ -137,7 +138,7 @@ PARAMETERS = [
     openapi_extra={"x-allow-extra-query-parameters": True, "parameters": PARAMETERS},
 )
 @allow_any_query_parameters
-def knowledge_request(request: Request, session: SessionDep) -> Response:
+def knowledge_request(request: Request, model: ReadModelDep) -> Response:
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
@@ -150,7 +151,7 @@ def knowledge_request(request: Request, session: SessionDep) -> Response:
             errors=[{"field": exc.field, "in": "query", "message": exc.message}],
         ) from None
     entries = (
-        knowledge_for_code(session, code=knowledge.code, system=knowledge.system, age_years=knowledge.age_years)
+        knowledge_for_code(model, code=knowledge.code, system=knowledge.system, age_years=knowledge.age_years)
         if knowledge.held
         else []
     )
