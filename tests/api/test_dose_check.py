@@ -426,20 +426,3 @@ def test_the_remaining_hepatotoxicity_warning_is_served_at_every_dose(client: Te
         label = [w for w in _check(client, **body)["warnings"] if w["code"] == "label-warning"]
         assert [w["message"].rsplit(" (", 1)[0] for w in label] == events
         assert all(w["source"] and w["verification"] == "primary" for w in label)
-
-
-def test_kept_answer_bodies_are_bounded_in_bytes(client: TestClient, app: Any) -> None:
-    from app.api.v1.dose_check import _Bodies
-
-    saved = getattr(app.state, "dose_bodies", None)
-    app.state.dose_bodies = bodies = _Bodies(60_000)
-    try:
-        first = client.get("/v1/dose-check", params={"amount": "4.5", "unit": "mg", "frequency": "daily"}).content
-        for n in range(20):
-            client.get("/v1/dose-check", params={"amount": f"{1 + n / 100}", "unit": "mg", "frequency": "daily"})
-            assert bodies.size <= 60_000 and bodies.size == sum(len(b) for b in bodies.items.values())
-        assert 0 < len(bodies.items) < 20
-        again = client.get("/v1/dose-check", params={"amount": "4.5", "unit": "mg", "frequency": "daily"}).content
-        assert again == first
-    finally:
-        app.state.dose_bodies = saved

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -19,7 +18,6 @@ from app.api.shortcuts import json_content_type, replay
 from app.domain.dosing import DoseInputError
 from app.errors import ProblemError
 from app.readmodel import ReadModel
-from app.readmodel.model import ModelKey
 from app.schemas.dose_check import DoseCheckRequest, DoseCheckResponse
 from app.services.dose_check import DoseRequest, check_dose_in
 
@@ -66,52 +64,14 @@ def dose_input_problem(exc: DoseInputError, where: str) -> ProblemError:
     )
 
 
-#: Answer bodies kept per app, keyed on (content version, request), bounded in bytes (least recently used
-#: first out): a client that varies the dose freely cannot grow a worker past this.
-BODY_BYTES_KEPT = 8 * 1024 * 1024
-
-
-class _Bodies:
-    """Serialised answers, least recently used first out, at most ``limit`` bytes of bodies in all."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.size = 0
-        self.items: OrderedDict[tuple[ModelKey, DoseRequest], bytes] = OrderedDict()
-
-    def get(self, key: tuple[ModelKey, DoseRequest]) -> bytes | None:
-        body = self.items.get(key)
-        if body is not None:
-            self.items.move_to_end(key)
-        return body
-
-    def put(self, key: tuple[ModelKey, DoseRequest], body: bytes) -> None:
-        if len(body) > self.limit or key in self.items:
-            return
-        self.items[key] = body
-        self.size += len(body)
-        while self.size > self.limit:
-            _, dropped = self.items.popitem(last=False)
-            self.size -= len(dropped)
-
-
-def _answer(http: Request, model: ReadModel, request: DoseRequest, where: str) -> Response:
+def _answer(model: ReadModel, request: DoseRequest, where: str) -> Response:
     """Answered on the event loop from the app's read model (the object /v1 answers from): no store query
-    at all. The JSON body is kept per (model, request), so a repeated dose is not serialised again."""
-    state = http.app.state
-    bodies: _Bodies | None = getattr(state, "dose_bodies", None)
-    if bodies is None:
-        bodies = state.dose_bodies = _Bodies(BODY_BYTES_KEPT)
-    key = (model.key, request)
-    body = bodies.get(key)
-    if body is None:
-        try:
-            result = check_dose_in(model, request)
-        except DoseInputError as exc:
-            raise dose_input_problem(exc, where) from None
-        body = record_body(result, model.info)
-        bodies.put(key, body)
-    return Response(body, media_type=JSON_MEDIA_TYPE)
+    at all. (A GET check is kept by the one response cache like any /v1 GET; a POST is computed each time.)"""
+    try:
+        result = check_dose_in(model, request)
+    except DoseInputError as exc:
+        raise dose_input_problem(exc, where) from None
+    return Response(record_body(result, model.info), media_type=JSON_MEDIA_TYPE)
 
 
 @router.post(
@@ -123,7 +83,7 @@ def _answer(http: Request, model: ReadModel, request: DoseRequest, where: str) -
 )
 async def post_dose_check(body: DoseCheckRequest, http: Request) -> Response:
     request = DoseRequest(body.amount, body.unit, body.frequency, body.route, body.weight_kg, body.schedule)
-    return _answer(http, await http.app.state.read_model.get(), request, "body")
+    return _answer(await http.app.state.read_model.get(), request, "body")
 
 
 @router.get(
@@ -150,7 +110,7 @@ async def get_dose_check(
     schedule: Annotated[str | None, Query(max_length=200, description="A weekly schedule instead.")] = None,
 ) -> Response:
     model = await http.app.state.read_model.get()
-    return _answer(http, model, DoseRequest(amount, unit, frequency, route, weight_kg, schedule), "query")
+    return _answer(model, DoseRequest(amount, unit, frequency, route, weight_kg, schedule), "query")
 
 
 class DoseCheckShortcut(BaseRoute):
