@@ -16,6 +16,7 @@ from app.api.responses import JSON_MEDIA_TYPE, base_url, dumps, meta
 from app.domain.evidence import DEFINITIONS
 from app.errors import PROBLEM_TYPES, ProblemError
 from app.etag import strong_etag
+from app.kinds import KINDS
 from app.schemas.examples import example
 from app.schemas.openapi import ok
 from app.schemas.reference import ApiIndex, EvidenceLevelList, ProblemTypeList, ProblemTypeResponse
@@ -24,7 +25,7 @@ from app.services.dataset import dataset_info
 router = APIRouter()
 
 #: The /v1 collections (the same words as the human pages' /pages/{collection}).
-COLLECTIONS = ("drugs", "regimens", "targets", "mechanisms", "conditions", "indications", "sources")
+COLLECTIONS = tuple(kind.name for kind in KINDS)
 
 
 def _whole_list(request: Request, session: SessionDep, data: list[dict[str, Any]]) -> bytes:

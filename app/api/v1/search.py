@@ -18,6 +18,7 @@ from app.api.problems import LIST_ERRORS
 from app.api.read_model import holder_of
 from app.api.responses import JSON_MEDIA_TYPE, dumps, meta, paging_links
 from app.domain.search_text import MAX_QUERY_LENGTH
+from app.kinds import KINDS
 from app.schemas.common import Links, ListMeta, Schema
 from app.schemas.openapi import CACHE_HEADERS, LINK_HEADER, NOT_MODIFIED
 from app.services import search as search_service
@@ -27,14 +28,8 @@ router = APIRouter(prefix="/v1")
 MAX_LIMIT = 50
 
 
-class SearchKind(StrEnum):
-    DRUGS = "drugs"
-    CONDITIONS = "conditions"
-    REGIMENS = "regimens"
-    TARGETS = "targets"
-    MECHANISMS = "mechanisms"
-    INDICATIONS = "indications"
-    SOURCES = "sources"
+#: The kinds of record a search can name: every declared kind (app/kinds), as the OpenAPI enum ``SearchKind``.
+SearchKind = StrEnum("SearchKind", [(kind.name.upper(), kind.name) for kind in KINDS])  # type: ignore[misc]
 
 
 class SearchHit(Schema):
