@@ -63,6 +63,10 @@ def _serve(args: argparse.Namespace) -> int:
     gc.disable()
     import uvicorn
 
+    from app.memory import bound_heap_growth
+
+    bound_heap_growth()  # large bodies freed go back to the system (app/memory.py)
+
     from app.observability.logging import logging_config
 
     settings = get_settings()
