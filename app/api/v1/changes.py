@@ -59,9 +59,17 @@ def list_changes(
             max_length=40,
             description="Only changes after this point: a content version (e.g. `3`: changes of versions 4 and "
             "later) or an ISO 8601 timestamp with a time zone (e.g. `2026-11-28T00:00:00Z`).",
+            json_schema_extra={"oneOf": [{"pattern": "^[0-9]{0,12}$"}, {"format": "date-time"}]},
         ),
     ] = None,
-    kind: Annotated[str | None, Query(max_length=40, description=f"Only this kind: {KIND_NAMES}.")] = None,
+    kind: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description=f"Only this kind: {KIND_NAMES}.",
+            json_schema_extra={"enum": [k.name for k in KINDS]},
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size (at most 1000).")] = 100,
     cursor: Annotated[str | None, Query(max_length=200, description="Opaque cursor from `links.next`.")] = None,
 ) -> Response:
