@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
@@ -184,17 +185,26 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
-def _allowed_methods(request: Request) -> str:
-    """Every method of every route at this path (Starlette's own Allow names only the first route's)."""
-    routes = request.app.router.routes
-    methods = {
-        method
+def allowed_methods(routes: Sequence[Any], scope: Scope) -> list[str]:
+    """Every method of every route at this scope's path, HEAD with GET (Starlette's own Allow names only the
+    first route's); empty when no route serves the path. A route declared for this literal path outranks a
+    template that also matches it (``MedicationKnowledge/_search`` is not a resource id)."""
+    flat = [context.route for context in iter_route_contexts(routes)]  # routes of included routers too
+    matched = [
+        (method, getattr(route, "path", None))
         for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
-        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
-    }
+        for route in flat
+        if route.matches({**scope, "method": method})[0] == Match.FULL
+    ]
+    literal = {method for method, path in matched if path == scope["path"]}
+    methods = literal or {method for method, _ in matched}
     if "GET" in methods:
         methods.add("HEAD")
-    return ", ".join(sorted(methods))
+    return sorted(methods)
+
+
+def _allowed_methods(request: Request) -> str:
+    return ", ".join(allowed_methods(request.app.router.routes, request.scope))
 
 
 _STATUS_SLUGS = {

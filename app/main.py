@@ -218,7 +218,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     app.state.access_log = AccessLog(enabled=settings.access_log, fmt=settings.log_format)
     observer = app.state.observer = RequestObserver(metrics=app.state.metrics, access_log=app.state.access_log)
     # CORS (app/api/cors.py): `*` by default for the public read API, CDS Hooks with Authorization allowed.
-    cors = CorsPolicy(list(settings.cors_origins))
+    cors = CorsPolicy(list(settings.cors_origins), routes=app.router.routes)
     security = SecurityHeaders(
         vary_origin=cors.origin_dependent,
         hsts=settings.public_base_url.lower().startswith("https://"),

@@ -18,14 +18,19 @@ platform, not for browsers):
   sends its JWT in ``Authorization``, which a wildcard never covers, so that header is allowed by name.
 
 Preflights (``OPTIONS`` with ``Access-Control-Request-Method``) are answered here, 204, before routing;
-a plain ``OPTIONS`` on these paths gets 204 with ``Allow``.
+a plain ``OPTIONS`` on these paths gets 204 with ``Allow`` naming the methods the app's routes serve at
+that very path (``DELETE`` on an export job, ``POST`` only on a CDS service), as RFC 9110 asks of ``Allow``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import allowed_methods
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -94,6 +99,8 @@ class CorsPolicy:
     """Who may call from a browser, and the headers that say so; built once from the setting."""
 
     origins: list[str]
+    #: The app's routes, for the ``Allow`` of a plain ``OPTIONS`` (the path family's methods without them).
+    routes: Sequence[Any] = ()
     any_origin: bool = field(init=False)
     allowed: frozenset[bytes] = field(init=False)
     _any: Headers = field(init=False)
@@ -140,12 +147,15 @@ class CorsPolicy:
             return [(b"access-control-allow-origin", origin), (b"access-control-expose-headers", _EXPOSED)]
         return []
 
-    def options_answer(self, path: str, origin: bytes | None, preflight: bool) -> Headers | None:
-        """The headers of the 204 answering an ``OPTIONS`` on ``path``, or None when CORS does not cover it."""
+    def options_answer(self, scope: Scope, origin: bytes | None, preflight: bool) -> Headers | None:
+        """The headers of the 204 answering an ``OPTIONS`` on the scope's path, or None when CORS does not cover
+        it."""
+        path: str = scope["path"]
         family = self.family(path)
         if family is None:
             return None
-        headers: Headers = [(b"allow", ", ".join((*family.methods, "OPTIONS")).encode())]
+        methods = allowed_methods(self.routes, scope) if self.routes else list(family.methods)
+        headers: Headers = [(b"allow", ", ".join((*methods, "OPTIONS")).encode())]
         allowed = self.response_headers(path, origin)
         if preflight and allowed:
             headers += [
@@ -178,7 +188,7 @@ class CorsMiddleware:
                 preflight = True
         policy = self.policy
         if scope["method"] == "OPTIONS":
-            answer = policy.options_answer(path, origin, preflight and origin is not None)
+            answer = policy.options_answer(scope, origin, preflight and origin is not None)
             if answer is not None:
                 await send({"type": "http.response.start", "status": 204, "headers": answer})
                 await send({"type": "http.response.body", "body": b""})

@@ -5,6 +5,7 @@
   generators type as nullable; an absent parameter is not a null one.
 * ``SparseList``, the shape of any list page asked with ``fields=``, is added to the components (the list
   operations document their full shape and name this one in their ``fields`` parameter).
+* The OpenAPI ``links`` between operations (app/api/links.py) are put on their responses.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from app.api.links import add_links
 from app.schemas.common import SparseList
 
 _NULL = {"type": "null"}
@@ -41,6 +43,7 @@ def clean_document(document: dict[str, Any]) -> dict[str, Any]:
     for name, definition in sparse.pop("$defs", {}).items():
         schemas.setdefault(name, definition)
     schemas.setdefault("SparseList", sparse)
+    add_links(document)
     return document
 
 

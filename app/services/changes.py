@@ -101,7 +101,8 @@ def parse_since(value: str | None) -> Since:
             raise ProblemError("bad-request", "since: a content version has at most 12 digits.")
         return Since(version=int(value))
     try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00")) if value.isascii() else None
+        # RFC 3339 allows a lower-case `t` and `z`.
+        at = datetime.fromisoformat(value.upper().replace("Z", "+00:00")) if value.isascii() else None
     except ValueError:
         at = None
     if at is None or at.tzinfo is None:
@@ -123,7 +124,7 @@ def encode_cursor(after_id: int, kind: str | None, since: str | None) -> str:
 
 
 def decode_cursor(cursor: str, kind: str | None, since: str | None) -> int:
-    bad = ProblemError("bad-request", "cursor: not a cursor of this feed with these filters; start without it.")
+    bad = ProblemError("invalid-cursor", "cursor: not a cursor of this feed with these filters; start without it.")
     if len(cursor) > 200 or not cursor.isascii():
         raise bad
     try:

@@ -90,6 +90,8 @@ _INVALID_LISTS = [
     "fields=slug,not_a_field",
     "fields=Slug",
     "updated_since=yesterday",
+    "updated_since=0.5",  # pydantic alone would read a Unix time
+    "updated_since=2025-01-01",  # a date without a time
     "limit=2%00",
 ]
 

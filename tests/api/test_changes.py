@@ -106,6 +106,16 @@ def test_bad_feed_parameters_are_problems(client: TestClient, params: dict[str, 
     _problem(client.get("/v1/changes", params=params), 400 if "limit" not in params else 422)
 
 
+def test_revision_routes_take_no_hidden_parameter(client: TestClient, app: FastAPI) -> None:
+    """The kind of a revision route is fixed by its path: ``?_name=`` (once published from a defaulted
+    argument, and able to switch the kind) is an unknown parameter."""
+    for path in ("/v1/drugs/{slug}/revisions", "/v1/drugs/{slug}/revisions/{number}"):
+        declared = [p["name"] for p in app.openapi()["paths"][path]["get"]["parameters"]]
+        assert "_name" not in declared, declared
+    response = client.get("/v1/drugs/naltrexone/revisions", params={"_name": "regimens"})
+    assert response.status_code == 400 and response.json()["type"] == "/problems/unknown-parameter"
+
+
 def test_a_cursor_is_bound_to_its_filters(client: TestClient) -> None:
     nxt = client.get("/v1/changes", params={"limit": "2", "kind": "regimens"}).json()["links"]["next"]
     cursor = nxt.split("cursor=")[1]

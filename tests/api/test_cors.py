@@ -130,6 +130,23 @@ def test_a_plain_options_is_answered_with_allow_not_405(client: TestClient) -> N
     assert _list(client.options("/v1/dose-check").headers["allow"]) == {"get", "head", "post", "options"}
 
 
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/cds-services", {"get", "head"}),
+        ("/cds-services/ldn-kb-order-sign", {"post"}),
+        ("/cds-services/ldn-kb-order-sign/feedback", {"post"}),
+        ("/fhir/R4/$export-status/some-job", {"get", "head", "delete"}),
+        ("/fhir/R4/MedicationKnowledge/_search", {"post"}),
+    ],
+)
+def test_allow_names_exactly_the_methods_of_the_resource(client: TestClient, path: str, methods: set[str]) -> None:
+    """RFC 9110: Allow lists the methods the target resource supports, not those of its path family."""
+    response = client.options(path)
+    assert response.status_code == 204
+    assert _list(response.headers["allow"]) == methods | {"options"}
+
+
 def test_cds_hooks_allow_authorization_from_a_browser(client: TestClient) -> None:
     discovery = client.get("/cds-services", headers={"Origin": ORIGIN})
     _assert_open(discovery, "/cds-services")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,61 @@ def test_a_sparse_page_is_served_as_its_documented_type(client: TestClient) -> N
     assert all(list(item) == ["slug", "name"] for item in sparse.json()["data"])
     full = client.get("/v1/regimens")
     assert full.headers["content-type"] == "application/json"
+
+
+def _parameter(document: dict[str, Any], path: str, name: str, method: str = "get") -> dict[str, Any]:
+    found: dict[str, Any] = next(p for p in document["paths"][path][method]["parameters"] if p["name"] == name)
+    return found
+
+
+def test_the_spec_states_what_the_server_checks() -> None:
+    """What schemathesis found valid by the spec and the server refused (ST202), now in the spec."""
+    document = create_app().openapi()
+    prefer = _parameter(document, "/fhir/R4/$export", "Prefer")
+    assert prefer["in"] == "header" and prefer["required"] is True and prefer["schema"]["enum"] == ["respond-async"]
+    # An empty _search body is a search without parameters.
+    assert document["paths"]["/fhir/R4/MedicationKnowledge/_search"]["post"]["requestBody"]["required"] is False
+    assert _parameter(document, "/v1/changes", "kind")["schema"]["enum"] == [k.name for k in KINDS]
+    assert _parameter(document, "/v1/changes", "since")["schema"]["oneOf"] == [
+        {"pattern": "^[0-9]{0,12}$"},
+        {"format": "date-time"},
+    ]
+    for kind in KINDS:
+        pattern = _parameter(document, f"/v1/{kind.name}", "fields")["schema"]["pattern"]
+        assert re.fullmatch(pattern, "slug,name" if "name" in kind.record_model.model_fields else "slug")
+        assert not re.fullmatch(pattern, "slug,no_such_field")
+
+
+def test_updated_since_is_a_date_time_not_a_number(client: TestClient) -> None:
+    """pydantic would read `0.5` as a Unix time; the spec says an RFC 3339 date-time (schemathesis ST201)."""
+    for value in ("0.5", "1700000000", "2025-01-01"):
+        response = client.get("/v1/drugs", params={"updated_since": value})
+        assert response.status_code == 422, (value, response.text)
+    assert client.get("/v1/drugs", params={"updated_since": "2025-01-01t00:00:00z"}).status_code == 200
+
+
+def test_a_forged_feed_cursor_is_an_invalid_cursor_like_every_other(client: TestClient) -> None:
+    response = client.get("/v1/changes", params={"cursor": "eyJhZnRlciI6MSwiZiI6IngifQ"})
+    assert response.status_code == 400 and response.json()["type"] == "/problems/invalid-cursor"
+    assert client.get("/v1/changes", params={"since": "2026-01-01t00:00:00z"}).status_code == 200
+
+
+def test_links_lead_from_answers_to_the_operations_they_feed() -> None:
+    """OpenAPI links (app/api/links.py): list -> detail -> revisions, FHIR search -> read -> vread, Bulk Data
+    kick-off -> status; every target operation exists."""
+    document = create_app().openapi()
+    operation_ids = {op["operationId"] for _, op in _operations(document) if "operationId" in op}
+    links = {
+        (op["operationId"], status, name): link
+        for _, op in _operations(document)
+        for status, response in op["responses"].items()
+        for name, link in response.get("links", {}).items()
+    }
+    assert len(links) >= 40 and {link["operationId"] for link in links.values()} <= operation_ids
+    assert links[("listDrugs", "200", "getDrug")]["parameters"] == {"slug": "$response.body#/data/0/slug"}
+    assert links[("getDrug", "200", "listDrugRevisions")]["parameters"] == {"slug": "$response.body#/data/slug"}
+    status = links[("fhirBulkExportKickOff", "202", "status")]["parameters"]["job"]
+    expression, _, pattern = status.partition("#regex:")
+    assert expression == "$response.header.Content-Location"
+    found = re.search(pattern, "https://kb.example.org/fhir/R4/$export-status/abc.DEF_1")
+    assert found is not None and found.group(1) == "abc.DEF_1"

@@ -152,6 +152,26 @@ def test_feedback_flood_is_rate_limited(limited: TestClient, app: FastAPI) -> No
     )
 
 
+def test_a_throttled_fhir_client_gets_an_operation_outcome(settings: Settings, client: TestClient) -> None:
+    """Under /fhir a 429 is an OperationOutcome with issue code ``throttled`` (R4 issue-type), not ``invalid``,
+    and keeps Retry-After and the RateLimit fields."""
+    tight = settings.model_copy(update={"rate_limit_posts": 2, "rate_limit_window": 60})
+    with TestClient(create_app(tight)) as fhir_client:
+        search = "/fhir/R4/MedicationKnowledge/_search"
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        statuses = [fhir_client.post(search, content=b"_count=1", headers=form).status_code for _ in range(2)]
+        response = fhir_client.post(search, content=b"_count=1", headers=form)
+    assert statuses == [200, 200]
+    assert response.status_code == 429, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert [(i["severity"], i["code"]) for i in body["issue"]] == [("error", "throttled")]
+    assert "2 every 60 s" in body["issue"][0]["diagnostics"]
+    assert int(response.headers["retry-after"]) >= 1
+    assert response.headers["ratelimit-policy"] == '"post";q=2;w=60'
+
+
 def test_the_limiter_is_bounded_and_refills() -> None:
     limiter = RateLimiter("t", limit=2, window=10, max_clients=100)
     for n in range(10_000):

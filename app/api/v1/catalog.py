@@ -10,12 +10,14 @@ the one the app enforces. No route queries the store: answers come from the app'
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BeforeValidator
 from starlette.responses import Response
 
 from app.api.problems import responses
@@ -41,8 +43,20 @@ CursorQuery = Annotated[
         "filters (another list's or an altered cursor is a 400 `invalid-cursor`).",
     ),
 ]
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}")
+
+
+def _date_time_only(value: object) -> object:
+    """An RFC 3339 date-time, as documented: not a bare number (pydantic would read ``0.5`` as a Unix time)
+    and not a date alone."""
+    if isinstance(value, str) and not _DATE_TIME.match(value):
+        raise ValueError("an ISO 8601 date and time, e.g. 2025-01-01T00:00:00Z")
+    return value
+
+
 UpdatedSinceQuery = Annotated[
     datetime | None,
+    BeforeValidator(_date_time_only),
     Query(
         description="Only records changed at or after this moment (ISO 8601; without an offset, UTC), e.g. "
         "`2025-01-01T00:00:00Z`: what a client that syncs has not seen yet."
@@ -58,9 +72,23 @@ FIELDS_DESCRIPTION = (
 )
 FIELDS_PATTERN = r"^[a-z_]+(,[a-z_]+)*$"
 FIELDS_MAX_LENGTH = 500
-FieldsQuery = Annotated[
-    str | None, Query(max_length=FIELDS_MAX_LENGTH, pattern=FIELDS_PATTERN, description=FIELDS_DESCRIPTION)
-]
+
+
+def _fields_query(kind: Kind) -> Any:
+    """``fields`` as the kind documents it: only its item's field names (the spec's pattern lists them; the
+    server checks the syntax, and answers an unknown name with a 400 that lists the available ones)."""
+    names = list(kind.record_model.model_fields)
+    alternatives = "|".join(names)
+    return Annotated[
+        str | None,
+        Query(
+            max_length=FIELDS_MAX_LENGTH,
+            pattern=FIELDS_PATTERN,
+            description=f"{FIELDS_DESCRIPTION} Fields: {', '.join(f'`{n}`' for n in names)}.",
+            json_schema_extra={"pattern": f"^(?:{alternatives})(?:,(?:{alternatives}))*$"},
+        ),
+    ]
+
 
 _KW = inspect.Parameter.KEYWORD_ONLY
 # 503 not-ready: only before a first read model exists (the store unreachable since start).
@@ -201,7 +229,7 @@ def _list_endpoint(kind: Kind, settings: Settings) -> Callable[..., Awaitable[Re
         inspect.Parameter("sort", _KW, annotation=sort, default="slug"),
         *(inspect.Parameter(f.name, _KW, annotation=f.annotation, default=None) for f in kind.filters),
         inspect.Parameter("updated_since", _KW, annotation=UpdatedSinceQuery, default=None),
-        inspect.Parameter("fields", _KW, annotation=FieldsQuery, default=None),
+        inspect.Parameter("fields", _KW, annotation=_fields_query(kind), default=None),
     ]
     endpoint.__signature__ = inspect.Signature(parameters, return_annotation=Response)  # type: ignore[attr-defined]
     endpoint.__name__ = f"list_{kind.name}"

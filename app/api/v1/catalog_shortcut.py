@@ -33,6 +33,7 @@ from app.api.v1.catalog import (
     SLUG_MAX_LENGTH,
     SLUG_PATTERN,
     ListParams,
+    UpdatedSinceQuery,
     answer_list,
     answer_record,
     list_response,
@@ -48,7 +49,8 @@ SHORTCUT_REQUEST = "ldnkb.catalog_request"
 
 _SLUG = re.compile(SLUG_PATTERN)
 _FIELDS = re.compile(FIELDS_PATTERN)
-_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+#: ``updated_since`` validated as the documented route validates it (a date-time, never a bare number).
+_UPDATED_SINCE: TypeAdapter[datetime | None] = TypeAdapter(UpdatedSinceQuery)
 _SORT_MAX_LENGTH = 40
 
 
@@ -167,7 +169,7 @@ class CatalogShortcut(BaseRoute):
                         return None
                     fields = value
                 elif name == "updated_since":
-                    updated_since = _DATETIME.validate_python(value)
+                    updated_since = _UPDATED_SINCE.validate_python(value)
                 elif name in routes.filters:
                     filters[name] = routes.filters[name](value)
                 else:

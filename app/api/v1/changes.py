@@ -6,6 +6,7 @@ read model once per content version. All are GETs: ETags, 304s and HEAD come fro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -58,9 +59,17 @@ def list_changes(
             max_length=40,
             description="Only changes after this point: a content version (e.g. `3`: changes of versions 4 and "
             "later) or an ISO 8601 timestamp with a time zone (e.g. `2026-11-28T00:00:00Z`).",
+            json_schema_extra={"oneOf": [{"pattern": "^[0-9]{0,12}$"}, {"format": "date-time"}]},
         ),
     ] = None,
-    kind: Annotated[str | None, Query(max_length=40, description=f"Only this kind: {KIND_NAMES}.")] = None,
+    kind: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description=f"Only this kind: {KIND_NAMES}.",
+            json_schema_extra={"enum": [k.name for k in KINDS]},
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size (at most 1000).")] = 100,
     cursor: Annotated[str | None, Query(max_length=200, description="Opaque cursor from `links.next`.")] = None,
 ) -> Response:
@@ -80,26 +89,33 @@ def list_changes(
     return Response(dumps(body), media_type=JSON_MEDIA_TYPE, headers=headers)
 
 
+def _revision_endpoints(name: str) -> tuple[Callable[..., Response], Callable[..., Response]]:
+    """The two revision endpoints of one kind. The kind is closed over, not a defaulted argument: FastAPI
+    would publish a defaulted argument as a query parameter (``?_name=`` once switched the kind)."""
+
+    def list_revisions(request: Request, session: SessionDep, slug: SlugPath) -> Response:
+        data = service.revisions(session, name, slug)
+        meta = request.app.state.read_model.current().meta
+        return Response(dumps({"data": data, "meta": meta}), media_type=JSON_MEDIA_TYPE)
+
+    def get_revision(
+        request: Request,
+        session: SessionDep,
+        slug: SlugPath,
+        number: Annotated[int, Path(ge=1, le=1_000_000, description="The revision (the record's version).")],
+    ) -> Response:
+        data = service.revision(session, name, slug, number)
+        meta = request.app.state.read_model.current().meta
+        return Response(dumps({"data": data, "meta": meta}), media_type=JSON_MEDIA_TYPE)
+
+    return list_revisions, get_revision
+
+
 def _add_revision_routes() -> None:
     for kind in KINDS:
         name = kind.name
         suffix = kind.operation_suffix
-
-        def list_revisions(request: Request, session: SessionDep, slug: SlugPath, _name: str = name) -> Response:
-            data = service.revisions(session, _name, slug)
-            meta = request.app.state.read_model.current().meta
-            return Response(dumps({"data": data, "meta": meta}), media_type=JSON_MEDIA_TYPE)
-
-        def get_revision(
-            request: Request,
-            session: SessionDep,
-            slug: SlugPath,
-            number: Annotated[int, Path(ge=1, le=1_000_000, description="The revision (the record's version).")],
-            _name: str = name,
-        ) -> Response:
-            data = service.revision(session, _name, slug, number)
-            meta = request.app.state.read_model.current().meta
-            return Response(dumps({"data": data, "meta": meta}), media_type=JSON_MEDIA_TYPE)
+        list_revisions, get_revision = _revision_endpoints(name)
 
         router.add_api_route(
             f"/{name}/{{slug}}/revisions",

@@ -64,7 +64,10 @@ class CdsRequest(BaseModel):
     """A CDS Hooks 2.0 service request (fields this service reads; others are allowed and ignored)."""
 
     model_config = ConfigDict(extra="allow")
-    hook: str = Field(description="The hook that triggered the call.")
+    hook: str = Field(
+        description="The hook that triggered the call: the one the called service answers (see discovery).",
+        json_schema_extra={"enum": sorted({service["hook"] for service in SERVICES.values()})},
+    )
     hookInstance: str = Field(min_length=1, max_length=200, description="UUID of this hook instance.")
     fhirServer: str | None = Field(
         default=None,
@@ -74,7 +77,20 @@ class CdsRequest(BaseModel):
     fhirAuthorization: dict[str, Any] | None = Field(
         default=None, description="OAuth 2.0 bearer token for fhirServer (access_token, token_type, ...)."
     )
-    context: dict[str, Any] = Field(description="Hook context: userId, patientId, draftOrders (, selections).")
+    context: dict[str, Any] = Field(
+        description="Hook context: userId, patientId, draftOrders (, selections). Both hooks need `draftOrders`, a "
+        "FHIR Bundle (without it, a 400).",
+        json_schema_extra={
+            "required": ["draftOrders"],
+            "properties": {
+                "draftOrders": {
+                    "type": "object",
+                    "required": ["resourceType"],
+                    "properties": {"resourceType": {"const": "Bundle"}},
+                }
+            },
+        },
+    )
     prefetch: dict[str, Any] | None = Field(
         default=None, description="Optional activeMedications / activeStatements Bundles (null: none)."
     )

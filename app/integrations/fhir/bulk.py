@@ -158,7 +158,19 @@ def _job_or_404(request: Request, model: ReadModel, job: str) -> tuple[int, list
     "(`application/fhir+ndjson`). Answers 202 with `Content-Location`, the status URL to poll.",
     status_code=202,
     responses={202: {"description": "Accepted: poll the URL in Content-Location."}, **_errors()},
-    openapi_extra={"x-allow-extra-query-parameters": True},
+    openapi_extra={
+        "x-allow-extra-query-parameters": True,
+        # Read from the raw headers (it may carry other preferences); documented here as the IG requires it.
+        "parameters": [
+            {
+                "name": "Prefer",
+                "in": "header",
+                "required": True,
+                "description": "`respond-async`: the Bulk Data kick-off is asynchronous (without it, a 400).",
+                "schema": {"type": "string", "enum": ["respond-async"]},
+            }
+        ],
+    },
 )
 @allow_any_query_parameters
 def kick_off(request: Request, model: ReadModelDep) -> Response:

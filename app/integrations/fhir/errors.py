@@ -33,10 +33,22 @@ _ISSUE_CODES = {
     412: "conflict",
     415: "not-supported",
     422: "invalid",
+    429: "throttled",  # R4 issue-type: "not prepared to handle this request due to load management"
     503: "transient",
 }
 ISSUE_TYPES = frozenset(
-    {"invalid", "login", "not-found", "not-supported", "conflict", "transient", "exception", "value", "code-invalid"}
+    {
+        "invalid",
+        "login",
+        "not-found",
+        "not-supported",
+        "conflict",
+        "transient",
+        "throttled",
+        "exception",
+        "value",
+        "code-invalid",
+    }
 )
 
 

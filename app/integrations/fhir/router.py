@@ -185,7 +185,14 @@ def search_get(request: Request, model: ReadModelDep) -> Response:
     description="The same search with the parameters in an `application/x-www-form-urlencoded` body (and/or "
     "the URL). Any other body type is a 415." + _HANDLING_DOC,
     responses={**_ok("Bundle (searchset)", examples.SEARCH_EXAMPLE), **_errors(400, 415)},
-    openapi_extra={"x-allow-extra-query-parameters": True},
+    openapi_extra={
+        "x-allow-extra-query-parameters": True,
+        # Optional: an empty body is a search without parameters (all MedicationKnowledge), as on GET.
+        "requestBody": {
+            "required": False,
+            "content": {"application/x-www-form-urlencoded": {"schema": {"type": "string"}}},
+        },
+    },
 )
 @allow_any_query_parameters
 async def search_post(request: Request, model: ReadModelDep) -> Response:
