@@ -30,6 +30,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.ratelimit import Decision, RateLimiter
+from app.api.shortcuts import replay
 from app.errors import ProblemError
 from app.settings import Settings
 
@@ -158,7 +159,7 @@ class RequestGuard:
         except _Refused as refused:
             await self._refuse(scope, receive, send, refused, extra)
             return
-        await self.app(scope, _replay(body, receive), _with_headers(send, extra) if extra else send)
+        await self.app(scope, replay(body, receive), _with_headers(send, extra) if extra else send)
 
     def _check_sizes(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
@@ -218,20 +219,6 @@ class RequestGuard:
         if refused.close:
             response.raw_headers.append((b"connection", b"close"))
         await response(scope, receive, send)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that yields the body already read, then defers to the real one (disconnects)."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
 
 
 def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:

@@ -1,7 +1,8 @@
 """What the shortcut routes share: the routes placed first in the app's router that answer plain requests
 without FastAPI's per-request routing, dependency solving and validation, and hand every other request to
 the documented route (``app/api/v1/catalog_shortcut.py``, ``app/api/v1/search.py``,
-``app/api/v1/dose_check.py``, ``app/integrations/cds_hooks/shortcut.py``)."""
+``app/api/v1/dose_check.py``, ``app/integrations/cds_hooks/shortcut.py``), and the request guard, which
+reads a body before the route does (``app/api/limits.py``)."""
 
 from __future__ import annotations
 
