@@ -202,7 +202,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     # validation (the rest falls through to the documented route; app/integrations/cds_hooks/shortcut.py).
     app.router.routes.insert(0, CdsCallShortcut(app))
     # And plain searches (every keystroke of a search box), the same way (app/api/v1/search.py).
-    app.router.routes.insert(1, search_api.SearchShortcut())
+    search_shortcut = search_api.SearchShortcut()
+    app.router.routes.insert(1, search_shortcut)
     # And plain record reads: lists with valid parameters, records by slug (app/api/v1/catalog_shortcut.py).
     catalog_shortcut = CatalogShortcut(catalog_router.routes, settings)
     app.router.routes.insert(2, catalog_shortcut)
@@ -250,7 +251,13 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
         security=security,
         observer=observer,
         cors=cors,
-        reads=ReadModelReads(read_model, catalog_shortcut.answer_now),
+        reads=ReadModelReads(
+            read_model,
+            [
+                lambda scope, model: catalog_shortcut.answer_now(scope, model, read_model.cursors),
+                lambda scope, model: search_shortcut.answer_now(scope, model, app.state.search_indexes),
+            ],
+        ),
         cache_control=cache_control(settings),
         max_url=settings.max_url_bytes,
         max_headers=settings.max_header_bytes,

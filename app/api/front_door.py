@@ -23,7 +23,7 @@ stack. With CORS open to any origin (the default), its headers are stored with t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from fastapi import FastAPI
 from starlette.responses import Response
@@ -42,27 +42,30 @@ from app.api.cors import CorsPolicy
 from app.api.security_headers import SecurityHeaders
 from app.etag import strong_etag
 from app.observability.observer import REQUEST_ID_HEADER, RequestObserver
-from app.readmodel.cursor import CursorCodec
 from app.readmodel.holder import ReadModelHolder
 from app.readmodel.model import ReadModel
 
-#: Answers a plain record read from a read model now, or None (app/api/v1/catalog_shortcut.py).
-Answerer = Callable[[Scope, ReadModel, CursorCodec], Response | None]
+#: Answers a plain read from a read model now, or None (app/api/v1/catalog_shortcut.py, app/api/v1/search.py).
+Answerer = Callable[[Scope, ReadModel], Response | None]
 
 
 class ReadModelReads:
-    """What the front door computes itself: plain record reads, from the app's read model (never querying:
-    without a model, the stack answers)."""
+    """What the front door computes itself: plain reads answered from the app's read model and what is built
+    with it (records and pages, searches), never querying: without a model, the stack answers."""
 
-    def __init__(self, holder: ReadModelHolder, answerer: Answerer) -> None:
+    def __init__(self, holder: ReadModelHolder, answerers: Sequence[Answerer]) -> None:
         self.holder = holder
-        self.answerer = answerer
+        self.answerers = tuple(answerers)
 
     def answer(self, scope: Scope) -> Response | None:
         model = self.holder.peek()
         if model is None:
             return None
-        return self.answerer(scope, model, self.holder.cursors)
+        for answerer in self.answerers:
+            response = answerer(scope, model)
+            if response is not None:
+                return response
+        return None
 
 
 #: An answer found: its two ASGI messages, status, request id, and when the request arrived.

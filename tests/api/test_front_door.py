@@ -64,12 +64,20 @@ def test_a_hit_is_answered_before_the_stack_with_the_stacks_headers(quiet_app: K
 
 
 def test_reads_computed_at_the_door_equal_the_stacks(quiet_app: KnowledgeApp, quiet: TestClient) -> None:
-    """A plain record read computed by the front door from the read model (cache on: then stored; cache off)
-    has the very bytes and headers the stack gives it (an app whose front door computes nothing)."""
+    """A plain record read or search computed by the front door from the read model (cache on: then stored;
+    cache off) has the very bytes and headers the stack gives it (an app whose front door computes nothing)."""
     door = quiet_app.front_door
     assert door is not None
     settings = quiet_app.state.settings
-    paths = ["/v1/sources?limit=2&sort=-year", "/v1/mechanisms", "/v1/indications/ldn-fibromyalgia", "/v1/drugs?_=1"]
+    paths = [
+        "/v1/sources?limit=2&sort=-year",
+        "/v1/mechanisms",
+        "/v1/indications/ldn-fibromyalgia",
+        "/v1/drugs?_=1",
+        "/v1/search?q=fibromyalga",  # a typo
+        "/v1/search?q=naltr&limit=2",
+        "/v1/search?q=pain&kind=indications&kind=conditions",
+    ]
     for cache_bytes in (settings.response_cache_bytes, 0):
         computed = create_app(settings.model_copy(update={"response_cache_bytes": cache_bytes}))
         stack = create_app(settings.model_copy(update={"response_cache_bytes": cache_bytes}))

@@ -19,6 +19,7 @@ from app.api.read_model import holder_of
 from app.api.responses import JSON_MEDIA_TYPE, dumps, meta, paging_links
 from app.domain.search_text import MAX_QUERY_LENGTH
 from app.kinds import KINDS
+from app.readmodel.model import ReadModel
 from app.schemas.common import Links, ListMeta, Schema
 from app.schemas.openapi import CACHE_HEADERS, LINK_HEADER, NOT_MODIFIED
 from app.services import search as search_service
@@ -177,6 +178,19 @@ async def respond(request: Request, *, q: str, kinds: list[str], limit: int, cur
     model = await holder_of(request).get()
     indexes: search_service.SearchIndexes = request.app.state.search_indexes
     searchable = indexes.ready(model) or await indexes.get(model)
+    return search_response(request, searchable, q=q, kinds=kinds, limit=limit, cursor=cursor)
+
+
+def search_response(
+    request: Request,
+    searchable: search_service.Searchable,
+    *,
+    q: str,
+    kinds: list[str],
+    limit: int,
+    cursor: str | None,
+) -> Response:
+    """The search answer from an index (synchronous: no I/O); ProblemError for a query it cannot take."""
     result = search_service.search(searchable, q=q, limit=limit, cursor=cursor, kinds=kinds)
     links, headers = paging_links(request, result.next_cursor)
     body = {
@@ -255,6 +269,19 @@ class SearchShortcut(BaseRoute):
         self.answered += 1
         response = await respond(Request(scope, receive), q=q, kinds=kinds, limit=limit, cursor=cursor)
         await response(scope, receive, send)
+
+    def answer_now(self, scope: Scope, model: ReadModel, indexes: search_service.SearchIndexes) -> Response | None:
+        """A plain search answered from the index of ``model`` here and now (no I/O), or None: not a plain
+        search, or the index of that model not built yet (the documented route builds it). Raises
+        ProblemError for a query that has nothing searchable."""
+        if scope["path"] != _PATH:
+            return None
+        params = _plain_params(scope.get("query_string", b""))
+        searchable = indexes.ready(model)
+        if params is None or searchable is None:
+            return None
+        q, kinds, limit, cursor = params
+        return search_response(Request(scope), searchable, q=q, kinds=kinds, limit=limit, cursor=cursor)
 
 
 #: The scope key carrying the parsed parameters from :meth:`SearchShortcut.matches` to its handler.
