@@ -172,7 +172,7 @@ class FrontDoor:
 
 
 class KnowledgeApp(FastAPI):
-    """FastAPI, with :class:`FrontDoor` answering cache hits before the middleware stack."""
+    """FastAPI, with :class:`FrontDoor` answering cache hits and plain reads before the middleware stack."""
 
     front_door: FrontDoor | None = None
 
