@@ -383,6 +383,36 @@ class ResponseStore:
         self.total_bytes += size
         self._evict()
 
+    def admit(
+        self,
+        key: CacheKey,
+        headers: Headers,
+        body: bytes,
+        path: str,
+        cache_control: bytes,
+        version: int,
+        *,
+        cacheable: bool,
+        outer: bool = False,
+    ) -> Entry:
+        """A route's 200 (``headers`` lower-cased) made into an entry as the cache keeps it: a strong ETag (the
+        route's, else the body's SHA-256), ``Cache-Control`` on cached paths; stored when ``cacheable``, as
+        computed for ``version``. ``outer``: the header lists as they leave the stack are wanted even when it
+        is not stored (the front door sends them)."""
+        etag = next((v for k, v in headers if k == b"etag"), None)
+        if etag is None or etag.startswith(b"W/"):
+            etag = strong_etag(body)
+        if path.startswith(self.prefixes) and not any(k == b"cache-control" for k, _ in headers):
+            headers.append((b"cache-control", cache_control))
+        # RFC 9111 §5.2.2.5: a shared cache does not store a response marked no-store (a FHIR Bulk Data job's
+        # status; a FHIR answer that ignored a parameter under lenient handling, which a strict client must not get).
+        stored = cacheable and not no_store(headers)
+        # The header lists as they leave the stack (security headers added) only where they are sent or kept.
+        entry = make_entry(headers, body, etag, path, self.decorate if stored or outer else _undecorated)
+        if stored:
+            self.put(key, entry, version)
+        return entry
+
     def variant(self, key: CacheKey, entry: Entry, accept_encoding: bytes) -> Variant:
         """The variant of ``entry`` for an ``Accept-Encoding``: made (once) and accounted on first use."""
         if not entry.compressible or not accept_encoding:
@@ -416,17 +446,13 @@ class RequestFacts:
     accept_encoding: bytes
     #: False: the stack answers (a Host we do not answer for: 400; an Accept we cannot satisfy: 406).
     allowed: bool
-    #: The request headers' size as the request guard counts it (app/api/limits.py).
-    header_bytes: int = 0
 
 
 def request_facts(scope: Scope, store: ResponseStore) -> RequestFacts:
     inm = accept = host = accept_encoding = b""
     request_id: bytes | None = None
     has_origin = forwarded = False
-    size = 0
     for name, value in scope["headers"]:
-        size += len(name) + len(value) + 4
         if name == b"if-none-match":
             inm = value
         elif name == b"accept":
@@ -455,7 +481,7 @@ def request_facts(scope: Scope, store: ResponseStore) -> RequestFacts:
     path: str = scope["path"]
     key = (path, store.canonical(scope.get("query_string", b"")), store.media(path, accept), base or "")
     return RequestFacts(
-        key, inm, request_id, has_origin, accept_encoding, base is not None and key[2] != NOT_ACCEPTABLE, size
+        key, inm, request_id, has_origin, accept_encoding, base is not None and key[2] != NOT_ACCEPTABLE
     )
 
 
@@ -551,16 +577,5 @@ class ConditionalCacheMiddleware:
             await send({"type": "http.response.start", "status": status, "headers": out})
             await send({"type": "http.response.body", "body": b"" if head else body})
             return
-        etag = next((v for k, v in headers if k == b"etag"), None)
-        if etag is None or etag.startswith(b"W/"):
-            etag = strong_etag(body)
-        if scope["path"].startswith(store.prefixes) and not any(k == b"cache-control" for k, _ in headers):
-            headers.append((b"cache-control", self.cache_control))
-        # RFC 9111 §5.2.2.5: a shared cache does not store a response marked no-store (a FHIR Bulk Data job's
-        # status; a FHIR answer that ignored a parameter under lenient handling, which a strict client must not get).
-        stored = cacheable and not no_store(headers)
-        # The header lists as they leave the stack (for the front door) only for an entry that is stored.
-        entry = make_entry(headers, body, etag, scope["path"], store.decorate if stored else _undecorated)
-        if stored:
-            store.put(key, entry, version)
+        entry = store.admit(key, headers, body, scope["path"], self.cache_control, version, cacheable=cacheable)
         await self._send(send, key, entry, facts, head)

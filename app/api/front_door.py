@@ -33,14 +33,12 @@ from app.api.caching import (
     Entry,
     RequestFacts,
     ResponseStore,
-    make_entry,
-    no_store,
     request_facts,
     variant_messages,
 )
 from app.api.cors import CorsPolicy
+from app.api.limits import header_bytes, target_bytes
 from app.api.security_headers import SecurityHeaders
-from app.etag import strong_etag
 from app.observability.observer import REQUEST_ID_HEADER, RequestObserver
 from app.readmodel.holder import ReadModelHolder
 from app.readmodel.model import ReadModel
@@ -111,7 +109,7 @@ class FrontDoor:
             return None
         started = time.perf_counter()
         facts = request_facts(scope, store)
-        if not facts.allowed or (facts.has_origin and self.cors.origin_dependent) or self._oversize(scope, facts):
+        if not facts.allowed or (facts.has_origin and self.cors.origin_dependent) or self._oversize(scope):
             # The stack answers: a Host we do not serve (400), CORS headers depending on the origin, a request
             # the guard refuses (414, 431).
             return None
@@ -129,14 +127,11 @@ class FrontDoor:
         )
         return start, body, status, request_id, started
 
-    def _oversize(self, scope: Scope, facts: RequestFacts) -> bool:
-        if self.max_headers and facts.header_bytes > self.max_headers:
+    def _oversize(self, scope: Scope) -> bool:
+        """Whether the request guard (app/api/limits.py) would refuse this request by its size (414, 431)."""
+        if self.max_url and target_bytes(scope) > self.max_url:
             return True
-        if not self.max_url:
-            return False
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        query: bytes = scope.get("query_string", b"")
-        return len(raw_path) + len(query) + 1 > self.max_url
+        return bool(self.max_headers) and header_bytes(scope["headers"]) > self.max_headers
 
     def _compute(self, scope: Scope, facts: RequestFacts, reads: ReadModelReads, cached: bool) -> Entry | None:
         """A plain record read answered from the read model, as the stack would answer it (the same route
@@ -152,13 +147,16 @@ class FrontDoor:
         if response is None or response.status_code != 200:
             return None
         headers = [(k.lower(), v) for k, v in response.raw_headers]
-        body = bytes(response.body)
-        etag = next((v for k, v in headers if k == b"etag"), None) or strong_etag(body)
-        if not any(k == b"cache-control" for k, _ in headers):
-            headers.append((b"cache-control", self.cache_control))
-        entry = make_entry(headers, body, etag, scope["path"], store.decorate)
-        if cached and not no_store(headers):
-            store.put(facts.key, entry, version)
+        entry = store.admit(
+            facts.key,
+            headers,
+            bytes(response.body),
+            scope["path"],
+            self.cache_control,
+            version,
+            cacheable=cached,
+            outer=True,
+        )
         self.computed += 1
         return entry
 

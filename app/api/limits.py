@@ -81,6 +81,18 @@ def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
+def target_bytes(scope: Scope) -> int:
+    """The request target's size as the URL limit counts it: the raw path, then ``?`` and the query if any."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    query: bytes = scope.get("query_string", b"")
+    return len(raw_path) + (len(query) + 1 if query else 0)
+
+
+def header_bytes(headers: list[tuple[bytes, bytes]]) -> int:
+    """The request headers' size as the header limit counts it (each name and value, and 4 for ``: `` and CRLF)."""
+    return sum(len(name) + len(value) + 4 for name, value in headers)
+
+
 class _Refused(Exception):
     def __init__(self, slug: str, detail: str, *, close: bool, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
@@ -162,14 +174,9 @@ class RequestGuard:
         await self.app(scope, replay(body, receive), _with_headers(send, extra) if extra else send)
 
     def _check_sizes(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        query: bytes = scope.get("query_string", b"")
-        if len(raw_path) + (len(query) + 1 if query else 0) > self.max_url:
+        if target_bytes(scope) > self.max_url:
             raise _Refused("uri-too-long", f"The request target is longer than {self.max_url} bytes.", close=True)
-        size = 0
-        for name, value in headers:
-            size += len(name) + len(value) + 4
-        if size > self.max_headers:
+        if header_bytes(headers) > self.max_headers:
             raise _Refused(
                 "headers-too-large", f"The request's headers are larger than {self.max_headers} bytes.", close=True
             )

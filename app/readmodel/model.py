@@ -81,13 +81,9 @@ class ListPage:
     def records(self) -> list[Record]:
         return [self.collection.records[i] for i in self.indices]
 
-    def data_json(self) -> bytes:
-        """The page's items as a JSON array, joined from each record's bytes (nothing re-serialised)."""
-        items = self.collection.item_json
-        return b"[" + b",".join([items[i] for i in self.indices]) + b"]"
-
     def answer(self, rest: bytes) -> bytes:
-        """``{"data":`` :meth:`data_json` ``rest``, copying the page's 100 KB once, not twice."""
+        """``{"data":[`` the page's items ``]`` then ``rest``: joined from each record's bytes (nothing
+        re-serialised), the page's 100 KB copied once."""
         items = self.collection.item_json
         chosen = [items[i] for i in self.indices]
         if not chosen:
@@ -97,7 +93,7 @@ class ListPage:
         return b",".join(chosen)
 
     def etag(self, rest: bytes) -> str:
-        """A strong ETag for an answer made of :meth:`data_json` and ``rest`` (what follows it: meta, links).
+        """A strong ETag for the :meth:`answer` with ``rest`` (what follows it: meta, links).
 
         The SHA-256 of the items' own digests (made with the model) and ``rest``: a function of the answer's
         bytes alone, as a tag of the whole body would be (the same bytes, the same tag on every instance),

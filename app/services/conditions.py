@@ -9,17 +9,8 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlmodel import Session, col
 
 from app.domain.vocabulary import CODE_SYSTEM_URIS
-from app.errors import NotFoundError
 from app.models import Condition, ConditionCode, Indication
 from app.services.embeds import bookkeeping, group_by
-from app.services.listing import Page, PageRequest, SortKey, paginate
-
-SORTABLE = {
-    "slug": SortKey(col(Condition.slug)),
-    "name": SortKey(col(Condition.name)),
-    "category": SortKey(col(Condition.category)),
-    "updated_at": SortKey(col(Condition.updated_at), "datetime"),
-}
 
 
 def code_candidates(code: str) -> list[str]:
@@ -98,27 +89,3 @@ def represent_many(session: Session, conditions: Sequence[Condition]) -> list[di
         }
         for c in conditions
     ]
-
-
-def list_conditions(
-    session: Session,
-    *,
-    page: PageRequest,
-    category: str | None = None,
-    code: str | None = None,
-    code_system: str | None = None,
-) -> Page[dict[str, Any]]:
-    statement = select(Condition)
-    if category:
-        statement = statement.where(col(Condition.category) == category)
-    if code:
-        statement = statement.where(col(Condition.id).in_(condition_ids_for_code(code, code_system)))
-    result = paginate(session, statement, col(Condition.slug), SORTABLE, page)
-    return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
-
-
-def get_condition(session: Session, *, slug: str) -> dict[str, Any]:
-    condition = session.scalars(select(Condition).where(col(Condition.slug) == slug)).first()
-    if condition is None:
-        raise NotFoundError("condition", slug)
-    return represent_many(session, [condition])[0]

@@ -11,13 +11,6 @@ from sqlmodel import Session, col
 from app.errors import NotFoundError
 from app.models import Approval, Drug, Regimen, Source
 from app.services.embeds import bookkeeping, group_by, source_citation, sources_by_id
-from app.services.listing import Page, PageRequest, SortKey, paginate
-
-SORTABLE = {
-    "slug": SortKey(col(Drug.slug)),
-    "name": SortKey(col(Drug.name)),
-    "updated_at": SortKey(col(Drug.updated_at), "datetime"),
-}
 
 
 def represent_many(session: Session, drugs: Sequence[Drug]) -> list[dict[str, Any]]:
@@ -78,11 +71,6 @@ def represent_many(session: Session, drugs: Sequence[Drug]) -> list[dict[str, An
             }
         )
     return out
-
-
-def list_drugs(session: Session, *, page: PageRequest) -> Page[dict[str, Any]]:
-    result = paginate(session, select(Drug), col(Drug.slug), SORTABLE, page)
-    return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
 
 
 def get_drug(session: Session, *, slug: str) -> dict[str, Any]:

@@ -9,21 +9,11 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.domain.evidence import DEFINITIONS
-from app.errors import NotFoundError
 from app.models import Condition, Drug, Indication, IndicationSource, Regimen, Study
 from app.services import conditions as condition_service
 from app.services import regimens as regimen_service
 from app.services.embeds import bookkeeping, group_by, source_citation, sources_by_id
-from app.services.evidence_order import evidence_rank
-from app.services.listing import Page, PageRequest, SortKey, paginate
 from app.services.record_warnings import record_warnings
-
-SORTABLE = {
-    "slug": SortKey(col(Indication.slug)),
-    "status": SortKey(col(Indication.status)),
-    "evidence_level": SortKey(evidence_rank(col(Indication.evidence_level)), "int"),
-    "updated_at": SortKey(col(Indication.updated_at), "datetime"),
-}
 
 _LEVEL_TITLES = {d.level.value: d.title for d in DEFINITIONS}
 
@@ -98,59 +88,3 @@ def represent_many(session: Session, indications: Sequence[Indication]) -> list[
             }
         )
     return out
-
-
-def list_indications(
-    session: Session,
-    *,
-    page: PageRequest,
-    status: str | None = None,
-    evidence_level: str | None = None,
-    category: str | None = None,
-    regimen: str | None = None,
-    condition: str | None = None,
-    code: str | None = None,
-    code_system: str | None = None,
-    claim_basis: str | None = None,
-) -> Page[dict[str, Any]]:
-    statement = select(Indication)
-    if status:
-        statement = statement.where(col(Indication.status) == status)
-    if evidence_level:
-        statement = statement.where(col(Indication.evidence_level) == evidence_level)
-    if claim_basis:
-        statement = statement.where(col(Indication.claim_basis) == claim_basis)
-    if regimen:
-        statement = statement.where(
-            col(Indication.regimen_id).in_(select(col(Regimen.id)).where(col(Regimen.slug) == regimen))
-        )
-    if category or condition:
-        sub = select(col(Condition.id))
-        if category:
-            sub = sub.where(col(Condition.category) == category)
-        if condition:
-            sub = sub.where(col(Condition.slug) == condition)
-        statement = statement.where(col(Indication.condition_id).in_(sub))
-    if code:
-        statement = statement.where(
-            col(Indication.condition_id).in_(condition_service.condition_ids_for_code(code, code_system))
-        )
-    result = paginate(session, statement, col(Indication.slug), SORTABLE, page)
-    return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
-
-
-def get_indication(session: Session, *, slug: str) -> dict[str, Any]:
-    indication = session.scalars(select(Indication).where(col(Indication.slug) == slug)).first()
-    if indication is None:
-        raise NotFoundError("indication", slug)
-    return represent_many(session, [indication])[0]
-
-
-def indications_for_regimens(session: Session, regimen_slugs: Sequence[str]) -> list[dict[str, Any]]:
-    statement = (
-        select(Indication)
-        .join(Regimen, col(Regimen.id) == col(Indication.regimen_id))
-        .where(col(Regimen.slug).in_(list(regimen_slugs)))
-        .order_by(col(Indication.slug))
-    )
-    return represent_many(session, session.scalars(statement).all())

@@ -8,20 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.errors import NotFoundError
 from app.models import Mechanism, MechanismSource, Regimen, Target
 from app.services import regimens as regimen_service
 from app.services import targets as target_service
 from app.services.embeds import bookkeeping, group_by, source_citation, sources_by_id
-from app.services.evidence_order import evidence_rank
-from app.services.listing import Page, PageRequest, SortKey, paginate
-
-SORTABLE = {
-    "slug": SortKey(col(Mechanism.slug)),
-    "name": SortKey(col(Mechanism.name)),
-    "evidence_level": SortKey(evidence_rank(col(Mechanism.evidence_level)), "int"),
-    "updated_at": SortKey(col(Mechanism.updated_at), "datetime"),
-}
 
 
 def represent_many(session: Session, mechanisms: Sequence[Mechanism]) -> list[dict[str, Any]]:
@@ -66,50 +56,3 @@ def represent_many(session: Session, mechanisms: Sequence[Mechanism]) -> list[di
             }
         )
     return out
-
-
-def list_mechanisms(
-    session: Session,
-    *,
-    page: PageRequest,
-    target: str | None = None,
-    regimen: str | None = None,
-    dose_context: str | None = None,
-    evidence_level: str | None = None,
-    attribution: str | None = None,
-) -> Page[dict[str, Any]]:
-    statement = select(Mechanism)
-    if target:
-        statement = statement.join(Target, col(Target.id) == col(Mechanism.target_id)).where(
-            (col(Target.slug) == target) | (col(Target.gene_symbol) == target.upper())
-        )
-    if regimen:
-        statement = statement.join(Regimen, col(Regimen.id) == col(Mechanism.regimen_id)).where(
-            col(Regimen.slug) == regimen
-        )
-    if dose_context:
-        statement = statement.where(col(Mechanism.dose_context) == dose_context)
-    if evidence_level:
-        statement = statement.where(col(Mechanism.evidence_level) == evidence_level)
-    if attribution:
-        statement = statement.where(col(Mechanism.attribution) == attribution)
-    result = paginate(session, statement, col(Mechanism.slug), SORTABLE, page)
-    return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
-
-
-def get_mechanism(session: Session, *, slug: str) -> dict[str, Any]:
-    mechanism = session.scalars(select(Mechanism).where(col(Mechanism.slug) == slug)).first()
-    if mechanism is None:
-        raise NotFoundError("mechanism", slug)
-    return represent_many(session, [mechanism])[0]
-
-
-def mechanisms_for_regimens(session: Session, regimen_slugs: Sequence[str]) -> list[dict[str, Any]]:
-    """Mechanisms documented for these regimens (for dose intelligence)."""
-    statement = (
-        select(Mechanism)
-        .join(Regimen, col(Regimen.id) == col(Mechanism.regimen_id))
-        .where(col(Regimen.slug).in_(list(regimen_slugs)))
-        .order_by(col(Mechanism.slug))
-    )
-    return represent_many(session, session.scalars(statement).all())

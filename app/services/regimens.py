@@ -8,18 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.errors import NotFoundError
 from app.models import DoseRange, Drug, Regimen
 from app.services.embeds import bookkeeping, group_by, number, source_citation, sources_by_id
-from app.services.listing import Page, PageRequest, SortKey, paginate
 from app.services.record_warnings import record_warnings
-
-SORTABLE = {
-    "slug": SortKey(col(Regimen.slug)),
-    "name": SortKey(col(Regimen.name)),
-    "band": SortKey(col(Regimen.band)),
-    "updated_at": SortKey(col(Regimen.updated_at), "datetime"),
-}
 
 _UNIT_TEXT = {"ug": "µg", "mg": "mg", "mg/kg": "mg/kg"}
 _PERIOD_TEXT = {"d": "day", "wk": "week", "mo": "month"}
@@ -124,29 +115,3 @@ def represent_many(session: Session, regimens: Sequence[Regimen]) -> list[dict[s
             }
         )
     return out
-
-
-def list_regimens(
-    session: Session,
-    *,
-    page: PageRequest,
-    approval_status: str | None = None,
-    route: str | None = None,
-    band: str | None = None,
-) -> Page[dict[str, Any]]:
-    statement = select(Regimen)
-    if approval_status:
-        statement = statement.where(col(Regimen.approval_status) == approval_status)
-    if route:
-        statement = statement.where(col(Regimen.route) == route)
-    if band:
-        statement = statement.where(col(Regimen.band) == band)
-    result = paginate(session, statement, col(Regimen.slug), SORTABLE, page)
-    return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
-
-
-def get_regimen(session: Session, *, slug: str) -> dict[str, Any]:
-    regimen = session.scalars(select(Regimen).where(col(Regimen.slug) == slug)).first()
-    if regimen is None:
-        raise NotFoundError("regimen", slug)
-    return represent_many(session, [regimen])[0]

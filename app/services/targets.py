@@ -8,17 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.errors import NotFoundError
 from app.models import Mechanism, Target
 from app.services.embeds import bookkeeping, group_by
-from app.services.listing import Page, PageRequest, SortKey, paginate
-
-SORTABLE = {
-    "slug": SortKey(col(Target.slug)),
-    "name": SortKey(col(Target.name)),
-    "family": SortKey(col(Target.family)),
-    "updated_at": SortKey(col(Target.updated_at), "datetime"),
-}
 
 
 def summary(target: Target) -> dict[str, Any]:
@@ -62,18 +53,3 @@ def represent_many(session: Session, targets: Sequence[Target]) -> list[dict[str
         }
         for t in targets
     ]
-
-
-def list_targets(session: Session, *, page: PageRequest, family: str | None = None) -> Page[dict[str, Any]]:
-    statement = select(Target)
-    if family:
-        statement = statement.where(col(Target.family) == family)
-    result = paginate(session, statement, col(Target.slug), SORTABLE, page)
-    return Page(represent_many(session, result.items), result.total, result.limit, result.next_cursor)
-
-
-def get_target(session: Session, *, slug: str) -> dict[str, Any]:
-    target = session.scalars(select(Target).where(col(Target.slug) == slug)).first()
-    if target is None:
-        raise NotFoundError("target", slug)
-    return represent_many(session, [target])[0]

@@ -103,11 +103,12 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 #: Each kind's sort orders (the values of its sort enum), read once.
-_SORTS: dict[str, frozenset[str]] = {kind.name: frozenset(m.value for m in kind.sort_enum) for kind in KINDS}
+SORT_MAX_LENGTH = 40
+SORTS: dict[str, frozenset[str]] = {kind.name: frozenset(m.value for m in kind.sort_enum) for kind in KINDS}
 
 
 def _check_sort(kind: Kind, sort: str) -> str:
-    if sort not in _SORTS[kind.name]:
+    if sort not in SORTS[kind.name]:
         allowed = [m.value for m in kind.sort_enum]
         raise ProblemError(
             "bad-request",
@@ -216,7 +217,7 @@ def _list_endpoint(kind: Kind, settings: Settings) -> Callable[..., Awaitable[Re
     sort = Annotated[
         str,
         Query(
-            max_length=40,
+            max_length=SORT_MAX_LENGTH,
             description="Sort order: one of the fields listed, ascending, or descending with the prefix `-`; ties "
             "are broken by slug.",
             json_schema_extra={"enum": sortable},

@@ -32,6 +32,8 @@ from app.api.v1.catalog import (
     FIELDS_PATTERN,
     SLUG_MAX_LENGTH,
     SLUG_PATTERN,
+    SORT_MAX_LENGTH,
+    SORTS,
     ListParams,
     UpdatedSinceQuery,
     answer_list,
@@ -51,7 +53,6 @@ _SLUG = re.compile(SLUG_PATTERN)
 _FIELDS = re.compile(FIELDS_PATTERN)
 #: ``updated_since`` validated as the documented route validates it (a date-time, never a bare number).
 _UPDATED_SINCE: TypeAdapter[datetime | None] = TypeAdapter(UpdatedSinceQuery)
-_SORT_MAX_LENGTH = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,6 @@ class _KindRoutes:
     kind: Kind
     list_route: APIRoute
     get_route: APIRoute
-    sorts: frozenset[str]
     filters: Mapping[str, Callable[[str], Any]]
 
 
@@ -79,7 +79,6 @@ class CatalogShortcut(BaseRoute):
                 kind,
                 api_routes[f"list_{kind.name}"],
                 api_routes[f"get_{kind.singular.replace(' ', '_')}"],
-                frozenset(m.value for m in kind.sort_enum),
                 {f.name: _validator(f.annotation) for f in kind.filters},
             )
         self.path = self.path_format = "/v1/{kind}"
@@ -157,7 +156,7 @@ class CatalogShortcut(BaseRoute):
                         return None
                     limit = int(value)
                 elif name == "sort":
-                    if len(value) > _SORT_MAX_LENGTH or value not in routes.sorts:
+                    if len(value) > SORT_MAX_LENGTH or value not in SORTS[routes.kind.name]:
                         return None
                     sort = value
                 elif name == "cursor":
