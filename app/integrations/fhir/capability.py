@@ -67,11 +67,21 @@ def _search_params(params: tuple[Param, ...]) -> list[dict[str, str]]:
     return out
 
 
-def _definition_resource(kind: str, urls: list[str], what: str) -> dict[str, Any]:
+def _resource(
+    kind: str,
+    documentation: str,
+    interactions: list[dict[str, str]],
+    params: tuple[Param, ...],
+    profile: str | None = None,
+) -> dict[str, Any]:
+    """One ``rest.resource``: read-only and versioned, conditional reads by If-None-Match, as every type here is."""
+    head: dict[str, Any] = {"type": kind}
+    if profile:
+        head["profile"] = profile
     return {
-        "type": kind,
-        "documentation": f"{what} Published: " + ", ".join(urls) + ".",
-        "interaction": _interactions("read", "search-type"),
+        **head,
+        "documentation": documentation,
+        "interaction": interactions,
         "versioning": "versioned",
         "readHistory": False,
         "updateCreate": False,
@@ -79,8 +89,13 @@ def _definition_resource(kind: str, urls: list[str], what: str) -> dict[str, Any
         "conditionalRead": "not-match",
         "conditionalUpdate": False,
         "conditionalDelete": "not-supported",
-        "searchParam": _search_params(DEFINITION_PARAMS),
+        "searchParam": _search_params(params),
     }
+
+
+def _definition_resource(kind: str, urls: list[str], what: str) -> dict[str, Any]:
+    documentation = f"{what} Published: " + ", ".join(urls) + "."
+    return _resource(kind, documentation, _interactions("read", "search-type"), DEFINITION_PARAMS)
 
 
 def capability_statement(
@@ -119,22 +134,13 @@ def capability_statement(
                     "description": "Public, read-only reference content: no authentication.",
                 },
                 "resource": [
-                    {
-                        "type": "MedicationKnowledge",
-                        "profile": "http://hl7.org/fhir/StructureDefinition/MedicationKnowledge",
-                        "documentation": MK_DOCUMENTATION + " Extensions used: " + ", ".join(definition_urls) + ".",
-                        "interaction": _interactions(
-                            "read", "vread", "history-instance", "history-type", "search-type"
-                        ),
-                        "versioning": "versioned",
-                        "readHistory": False,
-                        "updateCreate": False,
-                        "conditionalCreate": False,
-                        "conditionalRead": "not-match",
-                        "conditionalUpdate": False,
-                        "conditionalDelete": "not-supported",
-                        "searchParam": _search_params(MK_PARAMS),
-                    },
+                    _resource(
+                        "MedicationKnowledge",
+                        MK_DOCUMENTATION + " Extensions used: " + ", ".join(definition_urls) + ".",
+                        _interactions("read", "vread", "history-instance", "history-type", "search-type"),
+                        MK_PARAMS,
+                        profile="http://hl7.org/fhir/StructureDefinition/MedicationKnowledge",
+                    ),
                     _definition_resource("StructureDefinition", definition_urls, "The extensions this server defines."),
                     _definition_resource("CodeSystem", system_urls, "The code systems this server defines."),
                     _definition_resource(
