@@ -61,9 +61,32 @@ class _Context:
     range_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Each range as answers show it, by range slug: the same for every dose, so built with the context."""
 
+    label_warnings: list[dict[str, Any]] = field(default_factory=list)
+    """The warnings of every answer (the label's contraindications and changes), made once."""
+    range_sources: dict[str, str] = field(default_factory=dict)
+    _per_day_views: dict[tuple[str, Decimal | None, Decimal | None], dict[str, Any]] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
         for rng in self.ranges:
             self.range_views[rng.range_slug] = _range_view(self, rng)
+            self.range_sources[rng.range_slug] = rng.source
+        self.label_warnings.extend(_label_warnings(self.contraindications, self.label_changes))
+
+    def range_with_day(self, slug: str, lo: Decimal | None, hi: Decimal | None) -> dict[str, Any]:
+        """A range as a match shows it: its view and its bounds as mg a day (the same for every dose of one
+        body weight, so kept: answers share it, and nothing changes an answer once made)."""
+        key = (slug, lo, hi)
+        view = self._per_day_views.get(key)
+        if view is None:
+            if len(self._per_day_views) >= PER_DAY_VIEWS_KEPT:  # weight-based bounds: one per body weight
+                self._per_day_views.clear()
+            view = {**self.range_views[slug], "mg_per_day_min": number(lo), "mg_per_day_max": number(hi)}
+            self._per_day_views[key] = view
+        return view
+
+
+PER_DAY_VIEWS_KEPT = 4096
+"""Range views with their mg-a-day bounds kept per context (a weight-based range has one per body weight)."""
 
 
 @dataclass(slots=True)
@@ -93,7 +116,10 @@ def parse(request: DoseRequest) -> Dose:
     return parse_dose(request.amount, request.unit, request.frequency, request.route, request.weight_kg)
 
 
-def _warnings(context: _Context, assessment: Assessment) -> list[dict[str, Any]]:
+def _label_warnings(
+    contraindications: tuple[dict[str, Any], ...], label_changes: tuple[dict[str, Any], ...]
+) -> list[dict[str, Any]]:
+    """The warnings every dose check carries: the label's contraindications and its label changes."""
     out: list[dict[str, Any]] = [
         {
             "code": "label-contraindication",
@@ -102,9 +128,9 @@ def _warnings(context: _Context, assessment: Assessment) -> list[dict[str, Any]]
             "verification": item.get("verification"),
             "note": item.get("note"),
         }
-        for item in context.contraindications
+        for item in contraindications
     ]
-    for statement in context.label_changes:
+    for statement in label_changes:
         when = ", ".join(v for v in (statement.get("product"), statement.get("date")) if v)
         out.append(
             {
@@ -115,7 +141,12 @@ def _warnings(context: _Context, assessment: Assessment) -> list[dict[str, Any]]
                 "note": None,
             }
         )
-    range_sources = {r.range_slug: r.source for r in context.ranges}
+    return out
+
+
+def _warnings(context: _Context, assessment: Assessment) -> list[dict[str, Any]]:
+    out = list(context.label_warnings)
+    range_sources = context.range_sources
     for w in assessment.warnings:
         out.append(
             {
@@ -158,11 +189,7 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
                 "regimen": m.range.regimen,
                 "band": m.range.band,
                 "source": m.range.source,
-                "range": {
-                    **context.range_views[m.range.range_slug],
-                    "mg_per_day_min": number(m.mg_per_day_min),
-                    "mg_per_day_max": number(m.mg_per_day_max),
-                },
+                "range": context.range_with_day(m.range.range_slug, m.mg_per_day_min, m.mg_per_day_max),
                 "position": m.position,
                 "comparable": m.comparable,
                 "route_fits": m.route_fits,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from app.domain.dosing.doses import Dose
@@ -63,6 +63,19 @@ class RangeSpec:
     source_title: str | None = None
     is_reference: bool = False
     approval_status: str | None = None
+    # Derived once, with the range (every dose check reads them for every range): not compared, not given.
+    period_days: Decimal = field(init=False, repr=False, compare=False)
+    """The period's length in days (trailing zeros removed)."""
+    weight_based: bool = field(init=False, repr=False, compare=False)
+    canonical_route: str = field(init=False, repr=False, compare=False)
+    checked: bool = field(init=False, repr=False, compare=False)
+    """Whether the range comes from a checked source (primary or secondary) and may document a dose."""
+    cited: str = field(init=False, repr=False, compare=False)
+    """The source as verdicts name it: its title, else its slug."""
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:  # the generated one hashes every field on every call (per range, per check)
+        return self._hash
 
     def __post_init__(self) -> None:
         try:
@@ -92,34 +105,24 @@ class RangeSpec:
             problems.append("cap_unit without cap")
         if problems:
             raise ValueError(f"range {self.range_slug}: " + "; ".join(problems))
-
-    @property
-    def period_days(self) -> Decimal:
-        return _mul(self.period_value, PERIOD_DAYS[self.period_unit])
-
-    @property
-    def weight_based(self) -> bool:
-        return _unit(self.unit).per_kg
-
-    @property
-    def canonical_route(self) -> str:
-        route = parse_route(self.route)
-        assert route is not None  # checked in __post_init__
-        return route
-
-    @property
-    def checked(self) -> bool:
-        """Whether the range comes from a checked source (primary or secondary) and may document a dose."""
-        return is_checked(self.verification)
-
-    @property
-    def cited(self) -> str:
-        """The source as verdicts name it: its title, else its slug."""
-        return self.source_title or self.source
+        assert route is not None
+        derived = {
+            "period_days": _tidy(_mul(self.period_value, PERIOD_DAYS[self.period_unit])),
+            "weight_based": _unit(self.unit).per_kg,
+            "canonical_route": route,
+            "checked": is_checked(self.verification),
+            "cited": self.source_title or self.source,
+            "_hash": hash(tuple(getattr(self, f.name) for f in _COMPARED)),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     def describe(self) -> str:
         """The range as text, e.g. '1–5 mg per day', 'less than 4 mg per day', '0.1 mg/kg per day (max 4.5 mg)'."""
         return _describe(self)
+
+
+_COMPARED = tuple(f for f in fields(RangeSpec) if f.compare)
 
 
 @functools.lru_cache(maxsize=1024)  # the same few dozen ranges, described in every dose check
@@ -257,20 +260,20 @@ class Match:
     """False when the range states no frequency (``per="administration-only"``) and the dose is repeated:
     one administration is compared, the regimen is not, so the match documents nothing."""
 
-    @property
-    def checked(self) -> bool:
-        """The range comes from a checked source (primary or secondary)."""
-        return self.range.checked
+    # Derived once (the verdict, the summary and the answer each read them for every match): not given.
+    checked: bool = field(init=False, compare=False)
+    """The range comes from a checked source (primary or secondary)."""
+    documents: bool = field(init=False, compare=False)
+    """The dose lies inside this range, the route fits and the source is checked."""
+    claims: bool = field(init=False, compare=False)
+    """The dose lies inside this range (route fits), but the source is not checked: a claim only."""
 
-    @property
-    def documents(self) -> bool:
-        """The dose lies inside this range, the route fits and the source is checked."""
-        return self.comparable and self.position == "inside" and self.range.checked and self.judges_frequency
-
-    @property
-    def claims(self) -> bool:
-        """The dose lies inside this range (route fits), but the source is not checked: a claim only."""
-        return self.comparable and self.position == "inside" and not self.range.checked and self.judges_frequency
+    def __post_init__(self) -> None:
+        checked = self.range.checked
+        inside = self.comparable and self.position == "inside" and self.judges_frequency
+        object.__setattr__(self, "checked", checked)
+        object.__setattr__(self, "documents", inside and checked)
+        object.__setattr__(self, "claims", inside and not checked)
 
 
 @functools.lru_cache(maxsize=64)  # one dose, written once per check (not once per range)
@@ -285,6 +288,10 @@ def _dose_text(dose: Dose) -> str:
 
 def match_range(dose: Dose, rng: RangeSpec) -> Match:
     """The position of ``dose`` against one range, with the route check and an explanatory note."""
+    return _match(dose, rng, _dose_text(dose))
+
+
+def _match(dose: Dose, rng: RangeSpec, dose_text: str) -> Match:
     range_route = rng.canonical_route
     route_fits = dose.route is None or dose.route == range_route
     bounds = _bounds(rng, dose.weight_kg)
@@ -326,7 +333,7 @@ def match_range(dose: Dose, rng: RangeSpec) -> Match:
         else:
             basis = "average-per-day"
             position = _place_rate(dose.mg_per_period, dose.period_days, bounds)
-        notes.insert(0, f"{_dose_text(dose)} is {position} {rng.describe()}")
+        notes.insert(0, f"{dose_text} is {position} {rng.describe()}")
         if bounds.weight_note:
             notes.append(bounds.weight_note)
     if not route_fits:
@@ -343,7 +350,7 @@ def match_range(dose: Dose, rng: RangeSpec) -> Match:
         mg_max=hi,
         mg_per_day_min=None if bounds is None else bounds.per_day_lo,
         mg_per_day_max=None if bounds is None else bounds.per_day_hi,
-        period_days=_tidy(period),
+        period_days=period,
         capped=capped,
         note="; ".join(notes),
         judges_frequency=rng.per != "administration-only" or dose.single,
@@ -447,7 +454,8 @@ def _verdict(dose: Dose, matches: Sequence[Match], documented: bool, above_all: 
 
 def classify(dose: Dose, ranges: Sequence[RangeSpec]) -> Classification:
     """Place ``dose`` against every range (one :class:`Match` each, in input order) and sum it up."""
-    matches = tuple(match_range(dose, rng) for rng in ranges)
+    dose_text = _dose_text(dose)
+    matches = tuple(_match(dose, rng, dose_text) for rng in ranges)
     checked = [m for m in matches if m.comparable and m.checked]
     documented = any(m.documents for m in matches)
     above_all = bool(checked) and all(m.position == "above" for m in checked)
@@ -535,7 +543,7 @@ def weight_based_check(dose: Dose, rng: RangeSpec) -> WeightCheck | None:
         cap_mg=cap,
         limit_mg=limit,
         capped=capped,
-        period_days=_tidy(period),
+        period_days=period,
         dose_mg=dose_mg,
         exceeds=exceeds,
         message=f"{how}: the dose ({dose_mg} mg {basis}) {verb} {limit} mg ({rng.cited})"

@@ -52,9 +52,9 @@ class DoseInputError(ValueError):
 # Decimal helpers
 
 
-def _mul(*values: Decimal) -> Decimal:
-    result = Decimal(1)
-    for value in values:
+def _mul(first: Decimal, second: Decimal, *more: Decimal) -> Decimal:
+    result = _CTX.multiply(first, second)
+    for value in more:
         result = _CTX.multiply(result, value)
     return result
 

@@ -21,6 +21,7 @@ Wording
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final, Literal
@@ -215,6 +216,15 @@ def _ratio(dose: Dose, rng: RangeSpec) -> Decimal | None:
     return _tidy(value.quantize(Decimal("0.1"), context=_CTX))
 
 
+_LN_2: Final = _CTX.ln(Decimal(2))
+
+
+@functools.lru_cache(maxsize=256)  # a few dosing intervals against a few labelled periods
+def _interval_distance(interval: Decimal, period_days: Decimal) -> Decimal:
+    """How far apart two dosing intervals are: |ln(a / b)| (a logarithm at full precision is costly)."""
+    return abs(_CTX.ln(_CTX.divide(interval, period_days)))
+
+
 def label_reference(classification: Classification) -> RangeSpec | None:
     """The labelled dose to compare with: the reference range of an approved regimen, checked, on the
     dose's route. Without a route, the one whose dosing interval is nearest the dose's (a daily or
@@ -233,10 +243,10 @@ def label_reference(classification: Classification) -> RangeSpec | None:
     interval = _CTX.divide(dose.period_days, Decimal(dose.administrations_per_period))
 
     def distance(rng: RangeSpec) -> Decimal:
-        return abs(_CTX.ln(_CTX.divide(interval, rng.period_days)))
+        return _interval_distance(interval, rng.period_days)
 
     nearest = min(candidates, key=distance)
-    if dose.route is None and len(candidates) > 1 and distance(nearest) > _CTX.ln(Decimal(2)):
+    if dose.route is None and len(candidates) > 1 and distance(nearest) > _LN_2:
         return None  # no route and no product near the dose's interval: which label would be guesswork
     return nearest
 
