@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -72,4 +73,9 @@ def _without_cursor(raw: bytes) -> str:
 
 
 def record_body(record: dict[str, Any], info: DatasetInfo) -> bytes:
-    return dumps({"data": record, "meta": meta(info)})
+    return dumps({"data": record, "meta": _meta_json(info)})
+
+
+@functools.lru_cache(maxsize=8)  # one dataset version at a time; written into every computed record answer
+def _meta_json(info: DatasetInfo) -> orjson.Fragment:
+    return orjson.Fragment(dumps(meta(info)))

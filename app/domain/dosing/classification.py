@@ -6,9 +6,11 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from typing import Literal
 
 from app.domain.dosing.doses import Dose
 from app.domain.dosing.numbers import (
+    _CTX,
     PERIOD_DAYS,
     Basis,
     DoseInputError,
@@ -217,11 +219,10 @@ def _place(value: Decimal, lo: Decimal | None, hi: Decimal | None, lo_inc: bool,
     return "inside"
 
 
-def _place_rate(mg: Decimal, days: Decimal, b: _Bounds) -> Position:
-    """``mg`` per ``days`` against the bounds per ``b.period_days``, cross-multiplied (exact)."""
-    lo = None if b.lo is None else _mul(b.lo, days)
-    hi = None if b.hi is None else _mul(b.hi, days)
-    return _place(_mul(mg, b.period_days), lo, hi, b.lo_inclusive, b.hi_inclusive)
+def _place_planned_rate(mg: Decimal, plan: _Plan, b: _Bounds) -> Position:
+    """``mg`` per the dose's period against the bounds per ``b.period_days``, cross-multiplied (exact): the
+    bounds times the dose's period come with the plan."""
+    return _place(_CTX.multiply(mg, b.period_days), plan.lo_days, plan.hi_days, b.lo_inclusive, b.hi_inclusive)
 
 
 def _worst(positions: Iterable[Position]) -> Position:
@@ -291,69 +292,111 @@ def match_range(dose: Dose, rng: RangeSpec) -> Match:
     return _match(dose, rng, _dose_text(dose))
 
 
-def _match(dose: Dose, rng: RangeSpec, dose_text: str) -> Match:
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A match with one range for every dose of one shape (route, body weight, repeated or single): all of
+    it but the position, which the amount decides, and the first note, which says it."""
+
+    route_fits: bool
+    bounds: _Bounds | None
+    basis: Basis
+    rule: Literal["none", "administration-only", "single", "both", "rate"]
+    describe: str
+    tail: str
+    """The notes after the first, each with its "; " before it."""
+    judges_frequency: bool
+    lo_days: Decimal | None = None
+    hi_days: Decimal | None = None
+    """The bounds times the dose's period in days: what :func:`_place_planned_rate` compares with."""
+
+
+@functools.lru_cache(maxsize=4096)  # per range and dose shape: a few per range in practice
+def _plan(
+    rng: RangeSpec, route: str | None, weight: Decimal | None, days: Decimal | None, periodic: bool, single: bool
+) -> _Plan:
     range_route = rng.canonical_route
-    route_fits = dose.route is None or dose.route == range_route
-    bounds = _bounds(rng, dose.weight_kg)
+    route_fits = route is None or route == range_route
+    bounds = _bounds(rng, weight)
     notes: list[str] = []
+    rule: Literal["none", "administration-only", "single", "both", "rate"]
     if bounds is None:
         notes.append(f"the range is in {_unit(rng.unit).code}: it needs a body weight")
-        position: Position | None = None
         basis: Basis = "average-per-day"
-        lo = hi = None
-        period = rng.period_days
-        capped = False
+        rule = "none"
     else:
-        lo, hi, period, capped = bounds.lo, bounds.hi, bounds.period_days, bounds.capped
         if rng.per == "administration-only":
-            basis = "per-administration"
-            position = _worst(
-                (
-                    _place(dose.mg_per_administration_min, lo, None, bounds.lo_inclusive, True),
-                    _place(dose.mg_per_administration, None, hi, True, bounds.hi_inclusive),
-                )
-            )
+            basis, rule = "per-administration", "administration-only"
             notes.append("the source states no frequency: only the amount of one administration is compared")
-        elif dose.period_days is None or dose.mg_per_period is None:
-            basis = "per-administration"
-            position = _place(dose.mg_per_administration, lo, hi, bounds.lo_inclusive, bounds.hi_inclusive)
+        elif not periodic:
+            basis, rule = "per-administration", "single"
             if rng.per == "period":
                 notes.append(
                     "a single administration is compared with the amount of one period, taken as one administration"
                 )
         elif rng.per == "administration":
-            basis = "both"
-            position = _worst(
-                (
-                    _place(dose.mg_per_administration_min, lo, None, bounds.lo_inclusive, True),
-                    _place(dose.mg_per_administration, None, hi, True, bounds.hi_inclusive),
-                    _place_rate(dose.mg_per_period, dose.period_days, bounds),
-                )
-            )
+            basis, rule = "both", "both"
         else:
-            basis = "average-per-day"
-            position = _place_rate(dose.mg_per_period, dose.period_days, bounds)
-        notes.insert(0, f"{dose_text} is {position} {rng.describe()}")
+            basis, rule = "average-per-day", "rate"
         if bounds.weight_note:
             notes.append(bounds.weight_note)
     if not route_fits:
-        notes.append(f"route does not fit: the range is for {range_route} use, the dose is {dose.route}")
-    elif dose.route is None:
+        notes.append(f"route does not fit: the range is for {range_route} use, the dose is {route}")
+    elif route is None:
         notes.append(f"no route given: the range is for {range_route} use")
+    return _Plan(
+        route_fits=route_fits,
+        bounds=bounds,
+        basis=basis,
+        rule=rule,
+        describe=rng.describe(),
+        tail="".join(f"; {n}" for n in notes),
+        judges_frequency=rng.per != "administration-only" or single,
+        lo_days=None if bounds is None or bounds.lo is None or days is None else _mul(bounds.lo, days),
+        hi_days=None if bounds is None or bounds.hi is None or days is None else _mul(bounds.hi, days),
+    )
+
+
+def _position(dose: Dose, plan: _Plan) -> Position | None:
+    """Where the dose's amount lies against the planned bounds, exactly."""
+    b = plan.bounds
+    if b is None:
+        return None
+    rule = plan.rule
+    if rule == "rate":
+        assert dose.mg_per_period is not None
+        return _place_planned_rate(dose.mg_per_period, plan, b)
+    if rule == "single":
+        return _place(dose.mg_per_administration, b.lo, b.hi, b.lo_inclusive, b.hi_inclusive)
+    positions = [
+        _place(dose.mg_per_administration_min, b.lo, None, b.lo_inclusive, True),
+        _place(dose.mg_per_administration, None, b.hi, True, b.hi_inclusive),
+    ]
+    if rule == "both":
+        assert dose.mg_per_period is not None
+        positions.append(_place_planned_rate(dose.mg_per_period, plan, b))
+    return _worst(positions)
+
+
+def _match(dose: Dose, rng: RangeSpec, dose_text: str) -> Match:
+    periodic = dose.period_days is not None and dose.mg_per_period is not None
+    plan = _plan(rng, dose.route, dose.weight_kg, dose.period_days, periodic, dose.single)
+    bounds = plan.bounds
+    position = _position(dose, plan)
+    note = plan.tail[2:] if bounds is None else f"{dose_text} is {position} {plan.describe}{plan.tail}"
     return Match(
         range=rng,
         position=position,
-        comparable=route_fits and position is not None,
-        route_fits=route_fits,
-        basis=basis,
-        mg_min=lo,
-        mg_max=hi,
+        comparable=plan.route_fits and position is not None,
+        route_fits=plan.route_fits,
+        basis=plan.basis,
+        mg_min=None if bounds is None else bounds.lo,
+        mg_max=None if bounds is None else bounds.hi,
         mg_per_day_min=None if bounds is None else bounds.per_day_lo,
         mg_per_day_max=None if bounds is None else bounds.per_day_hi,
-        period_days=period,
-        capped=capped,
-        note="; ".join(notes),
-        judges_frequency=rng.per != "administration-only" or dose.single,
+        period_days=rng.period_days if bounds is None else bounds.period_days,
+        capped=False if bounds is None else bounds.capped,
+        note=note,
+        judges_frequency=plan.judges_frequency,
     )
 
 

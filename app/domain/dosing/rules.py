@@ -178,6 +178,7 @@ def _with_route(dose: Dose) -> str:
     return f"Naltrexone {_amount_text(dose)} {route} {freq}"
 
 
+@functools.lru_cache(maxsize=1024)  # the few labelled ranges, phrased in many summaries
 def label_phrase(rng: RangeSpec) -> str:
     """A single-figure range as a clinician writes it: ``50 mg daily``, ``380 mg every 4 weeks``."""
     unit = _UNIT_TEXT.get(rng.unit, rng.unit)
