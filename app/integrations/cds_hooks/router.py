@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -19,8 +22,10 @@ from app.api.responses import base_url, dumps
 from app.errors import ProblemError
 from app.integrations.cds_hooks import fhir_client
 from app.integrations.cds_hooks.auth import CdsAuthError, JwksCache, bearer_token, verify_token
-from app.integrations.cds_hooks.medications import naltrexone_from_drug
+from app.integrations.cds_hooks.medications import Naltrexone, naltrexone_from_drug
 from app.integrations.cds_hooks.service import decide, fill_gaps, gather
+from app.readmodel import ReadModel
+from app.readmodel.model import ModelKey
 from app.services.cds_records import claim_jwt_id, store_feedback
 from app.services.dose_check import DoseRequest, check_dose_in, model_drug
 from app.services.record_warnings import build_warnings
@@ -357,6 +362,39 @@ async def call_service(service_id: ServiceId, request: Request, _auth: AuthDep) 
     return await answer_call(service_id, parse_body(CdsRequest, await request.body()), request)
 
 
+@dataclass(frozen=True, slots=True)
+class _DrugFacts:
+    """What every call reads of the drug record, read once per read model (it is the same for each call)."""
+
+    naltrexone: Naltrexone
+    contraindications: Sequence[dict[str, Any]]
+    regimens: Mapping[str, dict[str, Any]]
+    label_warnings: tuple[str, ...]
+
+
+_DRUG_FACTS_KEPT = 8
+_drug_facts_by_model: OrderedDict[ModelKey, _DrugFacts] = OrderedDict()
+
+
+def _drug_facts(model: ReadModel) -> _DrugFacts | None:
+    """The drug record's facts for ``model`` (one store and content version), or None without the drug."""
+    facts = _drug_facts_by_model.get(model.key)
+    if facts is None:
+        drug = model_drug(model)
+        if drug is None:
+            return None
+        facts = _DrugFacts(
+            naltrexone_from_drug(drug),
+            drug.get("contraindications") or [],
+            {r["slug"]: r for r in drug.get("regimens") or []},
+            tuple(w["title"] for w in build_warnings(drug)),
+        )
+        _drug_facts_by_model[model.key] = facts
+        while len(_drug_facts_by_model) > _DRUG_FACTS_KEPT:
+            _drug_facts_by_model.popitem(last=False)
+    return facts
+
+
 async def answer_call(service_id: str, body: CdsRequest, request: Request) -> Response:
     """The service call's answer (shared with :mod:`app.integrations.cds_hooks.shortcut`)."""
     service = _service(service_id)
@@ -380,8 +418,8 @@ async def answer_call(service_id: str, body: CdsRequest, request: Request) -> Re
     )
     gathered = await fill_gaps(gathered, fhir, patient_id=body.context.get("patientId"))
     model = await request.app.state.read_model.get()  # the app's read model: no store query per call
-    drug = model_drug(model)
-    if drug is None:  # never an empty answer that reads as "nothing to say"
+    facts = _drug_facts(model)
+    if facts is None:  # never an empty answer that reads as "nothing to say"
         raise ProblemError("not-ready", "The naltrexone knowledge is not loaded; no decision support given.")
 
     def check(dose: DoseRequest) -> dict[str, Any]:
@@ -389,11 +427,11 @@ async def answer_call(service_id: str, body: CdsRequest, request: Request) -> Re
 
     cards = decide(
         gathered,
-        naltrexone_from_drug(drug),
-        drug.get("contraindications") or [],
+        facts.naltrexone,
+        facts.contraindications,
         check,
-        regimens={r["slug"]: r for r in drug.get("regimens") or []},
-        label_warnings=[w["title"] for w in build_warnings(drug)],
+        regimens=facts.regimens,
+        label_warnings=facts.label_warnings,
         hook_instance=body.hookInstance,
         base_url=base_url(request),
         fhir_given=fhir is not None,
