@@ -219,7 +219,7 @@ def _place(value: Decimal, lo: Decimal | None, hi: Decimal | None, lo_inc: bool,
     return "inside"
 
 
-def _place_planned_rate(mg: Decimal, plan: _Plan, b: _Bounds) -> Position:
+def _place_planned_rate(mg: Decimal, plan: MatchPlan, b: _Bounds) -> Position:
     """``mg`` per the dose's period against the bounds per ``b.period_days``, cross-multiplied (exact): the
     bounds times the dose's period come with the plan."""
     return _place(_CTX.multiply(mg, b.period_days), plan.lo_days, plan.hi_days, b.lo_inclusive, b.hi_inclusive)
@@ -243,38 +243,73 @@ class Match:
     be found: such a match never makes a dose "documented". ``mg_min``/``mg_max`` are the range's bounds
     in mg after weight and cap (per period, or per administration for ``per="administration"``), and
     ``mg_per_day_min``/``mg_per_day_max`` the same as an average per day, rounded for display.
+
+    What does not depend on the amount (the bounds, the basis, the route check) is the ``plan`` shared by
+    every dose of the same shape; the position, the note and what follows from them are the dose's own.
     """
 
     range: RangeSpec
     position: Position | None
-    comparable: bool
-    route_fits: bool
-    basis: Basis
-    mg_min: Decimal | None
-    mg_max: Decimal | None
-    mg_per_day_min: Decimal | None
-    mg_per_day_max: Decimal | None
-    period_days: Decimal
-    capped: bool
     note: str
-    judges_frequency: bool = True
-    """False when the range states no frequency (``per="administration-only"``) and the dose is repeated:
-    one administration is compared, the regimen is not, so the match documents nothing."""
-
+    plan: MatchPlan = field(repr=False)
     # Derived once (the verdict, the summary and the answer each read them for every match): not given.
-    checked: bool = field(init=False, compare=False)
-    """The range comes from a checked source (primary or secondary)."""
     documents: bool = field(init=False, compare=False)
     """The dose lies inside this range, the route fits and the source is checked."""
     claims: bool = field(init=False, compare=False)
     """The dose lies inside this range (route fits), but the source is not checked: a claim only."""
 
     def __post_init__(self) -> None:
+        inside = self.position == "inside" and self.plan.route_fits and self.plan.judges_frequency
         checked = self.range.checked
-        inside = self.comparable and self.position == "inside" and self.judges_frequency
-        object.__setattr__(self, "checked", checked)
         object.__setattr__(self, "documents", inside and checked)
         object.__setattr__(self, "claims", inside and not checked)
+
+    @property
+    def comparable(self) -> bool:
+        return self.plan.route_fits and self.position is not None
+
+    @property
+    def route_fits(self) -> bool:
+        return self.plan.route_fits
+
+    @property
+    def basis(self) -> Basis:
+        return self.plan.basis
+
+    @property
+    def checked(self) -> bool:
+        """The range comes from a checked source (primary or secondary)."""
+        return self.range.checked
+
+    @property
+    def judges_frequency(self) -> bool:
+        """False when the range states no frequency (``per="administration-only"``) and the dose is repeated:
+        one administration is compared, the regimen is not, so the match documents nothing."""
+        return self.plan.judges_frequency
+
+    @property
+    def mg_min(self) -> Decimal | None:
+        return None if self.plan.bounds is None else self.plan.bounds.lo
+
+    @property
+    def mg_max(self) -> Decimal | None:
+        return None if self.plan.bounds is None else self.plan.bounds.hi
+
+    @property
+    def mg_per_day_min(self) -> Decimal | None:
+        return None if self.plan.bounds is None else self.plan.bounds.per_day_lo
+
+    @property
+    def mg_per_day_max(self) -> Decimal | None:
+        return None if self.plan.bounds is None else self.plan.bounds.per_day_hi
+
+    @property
+    def period_days(self) -> Decimal:
+        return self.range.period_days
+
+    @property
+    def capped(self) -> bool:
+        return self.plan.bounds is not None and self.plan.bounds.capped
 
 
 @functools.lru_cache(maxsize=64)  # one dose, written once per check (not once per range)
@@ -293,9 +328,9 @@ def match_range(dose: Dose, rng: RangeSpec) -> Match:
 
 
 @dataclass(frozen=True, slots=True)
-class _Plan:
-    """A match with one range for every dose of one shape (route, body weight, repeated or single): all of
-    it but the position, which the amount decides, and the first note, which says it."""
+class MatchPlan:
+    """A match with one range for every dose of one shape (route, body weight, period, repeated or single):
+    all of it but the position, which the amount decides, and the first note, which says it."""
 
     route_fits: bool
     bounds: _Bounds | None
@@ -313,7 +348,7 @@ class _Plan:
 @functools.lru_cache(maxsize=4096)  # per range and dose shape: a few per range in practice
 def _plan(
     rng: RangeSpec, route: str | None, weight: Decimal | None, days: Decimal | None, periodic: bool, single: bool
-) -> _Plan:
+) -> MatchPlan:
     range_route = rng.canonical_route
     route_fits = route is None or route == range_route
     bounds = _bounds(rng, weight)
@@ -343,7 +378,7 @@ def _plan(
         notes.append(f"route does not fit: the range is for {range_route} use, the dose is {route}")
     elif route is None:
         notes.append(f"no route given: the range is for {range_route} use")
-    return _Plan(
+    return MatchPlan(
         route_fits=route_fits,
         bounds=bounds,
         basis=basis,
@@ -356,7 +391,7 @@ def _plan(
     )
 
 
-def _position(dose: Dose, plan: _Plan) -> Position | None:
+def _position(dose: Dose, plan: MatchPlan) -> Position | None:
     """Where the dose's amount lies against the planned bounds, exactly."""
     b = plan.bounds
     if b is None:
@@ -383,21 +418,7 @@ def _match(dose: Dose, rng: RangeSpec, dose_text: str) -> Match:
     bounds = plan.bounds
     position = _position(dose, plan)
     note = plan.tail[2:] if bounds is None else f"{dose_text} is {position} {plan.describe}{plan.tail}"
-    return Match(
-        range=rng,
-        position=position,
-        comparable=plan.route_fits and position is not None,
-        route_fits=plan.route_fits,
-        basis=plan.basis,
-        mg_min=None if bounds is None else bounds.lo,
-        mg_max=None if bounds is None else bounds.hi,
-        mg_per_day_min=None if bounds is None else bounds.per_day_lo,
-        mg_per_day_max=None if bounds is None else bounds.per_day_hi,
-        period_days=rng.period_days if bounds is None else bounds.period_days,
-        capped=False if bounds is None else bounds.capped,
-        note=note,
-        judges_frequency=plan.judges_frequency,
-    )
+    return Match(rng, position, note, plan)
 
 
 @dataclass(frozen=True, slots=True)
