@@ -18,6 +18,7 @@ from app.domain.dosing import (
     Assessment,
     Dose,
     DoseInputError,
+    Match,
     RangeSpec,
     assess,
     parse_dose,
@@ -64,7 +65,7 @@ class _Context:
     label_warnings: list[dict[str, Any]] = field(default_factory=list)
     """The warnings of every answer (the label's contraindications and changes), made once."""
     range_sources: dict[str, str] = field(default_factory=dict)
-    _per_day_views: dict[tuple[str, Decimal | None, Decimal | None], dict[str, Any]] = field(default_factory=dict)
+    _match_templates: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for rng in self.ranges:
@@ -72,21 +73,44 @@ class _Context:
             self.range_sources[rng.range_slug] = rng.source
         self.label_warnings.extend(_label_warnings(self.contraindications, self.label_changes))
 
-    def range_with_day(self, slug: str, lo: Decimal | None, hi: Decimal | None) -> dict[str, Any]:
-        """A range as a match shows it: its view and its bounds as mg a day (the same for every dose of one
-        body weight, so kept: answers share it, and nothing changes an answer once made)."""
-        key = (slug, lo, hi)
-        view = self._per_day_views.get(key)
-        if view is None:
-            if len(self._per_day_views) >= PER_DAY_VIEWS_KEPT:  # weight-based bounds: one per body weight
-                self._per_day_views.clear()
-            view = {**self.range_views[slug], "mg_per_day_min": number(lo), "mg_per_day_max": number(hi)}
-            self._per_day_views[key] = view
-        return view
+    def match_entry(self, m: Match) -> dict[str, Any]:
+        """A match as the answer shows it. All but its position, note and whether it documents the dose is
+        the same for every dose of one shape (route, body weight, period), so that part is made once and
+        copied (its key order is the answer's)."""
+        slug = m.range.range_slug
+        key = (slug, m.mg_per_day_min, m.mg_per_day_max, m.route_fits, m.comparable, m.basis)
+        template = self._match_templates.get(key)
+        if template is None:
+            if len(self._match_templates) >= MATCH_TEMPLATES_KEPT:  # weight-based bounds: one per body weight
+                self._match_templates.clear()
+            template = {
+                "regimen": m.range.regimen,
+                "band": m.range.band,
+                "source": m.range.source,
+                "range": {
+                    **self.range_views[slug],
+                    "mg_per_day_min": number(m.mg_per_day_min),
+                    "mg_per_day_max": number(m.mg_per_day_max),
+                },
+                "position": None,
+                "comparable": m.comparable,
+                "route_fits": m.route_fits,
+                "verification": m.range.verification,
+                "documents": None,
+                "basis": m.basis,
+                "note": None,
+                "source_citation": self.range_info[slug]["source"],
+            }
+            self._match_templates[key] = template
+        entry = template.copy()
+        entry["position"] = m.position
+        entry["documents"] = m.documents
+        entry["note"] = m.note
+        return entry
 
 
-PER_DAY_VIEWS_KEPT = 4096
-"""Range views with their mg-a-day bounds kept per context (a weight-based range has one per body weight)."""
+MATCH_TEMPLATES_KEPT = 4096
+"""Match templates kept per context (a few per range; a weight-based range has one per body weight)."""
 
 
 @dataclass(slots=True)
@@ -181,25 +205,7 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
     dose = parse(request)
     assessment = assess(dose, context.ranges)
     classification = assessment.classification
-    matches = []
-    for m in classification.matches:
-        info = context.range_info[m.range.range_slug]
-        matches.append(
-            {
-                "regimen": m.range.regimen,
-                "band": m.range.band,
-                "source": m.range.source,
-                "range": context.range_with_day(m.range.range_slug, m.mg_per_day_min, m.mg_per_day_max),
-                "position": m.position,
-                "comparable": m.comparable,
-                "route_fits": m.route_fits,
-                "verification": m.range.verification,
-                "documents": m.documents,
-                "basis": m.basis,
-                "note": m.note,
-                "source_citation": info["source"],
-            }
-        )
+    matches = [context.match_entry(m) for m in classification.matches]
     claimed = [
         {
             "regimen": m.range.regimen,

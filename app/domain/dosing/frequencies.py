@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -258,6 +259,7 @@ def _fixed_frequency(norm: str) -> Frequency | None:
     return None
 
 
+@functools.lru_cache(maxsize=512)  # a few spellings ("daily", "BID") in most checks; values are immutable
 def parse_frequency(frequency: str) -> Frequency:
     """A frequency from text.
 
