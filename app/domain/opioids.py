@@ -79,6 +79,8 @@ def _brand_pattern(brand: str) -> re.Pattern[str]:
 
 
 _BRANDS: Final = tuple((brand, ingredient, _brand_pattern(brand)) for brand, ingredient in OPIOID_BRANDS.items())
+_ANY_BRAND: Final = re.compile("|".join(f"(?:{pattern.pattern})" for _, _, pattern in _BRANDS))
+"""Any brand at all: one pass over a text that names none (most do), before the ordered search."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,8 @@ def opioid_ingredient(text: str) -> str | None:
 def opioid_brand(text: str) -> tuple[str, str] | None:
     """The §8a brand named in ``text`` (whole words, any case) and its opioid ingredient."""
     lowered = text.lower()
+    if _ANY_BRAND.search(lowered) is None:
+        return None
     for brand, ingredient, pattern in _BRANDS:
         if pattern.search(lowered):
             return brand, ingredient
