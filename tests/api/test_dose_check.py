@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -426,3 +428,31 @@ def test_the_remaining_hepatotoxicity_warning_is_served_at_every_dose(client: Te
         label = [w for w in _check(client, **body)["warnings"] if w["code"] == "label-warning"]
         assert [w["message"].rsplit(" (", 1)[0] for w in label] == events
         assert all(w["source"] and w["verification"] == "primary" for w in label)
+
+
+def test_what_dose_checks_keep_per_shape_stays_bounded_and_answers_the_same(
+    app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Match templates are kept per range and dose shape (route, frequency, body weight); past their bound
+    they are dropped, and the answers made then are the answers made with every template kept."""
+    from app.services import dose_check
+
+    assert client.get("/readyz").status_code == 200  # started: the content is loaded
+    model = app.state.read_model.current()
+    shapes = [
+        ("4.5", "mg", "daily", "oral", None),
+        ("50", "mg", "every other day", None, None),
+        ("380", "mg", "every 4 weeks", "intramuscular", None),
+        ("0.1", "mg/kg", "daily", "oral", "30"),
+        ("0.1", "mg/kg", "twice daily", "oral", "52.5"),
+    ]
+
+    def answers() -> list[bytes]:
+        return [orjson.dumps(dose_check.check_dose_in(model, dose_check.DoseRequest(*shape, None))) for shape in shapes]
+
+    monkeypatch.setattr(dose_check, "ANSWERS_KEPT", 0)  # every answer computed
+    monkeypatch.setattr(dose_check, "MATCH_TEMPLATES_KEPT", 4)  # fewer than one answer's ranges
+    bounded = answers()
+    assert 0 < len(dose_check._model_snapshot(model).context._match_templates) <= 4
+    monkeypatch.setattr(dose_check, "MATCH_TEMPLATES_KEPT", 4096)
+    assert answers() == bounded
