@@ -516,6 +516,24 @@ def _verdict(dose: Dose, matches: Sequence[Match], documented: bool, above_all: 
     return "; ".join(parts)
 
 
+_VERDICTS: dict[tuple[object, ...], str] = {}
+_VERDICTS_KEPT = 1024  # each about a kilobyte of key; doses of one shape fall in a few dozen
+
+
+def _verdict_of(dose: Dose, matches: Sequence[Match], documented: bool, above_all: bool, below_all: bool) -> str:
+    """:func:`_verdict`, remembered: it reads only the dose's route and, per match, the range, the position,
+    whether the route fits and whether it judges the frequency (documented, above and below all follow from
+    those), and doses of new amounts mostly fall where others fell."""
+    key = (dose.route, *((m.range, m.position, m.plan.route_fits, m.plan.judges_frequency) for m in matches))
+    verdict = _VERDICTS.get(key)
+    if verdict is None:
+        verdict = _verdict(dose, matches, documented, above_all, below_all)
+        if len(_VERDICTS) >= _VERDICTS_KEPT:
+            _VERDICTS.clear()
+        _VERDICTS[key] = verdict
+    return verdict
+
+
 def classify(dose: Dose, ranges: Sequence[RangeSpec]) -> Classification:
     """Place ``dose`` against every range (one :class:`Match` each, in input order) and sum it up."""
     dose_text = _dose_text(dose)
@@ -533,7 +551,7 @@ def classify(dose: Dose, ranges: Sequence[RangeSpec]) -> Classification:
         below_all=below_all,
         regimens=_ordered(m.range.regimen for m in inside),
         bands=_ordered(m.range.band for m in inside),
-        verdict=_verdict(dose, matches, documented, above_all, below_all),
+        verdict=_verdict_of(dose, matches, documented, above_all, below_all),
         claimed_only_by=tuple(m for m in matches if m.claims),
     )
 
