@@ -23,7 +23,7 @@ from app.kinds.base import (
     slug_field,
     updated_at_field,
 )
-from app.models import Source
+from app.models.source import Source
 from app.schemas import sources as schemas
 from app.services import sources as service
 
