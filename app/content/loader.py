@@ -67,21 +67,20 @@ def _check_lengths(model: type[SQLModel], where: str, values: dict[str, Any]) ->
 
 
 def _check_unique(dataset: Dataset) -> None:
-    nested: list[str] = []
+    """Slugs are unique within a kind; nested records' slugs (dose ranges, ...) across the whole dataset."""
+    nested = {kind.name: slugged_nested(kind) for kind in KINDS_IN_LOAD_ORDER}
     children: set[str] = set()
     for kind in KINDS_IN_LOAD_ORDER:
         seen: set[str] = set()
-        fields = slugged_nested(kind)
-        nested += fields
         for record in _records(dataset, kind):
             slug: str = record.slug
             if slug in seen:
                 raise ContentError(f"{kind.name}: duplicate slug '{slug}'")
             seen.add(slug)
-            for name in fields:
+            for name in nested[kind.name]:
                 for child in getattr(record, name):
                     if child.slug in children:
-                        names = ", ".join(n.replace("_", " ") for n in nested)
+                        names = ", ".join(n.replace("_", " ") for fields in nested.values() for n in fields)
                         raise ContentError(f"duplicate child slug '{child.slug}' ({names})")
                     children.add(child.slug)
 
@@ -91,9 +90,11 @@ def _revision(session: Session, kind: str, slug: str, version: int, change: str,
 
 
 def _delete_nested(session: Session, kind: Kind, parent_ids: list[int]) -> None:
+    """Delete the nested rows of these records (in chunks: a store bounds the parameters of a statement)."""
     for nested in kind.nested:
         column = getattr(nested.table, parent_key(kind))
-        session.execute(delete(nested.table).where(column.in_(parent_ids)))
+        for start in range(0, len(parent_ids), 500):
+            session.execute(delete(nested.table).where(column.in_(parent_ids[start : start + 500])))
     session.flush()
 
 
