@@ -2,9 +2,9 @@
 ``file:line record-slug field: message`` (what an editor needs to find it), never a traceback.
 
 It checks what the loader would refuse: YAML syntax (with the file and line), each record against its
-schema (app/content/schema.py), duplicate slugs (records, and dose ranges, studies and approvals across
-records), and references to records that do not exist (``source:``, ``drug:``, ``target:``, ``regimen:``,
-``condition:`` at any depth). ``ldn-kb check-content`` prints the problems and exits 1 when there is one;
+schema (app/content/schema.py), duplicate slugs (records, and nested records with slugs, such as dose ranges,
+studies and approvals, across records), and references to records that do not exist (a key named as a
+kind's singular, ``source:``, ``drug:``, ``regimen:``, ..., at any depth; see app/content/rows.py). ``ldn-kb check-content`` prints the problems and exits 1 when there is one;
 :func:`app.content.files.read_dataset` raises :class:`ContentProblems` with the same lines.
 """
 
@@ -18,23 +18,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from app.content.schema import KINDS, Dataset
+from app.content.rows import KINDS_IN_LOAD_ORDER, REFERENCES, slugged_nested
+from app.content.schema import KINDS
 
 #: Record model of each kind (the element type of the Dataset's list fields).
-RECORD_MODELS: dict[str, type[BaseModel]] = {
-    kind: Dataset.model_fields[kind].annotation.__args__[0]  # type: ignore[union-attr]
-    for kind in KINDS
-}
-#: A string under one of these keys, at any depth of a record, is the slug of a record of that kind.
-REFERENCES = {
-    "source": "sources",
-    "drug": "drugs",
-    "target": "targets",
-    "regimen": "regimens",
-    "condition": "conditions",
-}
-#: Nested records whose slugs must be unique across the whole dataset.
-CHILDREN = {"regimens": "dose_ranges", "indications": "studies", "drugs": "approvals"}
+RECORD_MODELS: dict[str, type[BaseModel]] = {kind.name: kind.content_record_class for kind in KINDS_IN_LOAD_ORDER}
+#: Nested records whose slugs must be unique across the whole dataset, by kind.
+CHILDREN: dict[str, tuple[str, ...]] = {kind.name: slugged_nested(kind) for kind in KINDS_IN_LOAD_ORDER}
 
 Path_ = tuple[int | str, ...]
 
@@ -151,6 +141,26 @@ def _slug(record: Any, index: int) -> str:
     return slug if isinstance(slug, str) and slug else f"#{index + 1}"
 
 
+def _check_child_slugs(
+    file: _File, index: int, record: dict[str, Any], seen: dict[str, tuple[str, int]], problems: list[Problem]
+) -> None:
+    """Nested records' slugs (dose ranges, studies, approvals) are unique across the whole dataset."""
+    for name in CHILDREN.get(file.kind, ()):
+        nested = record.get(name, [])
+        for child_index, child in enumerate(nested if isinstance(nested, list) else []):
+            child_slug = child.get("slug") if isinstance(child, dict) else None
+            if not isinstance(child_slug, str):
+                continue
+            child_path = (index, name, child_index, "slug")
+            child_line = _line(file.lines, child_path)
+            if child_slug in seen:
+                other, other_line = seen[child_slug]
+                message = f"duplicate slug '{child_slug}' (also at {other}:{other_line})"
+                problems.append(Problem(file.name, child_line, _slug(record, index), _field(child_path[1:]), message))
+            else:
+                seen[child_slug] = (file.name, child_line)
+
+
 def check_folder(folder: Path) -> list[Problem]:
     """Every problem of the dataset in ``folder``, in file and line order (empty: the loader will accept it)."""
     problems: list[Problem] = []
@@ -183,26 +193,7 @@ def check_folder(folder: Path) -> list[Problem]:
                 else:
                     slugs[file.kind].add(record["slug"])
                     first_seen[(file.kind, record["slug"])] = line
-            nested = record.get(CHILDREN.get(file.kind, ""), [])
-            for child_index, child in enumerate(nested if isinstance(nested, list) else []):
-                child_slug = child.get("slug") if isinstance(child, dict) else None
-                if not isinstance(child_slug, str):
-                    continue
-                child_path = (index, CHILDREN[file.kind], child_index, "slug")
-                child_line = _line(file.lines, child_path)
-                if child_slug in children_seen:
-                    other, other_line = children_seen[child_slug]
-                    problems.append(
-                        Problem(
-                            file.name,
-                            child_line,
-                            slug,
-                            _field(child_path[1:]),
-                            f"duplicate slug '{child_slug}' (also at {other}:{other_line})",
-                        )
-                    )
-                else:
-                    children_seen[child_slug] = (file.name, child_line)
+            _check_child_slugs(file, index, record, children_seen, problems)
     # References into a file that could not be read are not checked (its slugs are unknown, not missing).
     unreadable = {file.kind for file in files if not file.readable}
     for file in files:
@@ -220,7 +211,7 @@ def check_folder(folder: Path) -> list[Problem]:
                         _line(file.lines, path),
                         slug,
                         _field(path[1:]),
-                        f"unknown {target[:-1]} '{value}' (no such slug in {target}.yaml)",
+                        f"unknown {key} '{value}' (no such slug in {target}.yaml)",
                     )
                 )
     order = {file.name: position for position, file in enumerate(files)}

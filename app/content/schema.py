@@ -240,7 +240,8 @@ class IndicationRecord(_Strict):
 
 
 class Dataset(_Strict):
-    """All records of the curated dataset, by kind, in file order."""
+    """All records of the curated dataset, by kind (each field named as its kind in app/kinds/), in load order.
+    How each record is stored and exported follows from its kind's declaration (app/content/rows.py)."""
 
     sources: list[SourceRecord]
     drugs: list[DrugRecord]
@@ -251,12 +252,5 @@ class Dataset(_Strict):
     indications: list[IndicationRecord]
 
 
-KINDS: tuple[str, ...] = (
-    "sources",
-    "drugs",
-    "targets",
-    "regimens",
-    "mechanisms",
-    "conditions",
-    "indications",
-)
+#: Every kind's file name (``<kind>.yaml``), in load order: a kind only references kinds before it.
+KINDS: tuple[str, ...] = tuple(Dataset.model_fields)

@@ -1,8 +1,21 @@
 """Every kind of record, declared once (see app/kinds/base.py): each module of this package that defines a
 ``KIND`` is one kind, listed here in the order of its ``order``.
 
-A new kind is one module here: routes (app/api/v1/catalog.py), the read model (app/readmodel/), the OpenAPI
-tags and the search sources follow from this list.
+Routes (app/api/v1/catalog.py), the read model (app/readmodel/), the OpenAPI tags, the search sources, and
+the content loader, exporter and checker (app/content/rows.py) follow from this list. A new kind touches
+five files besides its tests and its migration (tests/kinds/test_new_kind.py adds one in exactly these):
+
+* ``app/kinds/<kind>.py``: its :class:`Kind` (table, content record, nested tables, sort fields, filters,
+  representer, search source, tag), found here by discovery;
+* ``app/models/<kind>.py``: its tables (app/models/ imports every module: Alembic sees them);
+* ``app/schemas/<kind>.py``: its public shapes;
+* ``app/content/data/<kind>.yaml``: its records;
+* ``app/content/schema.py``: its content record class and its list on ``Dataset`` (which sets the load
+  order; the schema stays out of this package so that a restart imports no content schema).
+
+A field of a content record named as a kind's singular (``drug:``) is a reference by slug to that kind,
+stored as ``<field>_id``: a new kind's singular must not be a plain field name elsewhere (``note`` is).
+Generated files follow: ``openapi.yaml`` and ``app/schemas/examples.json``.
 """
 
 from __future__ import annotations

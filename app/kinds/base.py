@@ -2,7 +2,8 @@
 
 From a kind's declaration the rest is derived: its ``/v1`` list and detail routes (parameters, sort enum,
 documented responses), its part of the read model (represented once, sorted, filtered in memory), its
-search documents and its OpenAPI tag. No HTTP and no session here: a representer receives a session only
+search documents, its OpenAPI tag, and how its content records are loaded into its table and exported back
+(app/content/rows.py: by field name, with the ``nested`` tables it declares). No HTTP and no session here: a representer receives a session only
 when the read model is built.
 """
 
@@ -63,6 +64,18 @@ class SearchSource:
 
 
 @dataclass(frozen=True, slots=True)
+class Nested:
+    """A list field of a content record whose items are stored as rows of their own table, e.g. a regimen's
+    ``dose_ranges``: one row per item, keyed by ``<parent table>_id`` and kept in order by ``ordinal``, its
+    fields mapped by the rules of app/content/rows.py. ``columns`` names a column that differs from its
+    field (``{"min": "min_value"}``)."""
+
+    name: str
+    table: type[SQLModel]
+    columns: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Kind:
     """One kind of record, declared once."""
 
@@ -83,6 +96,7 @@ class Kind:
     search_source: Callable[[Record, Records], SearchSource]
     sort_fields: tuple[SortField, ...]
     filters: tuple[Filter, ...] = ()
+    nested: tuple[Nested, ...] = ()  # list fields of the content record kept in tables of their own
     example_slug: str = ""  # the record shown in the docs' single-record example (empty: the first)
     sort_enum: type[Any] = field(init=False, repr=False, compare=False)
 

@@ -11,9 +11,9 @@ from sqlmodel import Session, col
 
 from app.domain.search_text import label_variants
 from app.domain.vocabulary import CodeSystem, ConditionCategory
-from app.kinds.base import Filter, Kind, Record, Records, SearchSource, equals, lines, slug_field, text_field
+from app.kinds.base import Filter, Kind, Nested, Record, Records, SearchSource, equals, lines, slug_field, text_field
 from app.kinds.base import updated_at_field as updated_at
-from app.models import Condition
+from app.models.condition import Condition, ConditionCode
 from app.schemas import conditions as schemas
 from app.services import conditions as service
 
@@ -83,6 +83,7 @@ KIND = Kind(
     singular="condition",
     table=Condition,
     content_record="ConditionRecord",
+    nested=(Nested("codes", ConditionCode, {"kind": "code_kind"}),),
     record_model=schemas.Condition,
     list_model=schemas.ConditionList,
     response_model=schemas.ConditionResponse,

@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.domain.search_text import label_variants
-from app.kinds.base import Kind, Record, Records, SearchSource, identifiers_line, lines, slug_field, text_field
+from app.kinds.base import Kind, Nested, Record, Records, SearchSource, identifiers_line, lines, slug_field, text_field
 from app.kinds.base import updated_at_field as updated_at
-from app.models import Drug
+from app.models.drug import Approval, Drug
 from app.schemas import drugs as schemas
 from app.services import drugs as service
 
@@ -37,6 +37,7 @@ KIND = Kind(
     singular="drug",
     table=Drug,
     content_record="DrugRecord",
+    nested=(Nested("approvals", Approval),),
     record_model=schemas.Drug,
     list_model=schemas.DrugList,
     response_model=schemas.DrugResponse,

@@ -10,11 +10,23 @@ from sqlmodel import Session, col
 
 from app.domain.evidence import EvidenceLevel
 from app.domain.vocabulary import ApprovalStatus, ClaimBasis, ConditionCategory
-from app.kinds.base import Filter, Kind, Record, Records, SearchSource, SortField, equals, lines, slug_field, text_field
+from app.kinds.base import (
+    Filter,
+    Kind,
+    Nested,
+    Record,
+    Records,
+    SearchSource,
+    SortField,
+    equals,
+    lines,
+    slug_field,
+    text_field,
+)
 from app.kinds.base import updated_at_field as updated_at
 from app.kinds.conditions import CODE_SYSTEM, code_filter
 from app.kinds.mechanisms import evidence_rank
-from app.models import Indication
+from app.models.indication import Indication, IndicationSource, Study
 from app.schemas import indications as schemas
 from app.services import indications as service
 
@@ -62,6 +74,7 @@ KIND = Kind(
     singular="indication",
     table=Indication,
     content_record="IndicationRecord",
+    nested=(Nested("sources", IndicationSource), Nested("studies", Study)),
     record_model=schemas.Indication,
     list_model=schemas.IndicationList,
     response_model=schemas.IndicationResponse,

@@ -12,9 +12,21 @@ from sqlmodel import Session, col
 from app.domain.evidence import RANK, EvidenceLevel
 from app.domain.search_text import label_variants
 from app.domain.vocabulary import MechanismAttribution
-from app.kinds.base import Filter, Kind, Record, Records, SearchSource, SortField, equals, lines, slug_field, text_field
+from app.kinds.base import (
+    Filter,
+    Kind,
+    Nested,
+    Record,
+    Records,
+    SearchSource,
+    SortField,
+    equals,
+    lines,
+    slug_field,
+    text_field,
+)
 from app.kinds.base import updated_at_field as updated_at
-from app.models import Mechanism
+from app.models.mechanism import Mechanism, MechanismSource
 from app.schemas import mechanisms as schemas
 from app.services import mechanisms as service
 
@@ -61,6 +73,7 @@ KIND = Kind(
     singular="mechanism",
     table=Mechanism,
     content_record="MechanismRecord",
+    nested=(Nested("sources", MechanismSource),),
     record_model=schemas.Mechanism,
     list_model=schemas.MechanismList,
     response_model=schemas.MechanismResponse,

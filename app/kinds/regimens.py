@@ -10,9 +10,9 @@ from sqlmodel import Session, col
 
 from app.domain.search_text import label_variants
 from app.domain.vocabulary import ApprovalStatus, Route
-from app.kinds.base import Filter, Kind, Record, Records, SearchSource, equals, lines, slug_field, text_field
+from app.kinds.base import Filter, Kind, Nested, Record, Records, SearchSource, equals, lines, slug_field, text_field
 from app.kinds.base import updated_at_field as updated_at
-from app.models import Regimen
+from app.models.regimen import DoseRange, Regimen
 from app.schemas import regimens as schemas
 from app.services import regimens as service
 
@@ -48,6 +48,7 @@ KIND = Kind(
     singular="regimen",
     table=Regimen,
     content_record="RegimenRecord",
+    nested=(Nested("dose_ranges", DoseRange, {"min": "min_value", "max": "max_value", "cap": "cap_value"}),),
     record_model=schemas.Regimen,
     list_model=schemas.RegimenList,
     response_model=schemas.RegimenResponse,

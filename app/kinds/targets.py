@@ -23,7 +23,7 @@ from app.kinds.base import (
     text_field,
 )
 from app.kinds.base import updated_at_field as updated_at
-from app.models import Target
+from app.models.target import Target
 from app.schemas import targets as schemas
 from app.services import targets as service
 
