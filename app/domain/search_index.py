@@ -19,17 +19,28 @@ answer a query in tens of microseconds with dictionary look-ups only.
   itself and its one-letter deletions; a query word's corrections are the prefixes found under the word or
   its deletions, checked to be one edit away. Hits found only through a correction rank after every hit
   found without one and answer with ``match`` ``typo``.
+* Ranking (:meth:`SearchIndex.rank`) gives every hit the score :func:`app.domain.search_text.score` gives
+  the document alone, tier by tier: a label key equal to the query, then one starting with it (label keys
+  as bitsets by key, prefixes by bisecting the sorted keys), then every group in the labels (label tokens
+  as bitsets, like the text's), and only the rest, the text tier, document by document (its score counts
+  the document's hits, through per-token postings with counts). A hit becomes an object only on the page
+  asked for; a snippet is cut from the document's precomputed words, for the page's hits only.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from itertools import repeat
+from typing import NamedTuple, TypeVar
 
 from app.domain.search_text import (
+    LABEL_EXACT,
+    LABEL_PREFIX,
+    LABEL_WORDS,
+    TEXT,
     Group,
     ParsedQuery,
     Score,
@@ -37,6 +48,7 @@ from app.domain.search_text import (
     Term,
     TokenSet,
     document_tokens,
+    render_snippet,
     score_parts,
     sentences_of,
     snippet_of,
@@ -82,10 +94,16 @@ class Prepared:
     token_sentences: dict[str, tuple[tuple[int, int], ...]]
     #: Some word of the text has a token outside the vocabulary (none expected): snippets scan every sentence.
     full_scan: bool
+    #: squashed word -> (sentence position, word position) of the words that are that key typed whole (a
+    #: snippet prefers the first sentence where what was typed is a marked word), in text order
+    key_places: dict[str, tuple[tuple[int, int], ...]]
+    #: The snippet when no word of the text matches: the first sentence, unmarked.
+    lead: str
 
 
-@dataclass(frozen=True, slots=True)
-class Ranked:
+class Ranked(NamedTuple):
+    """A hit: its document, why it matched and its score (a tuple: a search makes one per hit)."""
+
     prepared: Prepared
     match: str
     value: int
@@ -131,16 +149,15 @@ class SearchIndex:
     kinds: dict[str, int]  # bitset of documents, by kind
     typo_map: dict[str, tuple[str, ...]]
     vocabulary_set: frozenset[str]
+    labels: LabelIndex
+    #: token -> (document position, occurrences) of each document indexed under it
+    counts: dict[str, tuple[tuple[int, int], ...]]
     _prefix_memo: dict[tuple[str, bool], int] = field(default_factory=dict)
     _tokens_memo: dict[tuple[str, bool], tuple[str, ...]] = field(default_factory=dict)
     _typo_memo: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def _range(self, term: Term) -> tuple[int, int]:
-        vocabulary = self.vocabulary
-        lo = bisect_left(vocabulary, term.token)
-        if not term.prefix:
-            return (lo, lo + 1) if lo < len(vocabulary) and vocabulary[lo] == term.token else (lo, lo)
-        return lo, bisect_right(vocabulary, term.token + "\uffff", lo)
+        return _span(self.vocabulary, term)
 
     def term_docs(self, term: Term) -> int:
         key = (term.token, term.prefix)
@@ -165,15 +182,7 @@ class SearchIndex:
         return known
 
     def group_docs(self, group: Group) -> int:
-        bits = 0
-        for alternative in group:
-            found = -1
-            for term in alternative:
-                found &= self.term_docs(term)
-                if not found:
-                    break
-            bits |= found if found != -1 else 0
-        return bits
+        return _group_bits(group, self.term_docs)
 
     def query_docs(self, query: ParsedQuery, kinds: Sequence[str] = ()) -> int:
         bits = -1
@@ -227,28 +236,82 @@ class SearchIndex:
         tolerant = self.with_typos(query)
         everything = self.query_docs(tolerant, kinds) if tolerant is not query else exact
         matched_exact = self.matched(query)
-        matched_tolerant = self.matched(tolerant) if everything != exact else matched_exact
-        ranked: list[tuple[int, int, str, Ranked]] = []
+        ranking = self.rank(query, matched_exact, exact)
+        if everything == exact:
+            return Found(query, matched_exact, ranking, self.docs)
+        matched_tolerant = self.matched(tolerant)
+        ranking += [
+            (p, "typo", value - TYPO_PENALTY)
+            for p, _, value in self.rank(tolerant, matched_tolerant, everything & ~exact)
+        ]
+        return Found(tolerant, matched_tolerant, ranking, self.docs)
+
+    def rank(self, query: ParsedQuery, matched: frozenset[str], bits: int) -> list[Place]:
+        """The documents of ``bits`` (all matching ``query``) scored as :func:`app.domain.search_text.score`
+        scores them, best first; ties by kind, then slug (the documents' order). A tier is a set of documents
+        with one score, found with a few bitset operations on the label index; only the text tier, whose score
+        varies with the hits, is scored document by document."""
         docs = self.docs
-        bits = everything
-        while bits:
-            low = bits & -bits
-            position = low.bit_length() - 1
-            bits ^= low
-            prepared = docs[position]
-            if exact >> position & 1:
-                found = self.score(query, matched_exact, prepared)
-            else:
-                found = _typo(self.score(tolerant, matched_tolerant, prepared))
-            doc = prepared.doc
-            rank = KIND_RANK.get(doc.kind, len(KIND_RANK))
-            ranked.append((-found.value, rank, doc.slug, Ranked(prepared, found.match, found.value)))
-        ranked.sort(key=lambda item: item[:3])
-        if everything != exact:
-            return Found(tolerant, matched_tolerant, [item[3] for item in ranked])
-        return Found(query, matched_exact, [item[3] for item in ranked])
+        if query.code is not None:  # rare: codes are compared per document
+            scored = [(self.score(query, matched, docs[p]), p) for p in _positions(bits)]
+            scored.sort(key=lambda item: (-item[0].value, item[1]))
+            return [(p, found.match, found.value) for found, p in scored]
+        out: list[Place] = []
+        rest = bits
+        key = query.key
+        labels = self.labels
+        if key and rest:
+            tier = labels.exact.get(key, 0) & rest
+            if tier:
+                out += [(p, "label", LABEL_EXACT) for p in _positions(tier)]
+                rest &= ~tier
+            tier = labels.prefix_docs(key) & rest if rest else 0
+            if tier:
+                out += [(p, "label-prefix", LABEL_PREFIX) for p in _positions(tier)]
+                rest &= ~tier
+        if not rest:
+            return out
+        in_labels = [labels.group_docs(group) for group in query.groups]
+        tier = rest
+        for group_bits in in_labels:
+            tier &= group_bits
+        if tier:
+            out += [(p, "label-words", LABEL_WORDS) for p in _positions(tier)]
+            rest &= ~tier
+        if not rest:
+            return out
+        # The text tier: TEXT, plus the share of the query's groups found in the labels, plus the hits.
+        groups = len(in_labels)
+        hits = self.hit_counts(matched, rest)
+        text: list[tuple[int, int]] = []
+        for p in _positions(rest):
+            found = sum(group_bits >> p & 1 for group_bits in in_labels) if groups > 1 else 0
+            text.append((-(TEXT + (100 * found) // groups + min(hits.get(p, 0), 20)), p))
+        text.sort()
+        out += [(p, "text", -value) for value, p in text]
+        return out
+
+    def hit_counts(self, matched: frozenset[str], bits: int) -> dict[int, int]:
+        """How many tokens of each document of ``bits`` a matched token is (each occurrence counted), by
+        document position; a document without any is left out. Token by token through the postings with
+        their counts, or document by document, whichever has less to look at."""
+        counts = self.counts
+        postings = [counts[t] for t in matched if t in counts]
+        size = sum(map(len, postings))
+        out: dict[int, int] = {}
+        if size <= 4 * bits.bit_count():
+            for posting in postings:
+                for p, n in posting:
+                    if bits >> p & 1:
+                        out[p] = out.get(p, 0) + n
+            return out
+        docs = self.docs
+        for p in _positions(bits):
+            out[p] = _hit_count(matched, docs[p])
+        return out
 
     def score(self, query: ParsedQuery, matched: frozenset[str], prepared: Prepared) -> Score:
+        """One document's score, computed on its own (:func:`app.domain.search_text.score_parts`)."""
         return score_parts(
             query,
             label_keys=prepared.label_keys,
@@ -265,28 +328,41 @@ class SearchIndex:
         return frozenset(out)
 
     def snippet(self, found: Found, hit: Ranked) -> str:
-        """The hit's snippet (:func:`app.domain.search_text.snippet`), from its prepared sentences."""
+        """The hit's snippet (:func:`app.domain.search_text.snippet`), from its prepared sentences: the words
+        marked are those indexed under a matched token, found through the document's token -> words map."""
         query, matched = found.query, found.matched
-        vocabulary = self.vocabulary_set
-        wanted = query.terms
-
-        def is_hit(token: str) -> bool:
-            return token in matched if token in vocabulary else token_matches(token, wanted)
-
         prepared = hit.prepared
         if prepared.full_scan:
+            vocabulary = self.vocabulary_set
+            wanted = query.terms
+
+            def is_hit(token: str) -> bool:
+                return token in matched if token in vocabulary else token_matches(token, wanted)
+
             return snippet_of(prepared.sentences, query, is_hit)
         where = prepared.token_sentences
-        words: dict[int, set[int]] = {}
-        tokens = matched if len(matched) < len(where) else [t for t in where if t in matched]
-        for token in tokens:
-            for sentence, word in where.get(token, ()):
-                words.setdefault(sentence, set()).add(word)
-        marks = {
-            position: [prepared.sentences[position][1][w][:2] for w in sorted(found_words)]
-            for position, found_words in words.items()
-        }
-        return snippet_of(prepared.sentences, query, is_hit, marks=marks)
+        marked: set[tuple[int, int]] = set()
+        for token in matched if len(matched) < len(where) else [t for t in where if t in matched]:
+            places = where.get(token)
+            if places is not None:
+                marked.update(places)
+        if not marked:
+            return prepared.lead
+        # The first sentence where what was typed is a marked word, else the first with a marked word.
+        chosen = -1
+        for place in prepared.key_places.get(query.key, ()):
+            if place in marked:
+                chosen = place[0]
+                break
+        if chosen < 0:
+            chosen = min(marked)[0]
+        sentence, words = prepared.sentences[chosen]
+        spans = [words[w][:2] for s, w in sorted(marked) if s == chosen]
+        return render_snippet(sentence, spans)
+
+
+#: A hit as a search ranks it: the document's position, why it matched, its score.
+Place = tuple[int, str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,25 +372,128 @@ class Found:
 
     query: ParsedQuery
     matched: frozenset[str]
-    hits: list[Ranked]
+    ranking: list[Place]
+    docs: tuple[Prepared, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.ranking)
+
+    def page(self, offset: int, limit: int) -> list[Ranked]:
+        """The hits from ``offset``, at most ``limit`` of them."""
+        docs = self.docs
+        return [Ranked(docs[p], match, value) for p, match, value in self.ranking[offset : offset + limit]]
+
+    @property
+    def hits(self) -> list[Ranked]:
+        return self.page(0, len(self.ranking))
 
 
 def _hit_count(matched: frozenset[str], prepared: Prepared) -> int:
     """How many of the document's tokens match a term of the query (each occurrence counted)."""
     counts = prepared.terms.count_map
     if len(matched) < len(counts):
-        return sum(counts.get(t, 0) for t in matched)
+        return sum(map(counts.get, matched, repeat(0)))
     return sum(n for t, n in counts.items() if t in matched)
-
-
-def _typo(found: Score) -> Score:
-    return Score(found.value - TYPO_PENALTY, "typo")
 
 
 def _remember(memo: dict[K, V], key: K, value: V) -> None:
     if len(memo) >= _MEMO_MAX:
         memo.clear()
     memo[key] = value
+
+
+def _positions(bits: int) -> list[int]:
+    """The positions of the set bits of ``bits``, lowest first."""
+    out: list[int] = []
+    while bits:
+        low = bits & -bits
+        out.append(low.bit_length() - 1)
+        bits ^= low
+    return out
+
+
+def _group_bits(group: Group, term_docs: Callable[[Term], int]) -> int:
+    """The documents matching one of the group's alternatives (each of whose terms they match)."""
+    bits = 0
+    for alternative in group:
+        found = -1
+        for term in alternative:
+            found &= term_docs(term)
+            if not found:
+                break
+        bits |= found if found != -1 else 0
+    return bits
+
+
+def _span(vocabulary: Sequence[str], term: Term) -> tuple[int, int]:
+    """The positions in the sorted ``vocabulary`` of the tokens ``term`` matches (itself, or every token it
+    starts when a prefix)."""
+    lo = bisect_left(vocabulary, term.token)
+    if not term.prefix:
+        return (lo, lo + 1) if lo < len(vocabulary) and vocabulary[lo] == term.token else (lo, lo)
+    return lo, bisect_right(vocabulary, term.token + "\uffff", lo)
+
+
+@dataclass
+class LabelIndex:
+    """The documents' labels (names, synonyms, abbreviations, slug) as bitsets, so a query's label tiers
+    are found for every document at once: by label key (:func:`app.domain.search_text.squash` of a label,
+    exact and as a prefix) and by label token (a query group found in the labels)."""
+
+    exact: dict[str, int]  # label key -> documents
+    keys: tuple[str, ...]  # sorted label keys
+    key_postings: tuple[int, ...]  # documents, by position in ``keys``
+    vocabulary: tuple[str, ...]  # sorted label tokens
+    postings: tuple[int, ...]  # documents, by position in ``vocabulary``
+    _prefix_memo: dict[str, int] = field(default_factory=dict)
+    _term_memo: dict[tuple[str, bool], int] = field(default_factory=dict)
+
+    def prefix_docs(self, key: str) -> int:
+        """The documents with a label key starting with ``key``."""
+        known = self._prefix_memo.get(key)
+        if known is None:
+            lo, hi = _span(self.keys, Term(key))
+            known = 0
+            for position in range(lo, hi):
+                known |= self.key_postings[position]
+            _remember(self._prefix_memo, key, known)
+        return known
+
+    def term_docs(self, term: Term) -> int:
+        """The documents with a label token ``term`` matches (as :meth:`TokenSet.has` tests it)."""
+        key = (term.token, term.prefix)
+        known = self._term_memo.get(key)
+        if known is None:
+            lo, hi = _span(self.vocabulary, term)
+            known = 0
+            for position in range(lo, hi):
+                known |= self.postings[position]
+            _remember(self._term_memo, key, known)
+        return known
+
+    def group_docs(self, group: Group) -> int:
+        return _group_bits(group, self.term_docs)
+
+    @classmethod
+    def of(cls, docs: Sequence[Prepared]) -> LabelIndex:
+        by_key: dict[str, int] = {}
+        by_token: dict[str, int] = {}
+        for position, prepared in enumerate(docs):
+            bit = 1 << position
+            for key in prepared.label_keys:
+                by_key[key] = by_key.get(key, 0) | bit
+            for token in prepared.labels.unique:
+                by_token[token] = by_token.get(token, 0) | bit
+        keys = tuple(sorted(by_key))
+        vocabulary = tuple(sorted(by_token))
+        return cls(
+            exact=by_key,
+            keys=keys,
+            key_postings=tuple(by_key[k] for k in keys),
+            vocabulary=vocabulary,
+            postings=tuple(by_token[t] for t in vocabulary),
+        )
 
 
 # The order of kinds breaks ties between equally good hits: the drug, then what people look up most.
@@ -329,6 +508,18 @@ def _token_sentences(sentences: Sequence[Sentence]) -> dict[str, tuple[tuple[int
             for token in tokens:
                 where.setdefault(token, []).append((position, number))
     return {token: tuple(dict.fromkeys(places)) for token, places in where.items()}
+
+
+def _key_places(sentences: Sequence[Sentence]) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Each word's key (:func:`squash`), where the word is at least as long as its key (what the snippet's
+    "the very thing typed" test compares), to its places in text order."""
+    places: dict[str, list[tuple[int, int]]] = {}
+    for position, (text, words) in enumerate(sentences):
+        for number, (a, b, _tokens) in enumerate(words):
+            key = squash(text[a:b])
+            if key and b - a >= len(key):
+                places.setdefault(key, []).append((position, number))
+    return {key: tuple(found) for key, found in places.items()}
 
 
 def build_index(documents: Iterable[Document], version: int = 0) -> SearchIndex:
@@ -353,6 +544,8 @@ def build_index(documents: Iterable[Document], version: int = 0) -> SearchIndex:
                 sentences,
                 where,
                 False,
+                _key_places(sentences),
+                render_snippet(sentences[0][0], ()) if sentences else "",
             )
         )
         for token in terms.unique:
@@ -377,9 +570,19 @@ def build_index(documents: Iterable[Document], version: int = 0) -> SearchIndex:
     return SearchIndex(
         version=version,
         docs=tuple(prepared),
+        labels=LabelIndex.of(prepared),
         vocabulary=vocabulary,
         postings=tuple(by_token[t] for t in vocabulary),
         kinds=kinds,
         typo_map={k: tuple(sorted(v)) for k, v in typo.items()},
         vocabulary_set=known,
+        counts=_counts(prepared),
     )
+
+
+def _counts(docs: Sequence[Prepared]) -> dict[str, tuple[tuple[int, int], ...]]:
+    out: dict[str, list[tuple[int, int]]] = {}
+    for position, prepared in enumerate(docs):
+        for token, n in prepared.terms.counts:
+            out.setdefault(token, []).append((position, n))
+    return {token: tuple(places) for token, places in out.items()}

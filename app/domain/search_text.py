@@ -89,6 +89,9 @@ class QueryError(ValueError):
 
 def fold(text: str) -> str:
     """Lower case, accents stripped, Greek letters spelled out, apostrophes inside words dropped."""
+    if text.isascii():  # what people type, mostly: no unit, Greek letter, dash or accent to replace
+        text = text.lower()
+        return _APOSTROPHE.sub("", text) if "'" in text or "`" in text else text
     text = _MICRO_UNIT.sub("u", text)
     for letter, name in _GREEK.items():
         text = text.replace(letter, name)
@@ -486,7 +489,7 @@ def _marked_spans(words: tuple[WordSpan, ...], hit: Callable[[str], bool]) -> li
     return [(a, b) for a, b, tokens in words if any(hit(token) for token in tokens)]
 
 
-def _window(sentence: str, spans: list[tuple[int, int]], length: int) -> tuple[int, int]:
+def _window(sentence: str, spans: Sequence[tuple[int, int]], length: int) -> tuple[int, int]:
     if len(sentence) <= length:
         return 0, len(sentence)
     first = spans[0][0] if spans else 0
@@ -530,19 +533,29 @@ def snippet_of(
         if found and any(b - a >= len(query.key) and _squashed(sentence[a:b]) == query.key for a, b in found):
             chosen, spans = sentence, found  # a sentence with the very thing typed (a code) wins
             break
-    start, end = _window(chosen, spans, length)
+    return render_snippet(chosen, spans, length)
+
+
+def render_snippet(sentence: str, spans: Sequence[tuple[int, int]], length: int = SNIPPET_LENGTH) -> str:
+    """``sentence`` cut to ``length`` around its first marked span, HTML-escaped, each span in ``<mark>``."""
+    start, end = _window(sentence, spans, length)
+    plain = "&" not in sentence and "<" not in sentence and ">" not in sentence
+    escape = _as_is if plain else _escaped
     out: list[str] = ["…" if start > 0 else ""]
     position = start
     for a, b in spans:
         if a < start or b > end:
             continue
-        out += [
-            html.escape(chosen[position:a], quote=False),
-            "<mark>",
-            html.escape(chosen[a:b], quote=False),
-            "</mark>",
-        ]
+        out += [escape(sentence[position:a]), "<mark>", escape(sentence[a:b]), "</mark>"]
         position = b
-    out.append(html.escape(chosen[position:end], quote=False))
-    out.append("…" if end < len(chosen) else "")
+    out.append(escape(sentence[position:end]))
+    out.append("…" if end < len(sentence) else "")
     return "".join(out)
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _escaped(text: str) -> str:
+    return html.escape(text, quote=False)

@@ -28,7 +28,7 @@ import base64
 import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 import orjson
@@ -272,8 +272,7 @@ def rebuild_search_index(session: Session) -> int:
 # ------------------------------------------------------------------------------------------------ query
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
+class SearchHit(NamedTuple):
     kind: str
     slug: str
     title: str
@@ -373,24 +372,19 @@ def search(
     key = _cursor_key(query, kinds)
     offset = decode_cursor(cursor, key) if cursor else 0
     found = searchable.index.search(query, kinds)
-    ranked = found.hits
-    page = ranked[offset : offset + limit]
-    hits = [
-        SearchHit(
-            kind=hit.doc.kind,
-            slug=hit.doc.slug,
-            title=hit.doc.title,
-            link=f"/v1/{hit.doc.kind}/{hit.doc.slug}",
-            snippet=searchable.index.snippet(found, hit),
-            match=hit.match,
+    total = found.total
+    snippet = searchable.index.snippet
+    hits = []
+    for hit in found.page(offset, limit):
+        doc = hit.prepared.doc
+        hits.append(
+            SearchHit(doc.kind, doc.slug, doc.title, f"/v1/{doc.kind}/{doc.slug}", snippet(found, hit), hit.match)
         )
-        for hit in page
-    ]
-    more = offset + limit < len(ranked) and offset + limit <= MAX_OFFSET
+    more = offset + limit < total and offset + limit <= MAX_OFFSET
     return SearchResults(
         query=query.text,
         hits=hits,
-        total=len(ranked),
+        total=total,
         limit=limit,
         next_cursor=encode_cursor(key, offset + limit) if more else None,
     )
