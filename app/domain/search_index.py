@@ -64,6 +64,8 @@ TYPO_MIN = 5
 #: Typo-only hits rank below every other hit.
 TYPO_PENALTY = 1000
 _MEMO_MAX = 8192
+#: Snippets kept: each at most about a kilobyte (220 characters of text, its marks and escapes), so a few MB.
+_SNIPPET_MEMO_MAX = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class Prepared:
     """A document with what scoring needs precomputed."""
 
     doc: Document
+    position: int  # in the index's documents
     terms: TokenSet
     label_keys: tuple[str, ...]
     labels: TokenSet
@@ -155,6 +158,8 @@ class SearchIndex:
     _prefix_memo: dict[tuple[str, bool], int] = field(default_factory=dict)
     _tokens_memo: dict[tuple[str, bool], tuple[str, ...]] = field(default_factory=dict)
     _typo_memo: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: (document position, its matched tokens, the sentence chosen for the word typed) -> snippet
+    _snippet_memo: dict[tuple[int, tuple[str, ...], int], str] = field(default_factory=dict)
 
     def _range(self, term: Term) -> tuple[int, int]:
         return _span(self.vocabulary, term)
@@ -341,24 +346,34 @@ class SearchIndex:
 
             return snippet_of(prepared.sentences, query, is_hit)
         where = prepared.token_sentences
-        marked: set[tuple[int, int]] = set()
-        for token in matched if len(matched) < len(where) else [t for t in where if t in matched]:
-            places = where.get(token)
-            if places is not None:
-                marked.update(places)
-        if not marked:
+        if len(matched) < len(where):
+            own = tuple(sorted(t for t in matched if t in where))
+        else:
+            own = tuple(sorted(t for t in where if t in matched))
+        if not own:
             return prepared.lead
+        sentences = prepared.sentences
         # The first sentence where what was typed is a marked word, else the first with a marked word.
         chosen = -1
-        for place in prepared.key_places.get(query.key, ()):
-            if place in marked:
-                chosen = place[0]
+        for s, w in prepared.key_places.get(query.key, ()):
+            if any(t in matched for t in sentences[s][1][w][2]):
+                chosen = s
                 break
+        # The snippet depends on nothing else: the same words typed on and on (a prefix growing, a typo of
+        # it) cut it once.
+        key = (prepared.position, own, chosen)
+        known = self._snippet_memo.get(key)
+        if known is not None:
+            return known
+        marked: set[tuple[int, int]] = set()
+        for token in own:
+            marked.update(where[token])
         if chosen < 0:
             chosen = min(marked)[0]
-        sentence, words = prepared.sentences[chosen]
-        spans = [words[w][:2] for s, w in sorted(marked) if s == chosen]
-        return render_snippet(sentence, spans)
+        sentence, words = sentences[chosen]
+        known = render_snippet(sentence, [words[w][:2] for s, w in sorted(marked) if s == chosen])
+        _remember(self._snippet_memo, key, known, _SNIPPET_MEMO_MAX)
+        return known
 
 
 #: A hit as a search ranks it: the document's position, why it matched, its score.
@@ -397,8 +412,9 @@ def _hit_count(matched: frozenset[str], prepared: Prepared) -> int:
     return sum(n for t, n in counts.items() if t in matched)
 
 
-def _remember(memo: dict[K, V], key: K, value: V) -> None:
-    if len(memo) >= _MEMO_MAX:
+def _remember(memo: dict[K, V], key: K, value: V, most: int = 0) -> None:
+    """Keep ``value`` under ``key``, emptying ``memo`` first when it holds ``most`` entries (``_MEMO_MAX``)."""
+    if len(memo) >= (most or _MEMO_MAX):
         memo.clear()
     memo[key] = value
 
@@ -537,6 +553,7 @@ def build_index(documents: Iterable[Document], version: int = 0) -> SearchIndex:
         prepared.append(
             Prepared(
                 doc,
+                position,
                 terms,
                 tuple(squash(line) for line in lines),
                 TokenSet.of(document_tokens(doc.labels)),

@@ -103,6 +103,7 @@ def test_a_page_is_a_slice_of_the_ranking(stored: list[Document]) -> None:
 def test_the_memos_stay_bounded_under_ever_new_queries(stored: list[Document], monkeypatch: pytest.MonkeyPatch) -> None:
     """Queries are what clients send: each memo of the index holds at most ``_MEMO_MAX`` entries."""
     monkeypatch.setattr(search_index, "_MEMO_MAX", 64)
+    monkeypatch.setattr(search_index, "_SNIPPET_MEMO_MAX", 64)
     index = build_index(stored)
     rnd = random.Random(3)
     words = _words(stored)
@@ -113,5 +114,5 @@ def test_the_memos_stay_bounded_under_ever_new_queries(stored: list[Document], m
         for hit in found.page(0, 10):
             index.snippet(found, hit)
     sizes = [len(index._prefix_memo), len(index._tokens_memo), len(index._typo_memo)]
-    sizes += [len(index.labels._prefix_memo), len(index.labels._term_memo)]
+    sizes += [len(index.labels._prefix_memo), len(index.labels._term_memo), len(index._snippet_memo)]
     assert all(0 < size <= 64 for size in sizes), sizes
