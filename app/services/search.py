@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -325,11 +325,13 @@ class Searchable:
     index: SearchIndex
     info: DatasetInfo
     key: ModelKey
+    meta: Mapping[str, Any]  # the dataset ``meta`` of every answer (the model's, made once)
 
 
 def searchable(model: ReadModel) -> Searchable:
     """The index of a read model's records (no query)."""
-    return Searchable(build_index(documents(model.search_sources), model.content_version), model.info, model.key)
+    index = build_index(documents(model.search_sources), model.content_version)
+    return Searchable(index, model.info, model.key, model.meta)
 
 
 class SearchIndexes:

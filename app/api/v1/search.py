@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from app.api.deps import CACHE_BUSTER
 from app.api.problems import LIST_ERRORS
 from app.api.read_model import holder_of
-from app.api.responses import JSON_MEDIA_TYPE, dumps, meta, paging_links
+from app.api.responses import JSON_MEDIA_TYPE, dumps, paging_links
 from app.domain.search_text import MAX_QUERY_LENGTH
 from app.kinds import KINDS
 from app.readmodel.model import ReadModel
@@ -196,7 +196,7 @@ def search_response(
     body = {
         "data": [hit.as_dict() for hit in result.hits],
         "meta": {
-            **meta(searchable.info),
+            **searchable.meta,
             "query": result.query,
             "total": result.total,
             "count": len(result.hits),
