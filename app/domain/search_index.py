@@ -156,7 +156,7 @@ class SearchIndex:
     #: token -> (document position, occurrences) of each document indexed under it
     counts: dict[str, tuple[tuple[int, int], ...]]
     _prefix_memo: dict[tuple[str, bool], int] = field(default_factory=dict)
-    _tokens_memo: dict[tuple[str, bool], tuple[str, ...]] = field(default_factory=dict)
+    _tokens_memo: dict[tuple[str, bool], frozenset[str]] = field(default_factory=dict)
     _typo_memo: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: (document position, its matched tokens, the sentence chosen for the word typed) -> snippet
     _snippet_memo: dict[tuple[int, tuple[str, ...], int], str] = field(default_factory=dict)
@@ -165,25 +165,23 @@ class SearchIndex:
         return _span(self.vocabulary, term)
 
     def term_docs(self, term: Term) -> int:
-        key = (term.token, term.prefix)
-        known = self._prefix_memo.get(key)
+        known = self._prefix_memo.get(term)
         if known is not None:
             return known
         lo, hi = self._range(term)
         bits = 0
         for position in range(lo, hi):
             bits |= self.postings[position]
-        _remember(self._prefix_memo, key, bits)
+        _remember(self._prefix_memo, term, bits)
         return bits
 
-    def term_tokens(self, term: Term) -> tuple[str, ...]:
+    def term_tokens(self, term: Term) -> frozenset[str]:
         """The vocabulary tokens a term matches (for hit counts)."""
-        key = (term.token, term.prefix)
-        known = self._tokens_memo.get(key)
+        known = self._tokens_memo.get(term)
         if known is None:
             lo, hi = self._range(term)
-            known = self.vocabulary[lo:hi]
-            _remember(self._tokens_memo, key, known)
+            known = frozenset(self.vocabulary[lo:hi])
+            _remember(self._tokens_memo, term, known)
         return known
 
     def group_docs(self, group: Group) -> int:
@@ -327,8 +325,12 @@ class SearchIndex:
 
     def matched(self, query: ParsedQuery) -> frozenset[str]:
         """The vocabulary tokens any term of ``query`` matches."""
+        terms = query.terms
+        if len(terms) == 1:  # one word typed, no correction: the term's own set
+            (term,) = terms
+            return self.term_tokens(term)
         out: set[str] = set()
-        for term in query.terms:
+        for term in terms:
             out.update(self.term_tokens(term))
         return frozenset(out)
 
@@ -478,14 +480,13 @@ class LabelIndex:
 
     def term_docs(self, term: Term) -> int:
         """The documents with a label token ``term`` matches (as :meth:`TokenSet.has` tests it)."""
-        key = (term.token, term.prefix)
-        known = self._term_memo.get(key)
+        known = self._term_memo.get(term)
         if known is None:
             lo, hi = _span(self.vocabulary, term)
             known = 0
             for position in range(lo, hi):
                 known |= self.postings[position]
-            _remember(self._term_memo, key, known)
+            _remember(self._term_memo, term, known)
         return known
 
     def group_docs(self, group: Group) -> int:

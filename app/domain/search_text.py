@@ -28,7 +28,6 @@ query, which must match exactly (``K50.90`` also looks for ``K50.9`` and ``K50``
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import re
 import unicodedata
@@ -36,6 +35,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 MAX_QUERY_LENGTH = 200
 MAX_GROUPS = 32
@@ -201,8 +201,10 @@ def expansion_tokens(text: str, table: Iterable[Expansion]) -> list[str]:
 # ---------------------------------------------------------------------------------------------- query
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
+class Term(NamedTuple):
+    """A token of a query, matched as a prefix or (ICD-10-CM headers of a code) exactly. A tuple: queries
+    make several and hash them (memo keys, de-duplication)."""
+
     token: str
     prefix: bool = True
 
@@ -445,7 +447,7 @@ def score_parts(
 
 def with_alternatives(query: ParsedQuery, groups: tuple[Group, ...]) -> ParsedQuery:
     """``query`` with other groups (the same words, more ways to match them: typo corrections)."""
-    return dataclasses.replace(query, groups=groups)
+    return ParsedQuery(query.text, query.key, groups, query.code)
 
 
 # -------------------------------------------------------------------------------------------- snippet
