@@ -37,6 +37,7 @@ from itertools import repeat
 from typing import NamedTuple, TypeVar
 
 from app.domain.search_text import (
+    HITS_MAX,
     LABEL_EXACT,
     LABEL_PREFIX,
     LABEL_WORDS,
@@ -283,34 +284,35 @@ class SearchIndex:
             rest &= ~tier
         if not rest:
             return out
-        # The text tier: TEXT, plus the share of the query's groups found in the labels, plus the hits.
+        # The text tier: TEXT, plus the share of the query's groups found in the labels, plus the hits (at most
+        # HITS_MAX); best first, ties in document order (a stable sort of positions in ascending order).
+        scores = self.hit_counts(matched, rest)
         groups = len(in_labels)
-        hits = self.hit_counts(matched, rest)
-        text: list[tuple[int, int]] = []
-        for p in _positions(rest):
-            found = sum(group_bits >> p & 1 for group_bits in in_labels) if groups > 1 else 0
-            text.append((-(TEXT + (100 * found) // groups + min(hits.get(p, 0), 20)), p))
-        text.sort()
-        out += [(p, "text", -value) for value, p in text]
+        if groups > 1:
+            for p in scores:
+                scores[p] += (100 * sum(group_bits >> p & 1 for group_bits in in_labels)) // groups
+        out += [(p, "text", TEXT + scores[p]) for p in sorted(scores, key=scores.__getitem__, reverse=True)]
         return out
 
     def hit_counts(self, matched: frozenset[str], bits: int) -> dict[int, int]:
-        """How many tokens of each document of ``bits`` a matched token is (each occurrence counted), by
-        document position; a document without any is left out. Token by token through the postings with
+        """How many tokens of each document of ``bits`` a matched token is (each occurrence counted, at most
+        ``HITS_MAX``), by document position, in ascending order. Token by token through the postings with
         their counts, or document by document, whichever has less to look at."""
         counts = self.counts
         postings = [counts[t] for t in matched if t in counts]
-        size = sum(map(len, postings))
-        out: dict[int, int] = {}
-        if size <= 4 * bits.bit_count():
+        out = dict.fromkeys(_positions(bits), 0)
+        if sum(map(len, postings)) <= 4 * len(out):
             for posting in postings:
                 for p, n in posting:
-                    if bits >> p & 1:
-                        out[p] = out.get(p, 0) + n
-            return out
-        docs = self.docs
-        for p in _positions(bits):
-            out[p] = _hit_count(matched, docs[p])
+                    if p in out:
+                        out[p] += n
+        else:
+            docs = self.docs
+            for p in out:
+                out[p] = _hit_count(matched, docs[p])
+        for p, n in out.items():
+            if n > HITS_MAX:
+                out[p] = HITS_MAX
         return out
 
     def score(self, query: ParsedQuery, matched: frozenset[str], prepared: Prepared) -> Score:
@@ -348,12 +350,12 @@ class SearchIndex:
 
             return snippet_of(prepared.sentences, query, is_hit)
         where = prepared.token_sentences
-        if len(matched) < len(where):
-            own = tuple(sorted(t for t in matched if t in where))
-        else:
-            own = tuple(sorted(t for t in where if t in matched))
-        if not own:
+        tokens = [t for t in matched if t in where] if len(matched) < len(where) else [t for t in where if t in matched]
+        if not tokens:
             return prepared.lead
+        if len(tokens) > 1:
+            tokens.sort()
+        own = tuple(tokens)
         sentences = prepared.sentences
         # The first sentence where what was typed is a marked word, else the first with a marked word.
         chosen = -1

@@ -385,6 +385,7 @@ LABEL_EXACT = 800
 LABEL_PREFIX = 700
 LABEL_WORDS = 600
 TEXT = 400
+HITS_MAX = 20  # matching tokens counted towards a text score
 
 
 def _code_score(code: CodeQuery, codes: Sequence[str]) -> Score | None:
@@ -442,7 +443,7 @@ def score_parts(
     in_labels = sum(label_tokens.group(g) for g in query.groups)
     if in_labels == len(query.groups):
         return Score(LABEL_WORDS, "label-words")
-    return Score(TEXT + (100 * in_labels) // len(query.groups) + min(hits(), 20), "text")
+    return Score(TEXT + (100 * in_labels) // len(query.groups) + min(hits(), HITS_MAX), "text")
 
 
 def with_alternatives(query: ParsedQuery, groups: tuple[Group, ...]) -> ParsedQuery:
