@@ -50,11 +50,14 @@ def paging_links(request: Request, next_cursor: str | None) -> tuple[dict[str, s
     headers: dict[str, str] = {}
     if next_cursor:
         kept = _without_cursor(raw)
-        links["next"] = f"{self_url}?{kept}{'&' if kept else ''}{urlencode([('cursor', next_cursor)])}"
+        # Our cursors are URL-safe base64 (nothing for urlencode to change): written as they are.
+        cursor = f"cursor={next_cursor}" if _URL_SAFE.fullmatch(next_cursor) else urlencode([("cursor", next_cursor)])
+        links["next"] = f"{self_url}?{kept}{'&' if kept else ''}{cursor}"
         headers["Link"] = f'<{links["next"]}>; rel="next"'
     return links, headers
 
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")
 #: Query strings without a cursor whose every name and value is of characters urlencode keeps as they are.
 _PLAIN = re.compile(rb"(?!cursor=)[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*(?:&(?!cursor=)[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*)*")
 _KEPT_MEMO: dict[bytes, str] = {}

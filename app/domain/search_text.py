@@ -49,6 +49,7 @@ _SEPARATORS = re.compile(r"[-./_]")
 _RUNS = re.compile(r"[a-z]+|[0-9]+")
 _WORD = re.compile(r"[a-z0-9]+")
 _HAS_LETTER = re.compile(r"[a-z]")
+_HAS_DIGIT = re.compile(r"[0-9]")
 _TRAILING_PAREN = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
 _ABBREVIATION = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,9}$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'])|\n+")
@@ -270,12 +271,16 @@ def parse_query(text: str) -> ParsedQuery:
         raise QueryError("q must contain at least one letter or digit.")
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(f"q must be at most {MAX_QUERY_LENGTH} characters.")
-    compounds = _COMPOUND.findall(fold(text))
+    folded = fold(text)
+    compounds = _COMPOUND.findall(folded)
     if not compounds:
         raise QueryError("q must contain at least one letter or digit.")
     content = [c for c in compounds if c not in STOP_WORDS] or compounds
     groups: list[Group] = []
     for compound in dict.fromkeys(content):
+        if not _SEPARATORS.search(compound):  # one word: one term
+            groups.append(((Term(_query_token(compound)),),))
+            continue
         parts = _parts(compound)
         alternatives: list[Alternative] = []
         if len(parts) > 1 and _HAS_LETTER.search(compound):
@@ -284,13 +289,14 @@ def parse_query(text: str) -> ParsedQuery:
         groups.append(tuple(dict.fromkeys(alternatives)))
     if len(groups) > MAX_GROUPS:
         raise QueryError(f"q may contain at most {MAX_GROUPS} words.")
-    code = code_query(text)
+    code = code_query(text) if _HAS_DIGIT.search(text) else None  # every code has a digit
     if code is not None and len(groups) == 1:
         # A code is one token (``M79.7`` -> ``m797``, a prefix: codes below it match too), or exactly
         # one of its ICD-10-CM headers; its parts alone (``m79``, ``7``) would match unrelated text.
         exact = tuple((Term(code_token(a), prefix=False),) for a in code.ancestors)
         groups[0] = tuple(dict.fromkeys(((Term(code_token(code.code)),), *exact)))
-    return ParsedQuery(text=text, key=squash(text), groups=tuple(groups), code=code)
+    key = "".join([SPELLING.get(w, w) for w in _WORD.findall(folded)])  # squash(text), from the folded text
+    return ParsedQuery(text=text, key=key, groups=tuple(groups), code=code)
 
 
 def fts5_query(query: ParsedQuery) -> str:

@@ -481,8 +481,8 @@ def _compare_shortcut(app: Any, client: TestClient) -> None:
 
 
 def test_the_quick_readings_of_a_query_string_agree_with_parse_qsl(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``q=...`` alone is read without parse_qsl, and a next link keeps plain parameters as they stand: both
-    only where decoding and encoding would change nothing (checked against the full reading)."""
+    """``q=...`` alone is read without parse_qsl, and a next link keeps plain parameters and its cursor as
+    they stand: only where decoding and encoding would change nothing (checked against the full reading)."""
     import random
     from urllib.parse import parse_qsl, urlencode
 
@@ -505,3 +505,6 @@ def test_the_quick_readings_of_a_query_string_agree_with_parse_qsl(monkeypatch: 
     for raw in samples:
         responses._KEPT_MEMO.clear()
         assert responses._without_cursor(raw) == kept(raw), raw
+        cursor = raw.decode("latin-1")
+        if responses._URL_SAFE.fullmatch(cursor):  # a next link writes such a cursor as it stands
+            assert urlencode([("cursor", cursor)]) == f"cursor={cursor}"
