@@ -28,7 +28,7 @@ import base64
 import binascii
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, TypedDict
 
 import anyio
 import orjson
@@ -272,23 +272,15 @@ def rebuild_search_index(session: Session) -> int:
 # ------------------------------------------------------------------------------------------------ query
 
 
-class SearchHit(NamedTuple):
+class SearchHit(TypedDict):
+    """One hit as the API writes it (a dict in this key order: what is encoded, with nothing to convert)."""
+
     kind: str
     slug: str
     title: str
     link: str
     snippet: str
     match: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "slug": self.slug,
-            "title": self.title,
-            "link": self.link,
-            "snippet": self.snippet,
-            "match": self.match,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,11 +368,18 @@ def search(
     found = searchable.index.search(query, kinds)
     total = found.total
     snippet = searchable.index.snippet
-    hits = []
+    hits: list[SearchHit] = []
     for hit in found.page(offset, limit):
         doc = hit.prepared.doc
         hits.append(
-            SearchHit(doc.kind, doc.slug, doc.title, f"/v1/{doc.kind}/{doc.slug}", snippet(found, hit), hit.match)
+            {
+                "kind": doc.kind,
+                "slug": doc.slug,
+                "title": doc.title,
+                "link": f"/v1/{doc.kind}/{doc.slug}",
+                "snippet": snippet(found, hit),
+                "match": hit.match,
+            }
         )
     more = offset + limit < total and offset + limit <= MAX_OFFSET
     return SearchResults(

@@ -195,7 +195,7 @@ def search_response(
     result = search_service.search(searchable, q=q, limit=limit, cursor=cursor, kinds=kinds)
     links, headers = paging_links(request, result.next_cursor)
     body = {
-        "data": [hit.as_dict() for hit in result.hits],
+        "data": result.hits,
         "meta": {
             **searchable.meta,
             "query": result.query,
