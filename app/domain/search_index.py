@@ -23,8 +23,13 @@ answer a query in tens of microseconds with dictionary look-ups only.
   the document alone, tier by tier: a label key equal to the query, then one starting with it (label keys
   as bitsets by key, prefixes by bisecting the sorted keys), then every group in the labels (label tokens
   as bitsets, like the text's), and only the rest, the text tier, document by document (its score counts
-  the document's hits, through per-token postings with counts). A hit becomes an object only on the page
-  asked for; a snippet is cut from the document's precomputed words, for the page's hits only.
+  the document's hits, through per-token postings with counts); a code query is scored per document. A
+  hit becomes an object only on the page asked for.
+* Snippets are cut for the page's hits only, from each document's precomputed words (token -> places, and
+  squashed word -> places for the sentence holding what was typed), and kept per (document, its matched
+  tokens, that sentence): people retype the same word letter by letter.
+* Every memo (per term, per label key, per typed word, per snippet) is bounded and emptied when full: the
+  keys come from what clients send.
 """
 
 from __future__ import annotations
