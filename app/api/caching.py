@@ -479,7 +479,11 @@ def request_facts(scope: Scope, store: ResponseStore) -> RequestFacts:
     else:
         base = hosts.base(scope.get("scheme", "http"), host)
     path: str = scope["path"]
-    key = (path, store.canonical(scope.get("query_string", b"")), store.media(path, accept), base or "")
+    raw: bytes = scope.get("query_string", b"")
+    # The canonical query joins the spellings of one request in the store; where the store keeps nothing (the
+    # cache off, a path it does not cache) the key is only this request's name, and the query as sent will do.
+    query = store.canonical(raw) if store.caches(path) else raw.decode("latin-1")
+    key = (path, query, store.media(path, accept), base or "")
     return RequestFacts(
         key, inm, request_id, has_origin, accept_encoding, base is not None and key[2] != NOT_ACCEPTABLE
     )

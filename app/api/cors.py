@@ -79,6 +79,10 @@ CDS_PREFIX = "/cds-services"
 READ_POSTS = frozenset({"/v1/dose-check", "/fhir/R4/MedicationKnowledge/_search"})
 
 
+#: Paths whose static headers are remembered (each answer made at the door or stored asks, twice).
+STATIC_MEMO_MAX = 1024
+
+
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
@@ -104,6 +108,8 @@ class CorsPolicy:
     any_origin: bool = field(init=False)
     allowed: frozenset[bytes] = field(init=False)
     _any: Headers = field(init=False)
+    #: path -> its static headers, for the paths answers are made for (bounded: paths are what clients send)
+    _static: dict[str, Headers] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.any_origin = "*" in self.origins
@@ -135,7 +141,13 @@ class CorsPolicy:
         none (the front door then leaves requests with ``Origin`` to the stack)."""
         if not self.any_origin:
             return []
-        return self._any if self.family(path) is not None else []
+        known = self._static.get(path)
+        if known is None:
+            known = self._any if self.family(path) is not None else []
+            if len(self._static) >= STATIC_MEMO_MAX:
+                self._static.clear()
+            self._static[path] = known
+        return known
 
     def response_headers(self, path: str, origin: bytes | None) -> Headers:
         family = self.family(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -50,17 +51,24 @@ def paging_links(request: Request, next_cursor: str | None) -> tuple[dict[str, s
     headers: dict[str, str] = {}
     if next_cursor:
         kept = _without_cursor(raw)
-        links["next"] = f"{self_url}?{kept}{'&' if kept else ''}{urlencode([('cursor', next_cursor)])}"
+        # Our cursors are URL-safe base64 (nothing for urlencode to change): written as they are.
+        cursor = f"cursor={next_cursor}" if _URL_SAFE.fullmatch(next_cursor) else urlencode([("cursor", next_cursor)])
+        links["next"] = f"{self_url}?{kept}{'&' if kept else ''}{cursor}"
         headers["Link"] = f'<{links["next"]}>; rel="next"'
     return links, headers
 
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")
+#: Query strings without a cursor whose every name and value is of characters urlencode keeps as they are.
+_PLAIN = re.compile(rb"(?!cursor=)[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*(?:&(?!cursor=)[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*)*")
 _KEPT_MEMO: dict[bytes, str] = {}
 _KEPT_MEMO_MAX = 4096
 
 
 def _without_cursor(raw: bytes) -> str:
     """The query's parameters but ``cursor``, encoded as the next link writes them (memoised per query)."""
+    if _PLAIN.fullmatch(raw):  # name=value pairs with nothing to decode or encode: as they stand
+        return raw.decode("ascii")
     kept = _KEPT_MEMO.get(raw)
     if kept is None:
         params = [(k, v) for k, v in parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if k != "cursor"]

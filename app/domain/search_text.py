@@ -28,7 +28,6 @@ query, which must match exactly (``K50.90`` also looks for ``K50.9`` and ``K50``
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import re
 import unicodedata
@@ -36,6 +35,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 MAX_QUERY_LENGTH = 200
 MAX_GROUPS = 32
@@ -49,6 +49,7 @@ _SEPARATORS = re.compile(r"[-./_]")
 _RUNS = re.compile(r"[a-z]+|[0-9]+")
 _WORD = re.compile(r"[a-z0-9]+")
 _HAS_LETTER = re.compile(r"[a-z]")
+_HAS_DIGIT = re.compile(r"[0-9]")
 _TRAILING_PAREN = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
 _ABBREVIATION = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,9}$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'])|\n+")
@@ -89,6 +90,9 @@ class QueryError(ValueError):
 
 def fold(text: str) -> str:
     """Lower case, accents stripped, Greek letters spelled out, apostrophes inside words dropped."""
+    if text.isascii():  # what people type, mostly: no unit, Greek letter, dash or accent to replace
+        text = text.lower()
+        return _APOSTROPHE.sub("", text) if "'" in text or "`" in text else text
     text = _MICRO_UNIT.sub("u", text)
     for letter, name in _GREEK.items():
         text = text.replace(letter, name)
@@ -198,8 +202,10 @@ def expansion_tokens(text: str, table: Iterable[Expansion]) -> list[str]:
 # ---------------------------------------------------------------------------------------------- query
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
+class Term(NamedTuple):
+    """A token of a query, matched as a prefix or (ICD-10-CM headers of a code) exactly. A tuple: queries
+    make several and hash them (memo keys, de-duplication)."""
+
     token: str
     prefix: bool = True
 
@@ -265,12 +271,16 @@ def parse_query(text: str) -> ParsedQuery:
         raise QueryError("q must contain at least one letter or digit.")
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(f"q must be at most {MAX_QUERY_LENGTH} characters.")
-    compounds = _COMPOUND.findall(fold(text))
+    folded = fold(text)
+    compounds = _COMPOUND.findall(folded)
     if not compounds:
         raise QueryError("q must contain at least one letter or digit.")
     content = [c for c in compounds if c not in STOP_WORDS] or compounds
     groups: list[Group] = []
     for compound in dict.fromkeys(content):
+        if not _SEPARATORS.search(compound):  # one word: one term
+            groups.append(((Term(_query_token(compound)),),))
+            continue
         parts = _parts(compound)
         alternatives: list[Alternative] = []
         if len(parts) > 1 and _HAS_LETTER.search(compound):
@@ -279,13 +289,14 @@ def parse_query(text: str) -> ParsedQuery:
         groups.append(tuple(dict.fromkeys(alternatives)))
     if len(groups) > MAX_GROUPS:
         raise QueryError(f"q may contain at most {MAX_GROUPS} words.")
-    code = code_query(text)
+    code = code_query(text) if _HAS_DIGIT.search(text) else None  # every code has a digit
     if code is not None and len(groups) == 1:
         # A code is one token (``M79.7`` -> ``m797``, a prefix: codes below it match too), or exactly
         # one of its ICD-10-CM headers; its parts alone (``m79``, ``7``) would match unrelated text.
         exact = tuple((Term(code_token(a), prefix=False),) for a in code.ancestors)
         groups[0] = tuple(dict.fromkeys(((Term(code_token(code.code)),), *exact)))
-    return ParsedQuery(text=text, key=squash(text), groups=tuple(groups), code=code)
+    key = "".join([SPELLING.get(w, w) for w in _WORD.findall(folded)])  # squash(text), from the folded text
+    return ParsedQuery(text=text, key=key, groups=tuple(groups), code=code)
 
 
 def fts5_query(query: ParsedQuery) -> str:
@@ -380,6 +391,7 @@ LABEL_EXACT = 800
 LABEL_PREFIX = 700
 LABEL_WORDS = 600
 TEXT = 400
+HITS_MAX = 20  # matching tokens counted towards a text score
 
 
 def _code_score(code: CodeQuery, codes: Sequence[str]) -> Score | None:
@@ -437,12 +449,12 @@ def score_parts(
     in_labels = sum(label_tokens.group(g) for g in query.groups)
     if in_labels == len(query.groups):
         return Score(LABEL_WORDS, "label-words")
-    return Score(TEXT + (100 * in_labels) // len(query.groups) + min(hits(), 20), "text")
+    return Score(TEXT + (100 * in_labels) // len(query.groups) + min(hits(), HITS_MAX), "text")
 
 
 def with_alternatives(query: ParsedQuery, groups: tuple[Group, ...]) -> ParsedQuery:
     """``query`` with other groups (the same words, more ways to match them: typo corrections)."""
-    return dataclasses.replace(query, groups=groups)
+    return ParsedQuery(query.text, query.key, groups, query.code)
 
 
 # -------------------------------------------------------------------------------------------- snippet
@@ -486,7 +498,7 @@ def _marked_spans(words: tuple[WordSpan, ...], hit: Callable[[str], bool]) -> li
     return [(a, b) for a, b, tokens in words if any(hit(token) for token in tokens)]
 
 
-def _window(sentence: str, spans: list[tuple[int, int]], length: int) -> tuple[int, int]:
+def _window(sentence: str, spans: Sequence[tuple[int, int]], length: int) -> tuple[int, int]:
     if len(sentence) <= length:
         return 0, len(sentence)
     first = spans[0][0] if spans else 0
@@ -530,19 +542,29 @@ def snippet_of(
         if found and any(b - a >= len(query.key) and _squashed(sentence[a:b]) == query.key for a, b in found):
             chosen, spans = sentence, found  # a sentence with the very thing typed (a code) wins
             break
-    start, end = _window(chosen, spans, length)
+    return render_snippet(chosen, spans, length)
+
+
+def render_snippet(sentence: str, spans: Sequence[tuple[int, int]], length: int = SNIPPET_LENGTH) -> str:
+    """``sentence`` cut to ``length`` around its first marked span, HTML-escaped, each span in ``<mark>``."""
+    start, end = _window(sentence, spans, length)
+    plain = "&" not in sentence and "<" not in sentence and ">" not in sentence
+    escape = _as_is if plain else _escaped
     out: list[str] = ["…" if start > 0 else ""]
     position = start
     for a, b in spans:
         if a < start or b > end:
             continue
-        out += [
-            html.escape(chosen[position:a], quote=False),
-            "<mark>",
-            html.escape(chosen[a:b], quote=False),
-            "</mark>",
-        ]
+        out += [escape(sentence[position:a]), "<mark>", escape(sentence[a:b]), "</mark>"]
         position = b
-    out.append(html.escape(chosen[position:end], quote=False))
-    out.append("…" if end < len(chosen) else "")
+    out.append(escape(sentence[position:end]))
+    out.append("…" if end < len(sentence) else "")
     return "".join(out)
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _escaped(text: str) -> str:
+    return html.escape(text, quote=False)

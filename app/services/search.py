@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import anyio
 import orjson
@@ -272,24 +272,15 @@ def rebuild_search_index(session: Session) -> int:
 # ------------------------------------------------------------------------------------------------ query
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
+class SearchHit(TypedDict):
+    """One hit as the API writes it (a dict in this key order: what is encoded, with nothing to convert)."""
+
     kind: str
     slug: str
     title: str
     link: str
     snippet: str
     match: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "slug": self.slug,
-            "title": self.title,
-            "link": self.link,
-            "snippet": self.snippet,
-            "match": self.match,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,11 +317,13 @@ class Searchable:
     index: SearchIndex
     info: DatasetInfo
     key: ModelKey
+    meta: Mapping[str, Any]  # the dataset ``meta`` of every answer (the model's, made once)
 
 
 def searchable(model: ReadModel) -> Searchable:
     """The index of a read model's records (no query)."""
-    return Searchable(build_index(documents(model.search_sources), model.content_version), model.info, model.key)
+    index = build_index(documents(model.search_sources), model.content_version)
+    return Searchable(index, model.info, model.key, model.meta)
 
 
 class SearchIndexes:
@@ -373,24 +366,26 @@ def search(
     key = _cursor_key(query, kinds)
     offset = decode_cursor(cursor, key) if cursor else 0
     found = searchable.index.search(query, kinds)
-    ranked = found.hits
-    page = ranked[offset : offset + limit]
-    hits = [
-        SearchHit(
-            kind=hit.doc.kind,
-            slug=hit.doc.slug,
-            title=hit.doc.title,
-            link=f"/v1/{hit.doc.kind}/{hit.doc.slug}",
-            snippet=searchable.index.snippet(found, hit),
-            match=hit.match,
+    total = found.total
+    snippet = searchable.index.snippet
+    hits: list[SearchHit] = []
+    for hit in found.page(offset, limit):
+        doc = hit.prepared.doc
+        hits.append(
+            {
+                "kind": doc.kind,
+                "slug": doc.slug,
+                "title": doc.title,
+                "link": f"/v1/{doc.kind}/{doc.slug}",
+                "snippet": snippet(found, hit),
+                "match": hit.match,
+            }
         )
-        for hit in page
-    ]
-    more = offset + limit < len(ranked) and offset + limit <= MAX_OFFSET
+    more = offset + limit < total and offset + limit <= MAX_OFFSET
     return SearchResults(
         query=query.text,
         hits=hits,
-        total=len(ranked),
+        total=total,
         limit=limit,
         next_cursor=encode_cursor(key, offset + limit) if more else None,
     )

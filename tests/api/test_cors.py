@@ -229,3 +229,16 @@ def test_the_setting_reads_a_comma_separated_list_and_rejects_what_is_not_an_ori
         monkeypatch.setenv("LDNKB_CORS_ORIGINS", bad)
         with pytest.raises(ValidationError, match="not an origin"):
             Settings()
+
+
+def test_the_static_headers_by_path_are_the_familys_and_their_memo_stays_bounded() -> None:
+    from app.api import cors
+
+    policy = cors.CorsPolicy(["*"])
+    paths = ["/", "/v1/search", "/v1/conditions/fibromyalgia", "/fhir/R4/metadata", "/cds-services", "/metrics"]
+    paths += [f"/v1/conditions/x{i}" for i in range(3 * cors.STATIC_MEMO_MAX)] + [f"/nowhere/{i}" for i in range(50)]
+    for path in paths + paths[:10]:
+        expected = policy._any if cors.CorsPolicy.family(path) is not None else []
+        assert policy.static_headers(path) == expected, path
+    assert 0 < len(policy._static) <= cors.STATIC_MEMO_MAX
+    assert cors.CorsPolicy(["https://a.example"]).static_headers("/v1/search") == []  # depends on the origin

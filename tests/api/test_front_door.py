@@ -236,6 +236,24 @@ def test_a_burst_of_identical_misses_computes_once(settings: Settings) -> None:
     assert 0 < once.count == computed.count, (once.statements, computed.statements)
 
 
+def test_with_the_cache_off_a_computed_answer_skips_the_canonical_query(settings: Settings) -> None:
+    """The canonical query only joins the spellings of one request in the store: with nothing stored, an answer
+    computed at the door does not pay for it (nor, on the first request, for the scan of the integer
+    parameters behind it)."""
+    app = create_app(settings.model_copy(update={"response_cache_bytes": 0, "content_check_interval": 60}))
+    door = app.front_door
+    assert door is not None
+    canonical = door.store.canonical
+    with TestClient(app) as client:
+        before = door.computed
+        for path in ("/v1/search?q=fibro&limit=03", "/v1/indications?limit=2", "/v1/conditions/fibromyalgia"):
+            answer = client.get(path)
+            assert answer.status_code == 200, path
+        assert door.computed == before + 3
+    assert answer.json()["data"]["slug"] == "fibromyalgia"
+    assert canonical.integer_params is None and not canonical._memo
+
+
 def test_the_content_version_is_re_read_off_the_event_loop() -> None:
     reads: list[int] = []
 

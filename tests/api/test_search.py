@@ -478,3 +478,33 @@ def _compare_shortcut(app: Any, client: TestClient) -> None:
         response = client.get("/v1/search", params=params)
         assert response.status_code == status, params
         assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_quick_readings_of_a_query_string_agree_with_parse_qsl(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``q=...`` alone is read without parse_qsl, and a next link keeps plain parameters and its cursor as
+    they stand: only where decoding and encoding would change nothing (checked against the full reading)."""
+    import random
+    from urllib.parse import parse_qsl, urlencode
+
+    from app.api import responses
+    from app.api.v1 import search as route
+
+    def kept(raw: bytes) -> str:
+        pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+        return urlencode([(k, v) for k, v in pairs if k != "cursor"])
+
+    rnd = random.Random(7)
+    samples = [b"q=fibro", b"q=fibro&limit=5", b"q=a+b", b"q=%41", b"q=x&cursor=abc", b"q=", b"q=a=b", b"q=~-_."]
+    samples += [
+        rnd.choice([b"", b"q="]) + bytes(rnd.choice(b"abAZ09_.~-=&%+*! ") for _ in range(rnd.randint(0, 10)))
+        for _ in range(5000)
+    ]
+    quick = [route._plain_params(raw) for raw in samples]
+    monkeypatch.setattr(route, "_ONLY_Q", re.compile(rb"(?!)"))  # never quick: the full reading
+    assert quick == [route._plain_params(raw) for raw in samples]
+    for raw in samples:
+        responses._KEPT_MEMO.clear()
+        assert responses._without_cursor(raw) == kept(raw), raw
+        cursor = raw.decode("latin-1")
+        if responses._URL_SAFE.fullmatch(cursor):  # a next link writes such a cursor as it stands
+            assert urlencode([("cursor", cursor)]) == f"cursor={cursor}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
@@ -16,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from app.api.deps import CACHE_BUSTER
 from app.api.problems import LIST_ERRORS
 from app.api.read_model import holder_of
-from app.api.responses import JSON_MEDIA_TYPE, dumps, meta, paging_links
+from app.api.responses import JSON_MEDIA_TYPE, dumps, paging_links
 from app.domain.search_text import MAX_QUERY_LENGTH
 from app.kinds import KINDS
 from app.readmodel.model import ReadModel
@@ -194,9 +195,9 @@ def search_response(
     result = search_service.search(searchable, q=q, limit=limit, cursor=cursor, kinds=kinds)
     links, headers = paging_links(request, result.next_cursor)
     body = {
-        "data": [hit.as_dict() for hit in result.hits],
+        "data": result.hits,
         "meta": {
-            **meta(searchable.info),
+            **searchable.meta,
             "query": result.query,
             "total": result.total,
             "count": len(result.hits),
@@ -208,12 +209,17 @@ def search_response(
 
 
 _KINDS = frozenset(k.value for k in SearchKind)
+#: ``q=...`` alone, of characters that percent-decoding leaves as they are (as parse_qsl would read it).
+_ONLY_Q = re.compile(rb"q=([A-Za-z0-9_.~-]{1,%d})" % MAX_QUERY_LENGTH)
 _PATH = router.prefix + "/search"
 
 
 def _plain_params(query_string: bytes) -> tuple[str, list[str], int, str | None] | None:
     """(q, kinds, limit, cursor) when the query is one the documented route would accept as it stands,
     else None (the documented route then answers, with its own validation and errors)."""
+    simple = _ONLY_Q.fullmatch(query_string)
+    if simple is not None:  # what a search box sends: q alone, nothing to decode
+        return simple.group(1).decode("ascii"), [], 10, None
     q: str | None = None
     cursor: str | None = None
     limit = 10
