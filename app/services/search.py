@@ -32,10 +32,9 @@ from typing import Any, TypedDict
 
 import anyio
 import orjson
-from sqlalchemy import delete, select
-from sqlmodel import Session, col
+from sqlalchemy import delete
+from sqlmodel import Session
 
-from app.domain.evidence import DEFINITIONS
 from app.domain.search_index import KINDS, Document, SearchIndex, build_index
 from app.domain.search_text import (
     Expansion,
@@ -46,182 +45,19 @@ from app.domain.search_text import (
     expansion_tokens,
     expansions,
     fold,
-    label_variants,
     parse_query,
 )
 from app.errors import ProblemError
+from app.kinds import KINDS as ALL_KINDS
 from app.kinds.base import SearchSource
 from app.models import (
-    Condition,
-    ConditionCode,
-    DoseRange,
-    Drug,
-    Indication,
-    Mechanism,
-    Regimen,
     SearchDocument,
-    Source,
-    Study,
-    Target,
 )
 from app.readmodel.model import ModelKey, ReadModel
 from app.services.dataset import DatasetInfo
-from app.services.embeds import group_by
 
 __all__ = ["KINDS", "SearchIndexes", "documents", "rebuild_search_index", "search", "searchable"]
 MAX_OFFSET = 10_000
-
-_LEVEL_TITLES = {d.level.value: d.title for d in DEFINITIONS}
-
-
-@dataclass(slots=True)
-class _Draft:
-    kind: str
-    slug: str
-    title: str
-    labels: list[str]
-    codes: list[str]
-    body: list[str]
-
-
-def _lines(*values: str | None) -> list[str]:
-    return [v.strip() for v in values if v and v.strip()]
-
-
-def _identifiers(values: Sequence[dict[str, Any]]) -> str:
-    return "; ".join(f"{str(i.get('system', '')).upper()} {i.get('value', '')}" for i in values)
-
-
-def _drafts(session: Session) -> tuple[list[_Draft], list[Expansion]]:
-    drafts: list[_Draft] = []
-    pairs: list[tuple[str, str]] = []
-
-    drugs = session.scalars(select(Drug).order_by(col(Drug.slug))).all()
-    for d in drugs:
-        pairs += abbreviation_pairs(d.name, d.synonyms)
-        salts = ", ".join(str(s.get("name", "")) for s in d.salts)
-        contraindications = [str(c.get("text", "")) for c in d.contraindications]
-        drafts.append(
-            _Draft(
-                "drugs",
-                d.slug,
-                d.name,
-                [*label_variants(d.name), *d.synonyms],
-                [],
-                _lines(d.clinical_summary, d.plain_summary, salts, *contraindications, _identifiers(d.identifiers)),
-            )
-        )
-
-    codes = group_by(
-        session.scalars(select(ConditionCode).order_by(col(ConditionCode.condition_id), col(ConditionCode.ordinal))),
-        "condition_id",
-    )
-    conditions = {c.id: c for c in session.scalars(select(Condition).order_by(col(Condition.slug))).all()}
-    for c in conditions.values():
-        own = codes.get(c.id or 0, [])
-        pairs += abbreviation_pairs(c.name, c.synonyms)
-        code_lines = [f"{k.system.upper()} {k.code}{f' {k.display}' if k.display else ''}" for k in own]
-        drafts.append(
-            _Draft(
-                "conditions",
-                c.slug,
-                c.name,
-                [*label_variants(c.name), *c.synonyms],
-                [k.code for k in own],
-                _lines(c.clinical_summary, c.plain_summary, *code_lines),
-            )
-        )
-
-    ranges = group_by(session.scalars(select(DoseRange).order_by(col(DoseRange.ordinal))), "regimen_id")
-    regimens = {r.id: r for r in session.scalars(select(Regimen).order_by(col(Regimen.slug))).all()}
-    for r in regimens.values():
-        pairs += abbreviation_pairs(r.name)
-        range_lines = [f"{x.label}{f': {x.quote}' if x.quote else ''}" for x in ranges.get(r.id or 0, [])]
-        drafts.append(
-            _Draft(
-                "regimens",
-                r.slug,
-                r.name,
-                label_variants(r.name),
-                [],
-                _lines(r.clinical_summary, r.plain_summary, r.form, r.frequency, r.timing, *range_lines),
-            )
-        )
-
-    targets = {t.id: t for t in session.scalars(select(Target).order_by(col(Target.slug))).all()}
-    for t in targets.values():
-        symbols = [t.gene_symbol] if t.gene_symbol else []
-        pairs += abbreviation_pairs(t.name, [*t.synonyms, *symbols])
-        drafts.append(
-            _Draft(
-                "targets",
-                t.slug,
-                t.name,
-                [*label_variants(t.name), *t.synonyms, *symbols],
-                [],
-                _lines(t.clinical_summary, t.plain_summary, _identifiers(t.identifiers)),
-            )
-        )
-
-    for m in session.scalars(select(Mechanism).order_by(col(Mechanism.slug))).all():
-        target = targets.get(m.target_id)
-        regimen = regimens.get(m.regimen_id) if m.regimen_id is not None else None
-        drafts.append(
-            _Draft(
-                "mechanisms",
-                m.slug,
-                m.name,
-                label_variants(m.name),
-                [],
-                _lines(
-                    m.clinical_summary,
-                    m.plain_summary,
-                    m.effect,
-                    m.dose_dependence,
-                    f"{m.action} at the {target.name}" if target else m.action,
-                    regimen.name if regimen else None,
-                ),
-            )
-        )
-
-    studies = group_by(session.scalars(select(Study).order_by(col(Study.ordinal))), "indication_id")
-    for i in session.scalars(select(Indication).order_by(col(Indication.slug))).all():
-        condition, regimen = conditions.get(i.condition_id), regimens.get(i.regimen_id)
-        title = f"{condition.name if condition else i.slug}: {regimen.name if regimen else ''}".rstrip(": ")
-        condition_codes = " ".join(k.code for k in codes.get(i.condition_id, []))
-        study_lines = [f"{s.design}: {s.result}" for s in studies.get(i.id or 0, [])]
-        drafts.append(
-            _Draft(
-                "indications",
-                i.slug,
-                title,
-                [title],
-                [],
-                _lines(
-                    i.clinical_summary,
-                    i.plain_summary,
-                    *study_lines,
-                    i.source_quote,
-                    ", ".join(condition.synonyms) if condition else None,
-                    condition_codes,
-                    f"{i.status}; {_LEVEL_TITLES.get(i.evidence_level, i.evidence_level)}",
-                ),
-            )
-        )
-
-    for s in session.scalars(select(Source).order_by(col(Source.slug))).all():
-        cited = " ".join(str(v) for v in (s.journal, s.year, s.citation) if v)
-        drafts.append(
-            _Draft(
-                "sources",
-                s.slug,
-                s.title,
-                label_variants(s.title),
-                [],
-                _lines(s.authors, cited, s.note, _identifiers(s.identifiers)),
-            )
-        )
-    return drafts, expansions(pairs)
 
 
 def document(
@@ -249,11 +85,12 @@ def documents(sources: Sequence[SearchSource]) -> list[Document]:
 
 
 def rebuild_search_index(session: Session) -> int:
-    """Empty and refill the ``search_document`` table from the records in the session (caller commits)."""
-    drafts, table = _drafts(session)
+    """Empty and refill the ``search_document`` table from the records in the session (caller commits): each
+    kind's records represented and made into search sources by its own declaration, as the read model does."""
+    records = {kind.name: sorted(kind.represent(session), key=lambda r: str(r["slug"])) for kind in ALL_KINDS}
+    docs = documents([kind.search_source(r, records) for kind in ALL_KINDS for r in records[kind.name]])
     session.execute(delete(SearchDocument))
-    for d in drafts:
-        doc = document(d.kind, d.slug, d.title, d.labels, d.codes, d.body, table)
+    for doc in docs:
         session.add(
             SearchDocument(
                 kind=doc.kind,
@@ -266,7 +103,7 @@ def rebuild_search_index(session: Session) -> int:
             )
         )
     session.flush()
-    return len(drafts)
+    return len(docs)
 
 
 # ------------------------------------------------------------------------------------------------ query
