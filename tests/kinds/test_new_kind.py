@@ -147,7 +147,7 @@ DATASET_FIELD = "    indications: list[IndicationRecord]\n"
 
 CHECK = """
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlmodel import Session, SQLModel
 
 from app import migrate
@@ -182,6 +182,9 @@ with TestClient(create_app(Settings(database_url=url, content_check_interval=0))
 
 with Session(make_engine(Settings(database_url=url))) as session:
     assert export_dataset(session) == read_dataset()
+    # the store's own search table (for what reads the file itself) holds it too
+    stored = session.execute(text("SELECT slug FROM search_document WHERE kind = 'terms'")).scalars().all()
+    assert stored == ["opioid-blockade"], stored
 """
 
 
