@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from app.kinds.base import Kind
+from app.kinds.base import Kind, Records, SearchSource
 
 
 def _discover() -> tuple[Kind, ...]:
@@ -39,4 +39,11 @@ def _discover() -> tuple[Kind, ...]:
 KINDS: tuple[Kind, ...] = _discover()
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 
-__all__ = ["BY_NAME", "KINDS", "Kind"]
+
+def search_sources(records: Records) -> tuple[SearchSource, ...]:
+    """Every record's search source, kind by kind, from each kind's records in slug order (what the read
+    model's index and the store's ``search_document`` table are both made of)."""
+    return tuple(kind.search_source(r, records) for kind in KINDS for r in records.get(kind.name, ()))
+
+
+__all__ = ["BY_NAME", "KINDS", "Kind", "search_sources"]

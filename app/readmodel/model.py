@@ -20,7 +20,7 @@ import orjson
 from app.domain.dosing import RangeSpec
 from app.errors import NotFoundError, ProblemError
 from app.etag import strong_etag
-from app.kinds import KINDS, Kind
+from app.kinds import KINDS, Kind, search_sources
 from app.kinds.base import Record, SearchSource, SortValue, timestamp
 from app.readmodel.cursor import CursorCodec, Position, filters_digest
 from app.services.dataset import DatasetInfo, dataset_meta
@@ -240,8 +240,7 @@ class ReadModel:
         meta = dataset_meta(info)
         meta_json = dumps(meta)
         collections = {k.name: Collection.create(k, records.get(k.name, ()), meta_json) for k in KINDS}
-        in_order = {name: c.records for name, c in collections.items()}
-        search = tuple(c.kind.search_source(r, in_order) for c in collections.values() for r in c.records)
+        search = search_sources({name: c.records for name, c in collections.items()})
         return cls(key, info, meta, collections, tuple(dose_ranges), search, build_seconds)
 
     @property

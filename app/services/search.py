@@ -49,6 +49,7 @@ from app.domain.search_text import (
 )
 from app.errors import ProblemError
 from app.kinds import KINDS as ALL_KINDS
+from app.kinds import search_sources
 from app.kinds.base import SearchSource
 from app.models import (
     SearchDocument,
@@ -88,7 +89,7 @@ def rebuild_search_index(session: Session) -> int:
     """Empty and refill the ``search_document`` table from the records in the session (caller commits): each
     kind's records represented and made into search sources by its own declaration, as the read model does."""
     records = {kind.name: sorted(kind.represent(session), key=lambda r: str(r["slug"])) for kind in ALL_KINDS}
-    docs = documents([kind.search_source(r, records) for kind in ALL_KINDS for r in records[kind.name]])
+    docs = documents(search_sources(records))
     session.execute(delete(SearchDocument))
     for doc in docs:
         session.add(
