@@ -24,8 +24,9 @@ from app.api.cors import CorsPolicy
 from app.api.deps import reject_unknown_params
 from app.api.docs import install_docs
 from app.api.front_door import FrontDoor, KnowledgeApp, ReadModelReads
+from app.api.front_door_posts import PostAnswers
 from app.api.hosts import HostPolicy
-from app.api.limits import document_limits
+from app.api.limits import Families, document_limits
 from app.api.pages.router import router as pages_router
 from app.api.params import integer_query_params
 from app.api.pipeline import Parts, cache_control, middleware_stack
@@ -200,7 +201,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     app.include_router(health.router)
     # First of all: plain CDS service calls, answered without FastAPI's per-call dependency solving and body
     # validation (the rest falls through to the documented route; app/integrations/cds_hooks/shortcut.py).
-    app.router.routes.insert(0, CdsCallShortcut(app))
+    cds_shortcut = CdsCallShortcut(app)
+    app.router.routes.insert(0, cds_shortcut)
     # And plain searches (every keystroke of a search box), the same way (app/api/v1/search.py).
     search_shortcut = search_api.SearchShortcut()
     app.router.routes.insert(1, search_shortcut)
@@ -208,7 +210,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
     catalog_shortcut = CatalogShortcut(catalog_router.routes, settings)
     app.router.routes.insert(2, catalog_shortcut)
     # And dose checks with a body that validates (app/api/v1/dose_check.py).
-    app.router.routes.insert(3, dose_check.DoseCheckShortcut(app))
+    dose_shortcut = dose_check.DoseCheckShortcut(app)
+    app.router.routes.insert(3, dose_shortcut)
     install_docs(app)
     install_openapi_cleanup(app)  # plain optional parameters, SparseList (app/api/spec.py)
     install_openapi(app)  # examples recorded from real answers (app/schemas/openapi.py)
@@ -243,7 +246,8 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
         canonical=Canonical(lambda: integer_query_params(app)),
     )
     # The request pipeline: app/api/pipeline.py declares the middleware stack, outermost first.
-    app.user_middleware = middleware_stack(settings, Parts(observer, security, hosts, store, cors, render))
+    families = Families(settings)  # the body caps and rate limiters, shared by the guard and the front door
+    app.user_middleware = middleware_stack(settings, Parts(observer, security, hosts, store, cors, render, families))
     # Before all of it: hits and 304s answered from the same store, and plain record reads computed from the read
     # model, with the same headers and records.
     app.front_door = FrontDoor(
@@ -257,6 +261,17 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
                 lambda scope, model: catalog_shortcut.answer_now(scope, model, read_model.cursors),
                 lambda scope, model: search_shortcut.answer_now(scope, model, app.state.search_indexes),
             ],
+        ),
+        # And plain dose checks and CDS calls, computed from the read model (app/api/front_door_posts.py).
+        posts=PostAnswers(
+            holder=read_model,
+            shortcuts=[cds_shortcut, dose_shortcut],
+            settings=settings,
+            families=families,
+            hosts=hosts,
+            cors=cors,
+            decorate=decorate,
+            observer=observer,
         ),
         cache_control=cache_control(settings),
         max_url=settings.max_url_bytes,

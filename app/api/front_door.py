@@ -15,9 +15,9 @@ there), and every request the guard would refuse by its size, goes to the stack,
 
 :class:`KnowledgeApp`, FastAPI with the front door in its ``__call__``, sends the messages, and
 :meth:`FrontDoor.finished` counts, times and logs the request through the same
-:class:`~app.observability.observer.RequestObserver` as the stack. Everything else (POSTs, other paths,
-requests with ``Origin`` when CORS answers depend on it, a browser asking for HTML) goes through the full
-stack. With CORS open to any origin (the default), its headers are stored with the entry.
+:class:`~app.observability.observer.RequestObserver` as the stack. Plain dose checks and CDS calls are computed here too, by
+:class:`~app.api.front_door_posts.PostAnswers`. Everything else (other POSTs, other paths, requests with
+``Origin`` when CORS answers depend on it, a browser asking for HTML) goes through the full stack. With CORS open to any origin (the default), its headers are stored with the entry.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from app.api.caching import (
     variant_messages,
 )
 from app.api.cors import CorsPolicy
+from app.api.front_door_posts import PostAnswers
 from app.api.limits import header_bytes, target_bytes
 from app.api.security_headers import SecurityHeaders
 from app.observability.observer import REQUEST_ID_HEADER, RequestObserver
@@ -79,6 +80,7 @@ class FrontDoor:
         observer: RequestObserver,
         cors: CorsPolicy,
         reads: ReadModelReads | None = None,
+        posts: PostAnswers | None = None,
         cache_control: str = "",
         max_url: int = 0,
         max_headers: int = 0,
@@ -88,6 +90,7 @@ class FrontDoor:
         self.observer = observer
         self.cors = cors
         self.reads = reads
+        self.posts = posts
         self.cache_control = cache_control.encode()
         self.max_url = max_url
         self.max_headers = max_headers
@@ -178,6 +181,15 @@ class KnowledgeApp(FastAPI):
         front_door = self.front_door
         if front_door is not None and scope["type"] == "http":
             scope["app"] = self
+            if scope["method"] == "POST":
+                posts = front_door.posts
+                if posts is not None:
+                    handed = await posts.answer(scope, receive, send)
+                    if handed is None:  # answered
+                        return
+                    receive = handed
+                await super().__call__(scope, receive, send)
+                return
             hit = front_door.lookup(scope)
             if hit is not None:  # sent here, not in a coroutine of the front door's: one frame less a hit
                 metrics = front_door.observer.metrics

@@ -73,6 +73,43 @@ class Family:
     limiter: RateLimiter | None
 
 
+class Families:
+    """The route families' body caps and rate limiters (one set per app: the guard counts with them, and the
+    front door leaves to the guard every request a limiter would count)."""
+
+    def __init__(self, settings: Settings) -> None:
+        clients = settings.rate_limit_clients
+        window = settings.rate_limit_window
+
+        def limiter(name: str, limit: int) -> RateLimiter | None:
+            return RateLimiter(name, limit=limit, window=window, max_clients=clients) if limit else None
+
+        self.feedback = Family(
+            "feedback", settings.body_limit_feedback, limiter("feedback", settings.rate_limit_feedback)
+        )
+        posts = limiter("post", settings.rate_limit_posts)
+        self.cds = Family("cds", settings.body_limit_cds, posts)
+        self.default = Family("default", settings.body_limit_default, posts)
+
+    def of(self, path: str) -> Family:
+        if path.startswith(_CDS_PREFIX):
+            return self.feedback if path.endswith("/feedback") else self.cds
+        return self.default
+
+
+#: Set on a request's scope by the first reader of its body (the front door reads some POST bodies before the
+#: stack): when the body must have arrived, so that a body handed on is not given a second read time.
+BODY_DEADLINE = "ldnkb.body_deadline"
+
+
+def body_deadline(scope: Scope, timeout: float) -> float:
+    """The time (``anyio.current_time()``) by which the request's body must have arrived."""
+    deadline: float | None = scope.get(BODY_DEADLINE)
+    if deadline is None:
+        deadline = scope[BODY_DEADLINE] = anyio.current_time() + timeout
+    return deadline
+
+
 def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
     for name, value in headers:
         if name == b"content-type":
@@ -103,30 +140,14 @@ class _Refused(Exception):
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, settings: Settings, render: Renderer) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings, render: Renderer, families: Families | None = None) -> None:
         self.app = app
         self.render = render
         self.max_url = settings.max_url_bytes
         self.max_headers = settings.max_header_bytes
         self.depth = settings.json_max_depth
         self.read_timeout = settings.body_read_timeout
-        clients = settings.rate_limit_clients
-        window = settings.rate_limit_window
-
-        def limiter(name: str, limit: int) -> RateLimiter | None:
-            return RateLimiter(name, limit=limit, window=window, max_clients=clients) if limit else None
-
-        self.feedback = Family(
-            "feedback", settings.body_limit_feedback, limiter("feedback", settings.rate_limit_feedback)
-        )
-        posts = limiter("post", settings.rate_limit_posts)
-        self.cds = Family("cds", settings.body_limit_cds, posts)
-        self.default = Family("default", settings.body_limit_default, posts)
-
-    def family(self, path: str) -> Family:
-        if path.startswith(_CDS_PREFIX):
-            return self.feedback if path.endswith("/feedback") else self.cds
-        return self.default
+        self.families = families or Families(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -143,7 +164,7 @@ class RequestGuard:
         if not has_body:
             await self.app(scope, receive, send)
             return
-        family = self.family(scope["path"])
+        family = self.families.of(scope["path"])
         decision: Decision | None = None
         limiter = family.limiter
         if limiter is not None and method == "POST":
@@ -159,7 +180,7 @@ class RequestGuard:
                 return
         extra = limiter.headers(decision) if limiter is not None and decision is not None else []
         try:
-            body = await self._read_body(receive, headers, family.body_limit)
+            body = await self._read_body(receive, headers, family.body_limit, body_deadline(scope, self.read_timeout))
             if body is None:  # the client went away
                 return
             if body and _is_json(headers) and too_deep(body, self.depth):
@@ -181,7 +202,9 @@ class RequestGuard:
                 "headers-too-large", f"The request's headers are larger than {self.max_headers} bytes.", close=True
             )
 
-    async def _read_body(self, receive: Receive, headers: list[tuple[bytes, bytes]], cap: int) -> bytes | None:
+    async def _read_body(
+        self, receive: Receive, headers: list[tuple[bytes, bytes]], cap: int, deadline: float
+    ) -> bytes | None:
         too_large = _Refused("payload-too-large", f"The request body is larger than {cap} bytes here.", close=True)
         for name, value in headers:
             if name == b"content-length":
@@ -193,7 +216,7 @@ class RequestGuard:
                     raise too_large
         chunks: list[bytes] = []
         size = 0
-        with anyio.move_on_after(self.read_timeout) as scope:
+        with anyio.CancelScope(deadline=deadline) as scope:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
@@ -258,7 +281,7 @@ def document_limits(app: Any, settings: Settings) -> None:
     from app.api.problems import responses
 
     original = app.openapi
-    guard = RequestGuard(lambda *_: None, settings=settings, render=lambda *_: Response())  # type: ignore[arg-type]
+    families = Families(settings)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
@@ -273,7 +296,7 @@ def document_limits(app: Any, settings: Settings) -> None:
                     continue  # operations routes (/healthz, /readyz, /metrics) document their own
                 added = dict(responses("store-unavailable", "uri-too-long", "headers-too-large"))
                 if method == "post":
-                    family = guard.family(path)
+                    family = families.of(path)
                     added.update(responses("payload-too-large", "request-timeout"))
                     if family.limiter is not None:
                         added.update(responses("too-many-requests"))

@@ -19,6 +19,11 @@ _ALWAYS_ACCEPTABLE = frozenset({b"", b"*/*", b"application/json", b"application/
 _VERDICTS_MAX = 256
 
 
+def plainly_acceptable(accept: bytes) -> bool:
+    """Whether an ``Accept`` value admits JSON without parsing (absent, ``*/*``, the JSON types themselves)."""
+    return accept in _ALWAYS_ACCEPTABLE
+
+
 def _quality(params: list[str]) -> float:
     for param in params:
         name, _, value = param.partition("=")
@@ -99,7 +104,7 @@ class NegotiationMiddleware:
         self._verdicts: dict[bytes, bool] = {}
 
     def _acceptable(self, accept: bytes) -> bool:
-        if accept in _ALWAYS_ACCEPTABLE:
+        if plainly_acceptable(accept):
             return True
         verdict = self._verdicts.get(accept)
         if verdict is None:

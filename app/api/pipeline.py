@@ -1,7 +1,7 @@
 """The request pipeline, declared in one place: :func:`middleware_stack`, outermost first.
 
 Before all of it, the front door (``app/api/front_door.py``) answers cache hits and 304s from the same
-store, with the same headers. To add a middleware, add one line to the list where it belongs.
+store, plain reads and plain POST checks computed from the read model, with the same headers. To add a middleware, add one line to the list where it belongs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from app.api.caching import ConditionalCacheMiddleware, ResponseStore
 from app.api.cors import CorsMiddleware, CorsPolicy
 from app.api.hosts import HostMiddleware, HostPolicy
-from app.api.limits import RequestGuard
+from app.api.limits import Families, RequestGuard
 from app.api.negotiation import NegotiationMiddleware
 from app.api.pages.redirect import HtmlRedirectMiddleware
 from app.api.security_headers import SecurityHeaders, SecurityHeadersMiddleware
@@ -33,6 +33,7 @@ class Parts:
     store: ResponseStore
     cors: CorsPolicy
     render: ErrorRenderer
+    families: Families
 
 
 def cache_control(settings: Settings) -> str:
@@ -57,7 +58,7 @@ def middleware_stack(settings: Settings, parts: Parts) -> list[Middleware]:
     stack += [
         # Body caps, JSON depth, body read time, rate limits: before any route, parser or credential check;
         # inside CORS, so that a browser can read the 413 or 429.
-        Middleware(RequestGuard, settings=settings, render=parts.render),
+        Middleware(RequestGuard, settings=settings, render=parts.render, families=parts.families),
         # The one response cache (conditional GETs, HEAD, compression); it fills the front door's store.
         Middleware(ConditionalCacheMiddleware, store=parts.store, cache_control=cache_control(settings)),
         # Outside the 406 check: a browser asking a record's URL for HTML is sent to its page (303); JSON

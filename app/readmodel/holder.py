@@ -78,6 +78,11 @@ class ReadModelHolder:
         """The model held now, if any (never queries)."""
         return self._model
 
+    def held(self) -> ReadModel | None:
+        """The model :meth:`current` would answer from without querying, or None (none yet, or ``interval``
+        0: every answer looks at the store first)."""
+        return self._model if self.interval > 0 else None
+
     def content_version(self) -> int:
         """The content version answers come from (-1 before a first model): the response cache's version."""
         try:

@@ -167,6 +167,13 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         headers = assert_problem(raw, 408, "request-timeout")
         assert headers[b"x-request-id"] and headers[b"x-content-type-options"] == b"nosniff"
         assert took < 3
+        # A dose check or CDS call whose body the front door starts to read: the same one read time (1 s), not
+        # a second one when the door hands it to the guard.
+        for path in ("/v1/dose-check", "/cds-services/ldn-kb-order-sign"):
+            head = f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            raw, took = exchange(port_n, head.encode() + b'{"amount": ')
+            assert_problem(raw, 408, "request-timeout")
+            assert took < 1.7, f"{path}: 408 after {took:.2f} s"
 
         # An endless chunked body: 413 once past the cap, the connection closed.
         sent = 0

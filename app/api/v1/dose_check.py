@@ -82,8 +82,19 @@ def _answer(model: ReadModel, request: DoseRequest, where: str) -> Response:
     responses=_RESPONSES,
 )
 async def post_dose_check(body: DoseCheckRequest, http: Request) -> Response:
-    request = DoseRequest(body.amount, body.unit, body.frequency, body.route, body.weight_kg, body.schedule)
-    return _answer(await http.app.state.read_model.get(), request, "body")
+    return _answer(await http.app.state.read_model.get(), _dose_request(body), "body")
+
+
+def _dose_request(body: DoseCheckRequest) -> DoseRequest:
+    return DoseRequest(body.amount, body.unit, body.frequency, body.route, body.weight_kg, body.schedule)
+
+
+def _parsed(raw: bytes) -> DoseCheckRequest | None:
+    """The body as FastAPI reads it (``json.loads``, then the model), or None when it does not parse or validate."""
+    try:
+        return DoseCheckRequest.model_validate(json.loads(raw))
+    except (ValueError, ValidationError, RecursionError):  # JSONDecodeError, UnicodeDecodeError: ValueErrors
+        return None
 
 
 @router.get(
@@ -142,15 +153,28 @@ class DoseCheckShortcut(BaseRoute):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         http = Request(scope, receive)
         raw = await http.body()
-        try:
-            body = DoseCheckRequest.model_validate(json.loads(raw))
-        except (ValueError, ValidationError, RecursionError):  # JSONDecodeError, UnicodeDecodeError: ValueErrors
+        body = _parsed(raw)
+        if body is None:
             scope[_DECLINED] = True
             await self.app.router.app(scope, replay(raw, receive), send)
             return
         self.answered += 1
         response = await post_dose_check(body, http)
         await response(scope, receive, send)
+
+    async def answer_now(self, _scope: Scope, raw: bytes, model: ReadModel) -> Response | None:
+        """The front door's call (app/api/front_door_posts.py): the check of a body already read, from
+        ``model``; None when the body does not parse or validate, or the dose cannot be read (the documented
+        route's 422s are the stack's)."""
+        body = _parsed(raw)
+        if body is None:
+            return None
+        try:
+            response = _answer(model, _dose_request(body), "body")
+        except ProblemError:
+            return None
+        self.answered += 1
+        return response
 
 
 #: Set on a request's scope when the shortcut hands it to the documented route.

@@ -395,8 +395,9 @@ def _drug_facts(model: ReadModel) -> _DrugFacts | None:
     return facts
 
 
-async def answer_call(service_id: str, body: CdsRequest, request: Request) -> Response:
-    """The service call's answer (shared with :mod:`app.integrations.cds_hooks.shortcut`)."""
+async def answer_call(service_id: str, body: CdsRequest, request: Request, model: ReadModel | None = None) -> Response:
+    """The service call's answer (shared with :mod:`app.integrations.cds_hooks.shortcut`), from ``model`` when
+    the caller holds it, else from the app's read model."""
     service = _service(service_id)
     if body.hook != service["hook"]:
         raise ProblemError(
@@ -417,7 +418,8 @@ async def answer_call(service_id: str, body: CdsRequest, request: Request) -> Re
         else None
     )
     gathered = await fill_gaps(gathered, fhir, patient_id=body.context.get("patientId"))
-    model = await request.app.state.read_model.get()  # the app's read model: no store query per call
+    if model is None:
+        model = await request.app.state.read_model.get()  # the app's read model: no store query per call
     facts = _drug_facts(model)
     if facts is None:  # never an empty answer that reads as "nothing to say"
         raise ProblemError("not-ready", "The naltrexone knowledge is not loaded; no decision support given.")

@@ -22,12 +22,14 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
 from app.api.shortcuts import json_content_type, replay
-from app.errors import problem_response
+from app.errors import ProblemError, problem_response
 from app.integrations.cds_hooks.router import SERVICES, CdsRequest, answer_call, call_service, router
+from app.readmodel import ReadModel
 
 #: Set on a request's scope when the shortcut hands it to the documented route.
 DECLINED = "ldnkb.cds_shortcut_declined"
@@ -84,3 +86,18 @@ class CdsCallShortcut(BaseRoute):
         self.answered += 1  # a problem raised below (a 400) is this path's answer too
         answer = await answer_call(scope["path_params"]["service_id"], body, request)
         await answer(scope, receive, send)
+
+    async def answer_now(self, scope: Scope, raw: bytes, model: ReadModel) -> Response | None:
+        """The front door's call (app/api/front_door_posts.py): the cards for a body already read, from
+        ``model``; None when the body does not parse or validate, or the call is a problem (the stack
+        answers those as documented)."""
+        try:
+            body = CdsRequest.model_validate(json.loads(raw))
+        except (ValueError, ValidationError, RecursionError):
+            return None
+        try:
+            answer = await answer_call(scope["path_params"]["service_id"], body, Request(scope), model)
+        except ProblemError:
+            return None
+        self.answered += 1
+        return answer
