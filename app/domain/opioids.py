@@ -158,7 +158,32 @@ def find_opioid(atc_codes: Iterable[str], texts: Iterable[str], *, name: str | N
 
 
 def classify(atc_codes: Iterable[str], texts: Iterable[str], *, name: str | None = None) -> OpioidCheck:
-    """Opioid, not an opioid, or ``unknown`` when the medication carries neither an ATC code nor a name."""
+    """Opioid, not an opioid, or ``unknown`` when the medication carries neither an ATC code nor a name.
+
+    An EHR sends the same few medications over and over: the answer for short names and codes is kept
+    (bounded), keyed by exactly what it reads."""
+    codes = tuple(atc_codes)
+    names = tuple(texts)
+    key = (codes, names, name)
+    known = _CHECKS.get(key)
+    if known is not None:
+        return known
+    check = _classify(codes, names, name)
+    if sum(map(len, names)) + sum(map(len, codes)) + len(name or "") <= CHECK_KEPT_CHARS:
+        if len(_CHECKS) >= CHECKS_KEPT:
+            _CHECKS.clear()
+        _CHECKS[key] = check
+    return check
+
+
+CHECKS_KEPT: Final = 2048
+"""Classifications kept (medications seen again and again)."""
+CHECK_KEPT_CHARS: Final = 400
+"""Only medications named in fewer characters are kept: the memo stays small whatever the requests carry."""
+_CHECKS: dict[tuple[tuple[str, ...], tuple[str, ...], str | None], OpioidCheck] = {}
+
+
+def _classify(atc_codes: tuple[str, ...], texts: tuple[str, ...], name: str | None) -> OpioidCheck:
     codes = [c for c in atc_codes if c and c.strip()]
     readable = [t for t in texts if t and t.strip()]
     finding = find_opioid(codes, readable, name=name)

@@ -96,3 +96,27 @@ def test_the_finding_says_why_in_words() -> None:
     assert finding is not None and finding.because == "brand OxyContin (oxycodone)"
     finding = find_opioid(["N02AA01"], ["Brand X"])
     assert finding is not None and finding.because == "ATC N02AA01" and finding.name == "Brand X"
+
+
+def test_kept_classifications_answer_as_fresh_ones_and_stay_bounded() -> None:
+    """classify() keeps its answers for short names (an EHR sends the same few medications again and again):
+    a kept answer equals one computed afresh, in any order of calls, and the memo never outgrows its bound;
+    long names are never kept."""
+    from app.domain import opioids
+
+    names = [*OPIOID_INGREDIENTS, *OPIOID_BRANDS, "naltrexone 4.5 mg", "ibuprofen", ""]
+    cases = [
+        ((code,) if code else (), (f"{name} {n} mg",) if name else ())
+        for n in range(3)
+        for name in names
+        for code in ("", "N02AA01", "N02BE01")
+    ]
+    for codes, texts in cases + cases:  # the second pass answers from the memo
+        assert classify(codes, texts, name=None) == opioids._classify(codes, texts, None), (codes, texts)
+    opioids._CHECKS.clear()
+    for n in range(opioids.CHECKS_KEPT + 500):
+        classify((), (f"product {n}",))
+        assert len(opioids._CHECKS) <= opioids.CHECKS_KEPT
+    opioids._CHECKS.clear()
+    long_name = "oxycodone " + "x" * opioids.CHECK_KEPT_CHARS
+    assert classify((), (long_name,)).status == "opioid" and not opioids._CHECKS

@@ -227,3 +227,20 @@ def test_an_unrecognised_route_is_said() -> None:
     assert reading.route is None and reading.problem is None
     assert any("route was not recognised" in note for note in reading.notes)
     assert not read_dosage({**MG, "timing": gts("QD")}, None).notes
+
+
+def test_card_ids_are_the_uuid5_of_their_name() -> None:
+    """Card ids are written without uuid's object: they must stay exactly uuid.uuid5(NAMESPACE_URL, name)
+    (feedback refers to cards by them), for any text a request can carry."""
+    import random
+    import string
+    import uuid
+
+    from app.integrations.cds_hooks.cards import card_id
+
+    rnd = random.Random(5)
+    alphabet = string.printable + "éü☃𝄞\u200b"
+    for _ in range(3000):
+        instance, kind, key = ("".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 50))) for _ in range(3))
+        expected = uuid.uuid5(uuid.NAMESPACE_URL, f"ldn-kb:cds:{instance}:{kind}:{key}")
+        assert card_id(instance, kind, key) == str(expected)

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Final
 
 from app.domain.dosing import DoseInputError, parse_amount, parse_frequency, parse_route
@@ -200,8 +201,14 @@ def _repeat_frequency(repeat: dict[str, Any], reading: DoseReading) -> str | boo
         return " ".join(days)
     if unit == "mo" and count == 1 and period == int(period):
         return "monthly" if period == 1 else f"every {int(period)} months"
-    hours = Fraction(str(period)) * _PERIOD_HOURS[unit]
-    return _interval_phrase(hours, count)
+    return _period_phrase(period, unit, count)
+
+
+@lru_cache(maxsize=1024)
+def _period_phrase(period: Decimal, unit: str, count: int) -> str | None:
+    """``count`` administrations every ``period`` ``unit``, as a frequency the dose check reads (the few
+    timings EHRs send, kept)."""
+    return _interval_phrase(Fraction(str(period)) * _PERIOD_HOURS[unit], count)
 
 
 def _code_frequency(concept: dict[str, Any]) -> str | None:
