@@ -24,6 +24,7 @@ from app.domain.dosing import (
     parse_dose,
     parse_schedule,
 )
+from app.domain.dosing.classification import MatchPlan
 from app.domain.evidence import direction_words
 from app.readmodel import ReadModel
 from app.services.dataset import DatasetInfo
@@ -65,7 +66,7 @@ class _Context:
     label_warnings: list[dict[str, Any]] = field(default_factory=list)
     """The warnings of every answer (the label's contraindications and changes), made once."""
     range_sources: dict[str, str] = field(default_factory=dict)
-    _match_templates: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    _match_templates: dict[int, tuple[MatchPlan, dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for rng in self.ranges:
@@ -77,12 +78,14 @@ class _Context:
         """A match as the answer shows it. All but its position, note and whether it documents the dose is
         the same for every dose of one shape (route, body weight, period), so that part is made once and
         copied (its key order is the answer's)."""
-        slug = m.range.range_slug
-        key = (slug, m.mg_per_day_min, m.mg_per_day_max, m.route_fits, m.comparable, m.basis)
-        template = self._match_templates.get(key)
-        if template is None:
+        plan = m.plan  # one per range and dose shape: it decides all of the template
+        kept = self._match_templates.get(id(plan))
+        if kept is not None and kept[0] is plan:
+            template = kept[1]
+        else:
             if len(self._match_templates) >= MATCH_TEMPLATES_KEPT:  # weight-based bounds: one per body weight
                 self._match_templates.clear()
+            slug = m.range.range_slug
             template = {
                 "regimen": m.range.regimen,
                 "band": m.range.band,
@@ -101,7 +104,7 @@ class _Context:
                 "note": None,
                 "source_citation": self.range_info[slug]["source"],
             }
-            self._match_templates[key] = template
+            self._match_templates[id(plan)] = (plan, template)  # the plan kept: its id is not reused meanwhile
         entry = template.copy()
         entry["position"] = m.position
         entry["documents"] = m.documents

@@ -215,3 +215,56 @@ def test_docs_assets_are_served_compressed(web: TestClient) -> None:
             coded, raw = _raw(web, path, {"Accept-Encoding": "gzip, br"})
             assert coded.headers["content-encoding"] == "br", path
             assert brotli.decompress(raw) == plain_raw and len(raw) < len(plain_raw) // 2, path
+
+
+def test_a_plain_query_is_its_own_canonical_spelling() -> None:
+    """One ``name=value`` of characters percent-encoding keeps (a search as typed) is taken as it is; every
+    query, plain or not, gets exactly the spelling worked out by parsing and re-encoding."""
+    import random
+
+    from app.api.caching import Canonical
+
+    rnd = random.Random(9)
+    pieces = [
+        "q",
+        "limit",
+        "_",
+        "kind",
+        "fibro",
+        "007",
+        "7",
+        "",
+        "a b",
+        "a+b",
+        "%41",
+        "%zz",
+        "é",
+        "~x",
+        "a.b-c_d",
+        "=",
+        "&",
+    ]
+    raws = {f"{rnd.choice(pieces)}{rnd.choice(['=', ''])}{rnd.choice(pieces)}".encode() for _ in range(3000)}
+    raws |= {
+        f"q={rnd.choice(pieces)}{rnd.choice(pieces)}&{rnd.choice(pieces)}={rnd.choice(pieces)}".encode()
+        for _ in range(1000)
+    }
+    raws |= {b"q=naltrexone", b"q=", b"limit=7", b"limit=07", b"_=1", b"Q=Fibro", b"q=a~b.c-d_e"}
+    for raw in sorted(raws):
+        fast, worked_out = Canonical(lambda: {"limit"}), Canonical(lambda: {"limit"})
+        worked_out.integer_params = frozenset({"limit"})
+        assert fast(raw) == worked_out.spelled(raw), raw
+    taken = Canonical(lambda: {"limit"})
+    assert taken(b"q=fibromyalga") == "q=fibromyalga" and not taken._memo, "a plain query is not worked out"
+    assert taken(b"limit=07") == "limit=7" and taken(b"_=3&q=x") == "q=x"
+
+
+def test_an_entry_counts_every_byte_of_its_header_lists() -> None:
+    from app.api.caching import make_entry
+
+    headers = [(b"content-type", b"application/json"), (b"x-thing", b"1" * 50), (b"cache-control", b"no-cache")]
+    entry = make_entry(headers, b"[1]" * 400, b'"tag"', "/v1/x", lambda h, _p: [*h, (b"x-frame-options", b"DENY")])
+    v = entry.identity
+    lists = (v.headers, v.not_modified_headers, v.outer, v.outer_not_modified)
+    by_header = sum(len(name) + len(value) + 72 for h in lists for name, value in h)
+    assert v.size == len(v.body) + len(v.etag) + by_header and len(v.outer) == len(v.headers) + 1

@@ -414,11 +414,28 @@ def _position(dose: Dose, plan: MatchPlan) -> Position | None:
 
 def _match(dose: Dose, rng: RangeSpec, dose_text: str) -> Match:
     periodic = dose.period_days is not None and dose.mg_per_period is not None
-    plan = _plan(rng, dose.route, dose.weight_kg, dose.period_days, periodic, dose.single)
-    bounds = plan.bounds
+    return _planned_match(
+        dose, rng, _plan(rng, dose.route, dose.weight_kg, dose.period_days, periodic, dose.single), dose_text
+    )
+
+
+def _planned_match(dose: Dose, rng: RangeSpec, plan: MatchPlan, dose_text: str) -> Match:
     position = _position(dose, plan)
-    note = plan.tail[2:] if bounds is None else f"{dose_text} is {position} {plan.describe}{plan.tail}"
+    note = plan.tail[2:] if plan.bounds is None else f"{dose_text} is {position} {plan.describe}{plan.tail}"
     return Match(rng, position, note, plan)
+
+
+@functools.lru_cache(maxsize=256)  # per set of ranges (one per content version) and dose shape
+def _plans(
+    ranges: tuple[RangeSpec, ...],
+    route: str | None,
+    weight_kg: Decimal | None,
+    period_days: Decimal | None,
+    periodic: bool,
+    single: bool,
+) -> tuple[MatchPlan, ...]:
+    """The plan of every range for one dose shape, in order: one lookup a check instead of one a range."""
+    return tuple(_plan(rng, route, weight_kg, period_days, periodic, single) for rng in ranges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,7 +554,9 @@ def _verdict_of(dose: Dose, matches: Sequence[Match], documented: bool, above_al
 def classify(dose: Dose, ranges: Sequence[RangeSpec]) -> Classification:
     """Place ``dose`` against every range (one :class:`Match` each, in input order) and sum it up."""
     dose_text = _dose_text(dose)
-    matches = tuple(_match(dose, rng, dose_text) for rng in ranges)
+    periodic = dose.period_days is not None and dose.mg_per_period is not None
+    plans = _plans(tuple(ranges), dose.route, dose.weight_kg, dose.period_days, periodic, dose.single)
+    matches = tuple(_planned_match(dose, rng, plan, dose_text) for rng, plan in zip(ranges, plans, strict=True))
     checked = [m for m in matches if m.comparable and m.checked]
     documented = any(m.documents for m in matches)
     above_all = bool(checked) and all(m.position == "above" for m in checked)
