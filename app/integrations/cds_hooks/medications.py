@@ -167,7 +167,7 @@ def _first_contained_medication(resource: Mapping[str, Any]) -> dict[str, Any] |
     )
 
 
-def _entry(resource: Mapping[str, Any], origin: Origin, place: str) -> Entry:
+def _entry(resource: Mapping[str, Any], origin: Origin, place: str, full_url: str | None = None) -> Entry:
     resource_type = str(resource.get("resourceType"))
     raw_id = resource.get("id")
     resource_id = raw_id if isinstance(raw_id, str) and raw_id else None
@@ -175,25 +175,28 @@ def _entry(resource: Mapping[str, Any], origin: Origin, place: str) -> Entry:
     dosages = _list(resource.get("dosageInstruction" if resource_type == "MedicationRequest" else "dosage"))
     lines = tuple(d for d in dosages if isinstance(d, dict))
     status = _str(resource.get("status")).lower() or None
-    base = Entry(key, resource_type, resource_id, origin, status, None, dosages=lines)
+
+    def entry(medication: MedicationInfo | None, reference: str | None = None, display: str | None = None) -> Entry:
+        return Entry(key, resource_type, resource_id, origin, status, medication, reference, display, lines, full_url)
+
     r5 = _dict(resource.get("medication"))  # FHIR R5's CodeableReference, sent by some clients
     concept = resource.get("medicationCodeableConcept", r5.get("concept"))
     if isinstance(concept, dict):
-        return replace(base, medication=concept_info(concept))
+        return entry(concept_info(concept))
     reference = _dict(resource.get("medicationReference", r5.get("reference")))
     ref = _str(reference.get("reference"))
     display = _str(reference.get("display")) or None
     if ref.startswith("#"):
         contained = _contained(resource, ref)
         if contained is not None:
-            return replace(base, medication=medication_resource_info(contained))
+            return entry(medication_resource_info(contained))
     elif not ref:
         contained = _first_contained_medication(resource)
         if contained is not None and not display:
-            return replace(base, medication=medication_resource_info(contained))
+            return entry(medication_resource_info(contained))
         if display:  # a reference with only a display: its name is all there is
-            return replace(base, medication=MedicationInfo((display,), (), (), ()))
-    return replace(base, reference=ref or None, reference_display=display)
+            return entry(MedicationInfo((display,), (), (), ()))
+    return entry(None, ref or None, display)
 
 
 def bundle_entries(bundle: Any) -> Iterator[tuple[str | None, dict[str, Any]]]:
@@ -221,7 +224,7 @@ def read_entries(bundle: Any, origin: Origin, *, where: str) -> list[Entry]:
     for n, (full_url, resource) in enumerate(bundle_entries(bundle), start=1):
         if resource.get("resourceType") not in ORDER_TYPES:
             continue
-        entry = replace(_entry(resource, origin, f"{where}, entry {n}"), full_url=full_url)
+        entry = _entry(resource, origin, f"{where}, entry {n}", full_url)
         if origin == "active" and entry.status in ENDED:
             continue
         out.append(entry)
