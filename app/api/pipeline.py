@@ -1,7 +1,8 @@
 """The request pipeline, declared in one place: :func:`middleware_stack`, outermost first.
 
 Before all of it, the front door (``app/api/front_door.py``) answers cache hits and 304s from the same
-store, plain reads and plain POST checks computed from the read model, with the same headers. To add a middleware, add one line to the list where it belongs.
+store, and plain reads and plain POST checks computed from the read model, with the same headers. To add a
+middleware, add one line to the list where it belongs.
 """
 
 from __future__ import annotations
