@@ -118,6 +118,18 @@ def test_plain_checks_and_calls_are_answered_at_the_door_as_the_stack_answers_th
     assert posts.answered - before == len(requests), "every plain request was answered at the door"
     headers = dict(expected[2])
     assert headers["access-control-allow-origin"] == "*" and headers["x-content-type-options"] == "nosniff"
+    # What a browser or an EHR adds: a charset, an Origin (CORS open to any origin), Accept */*, a request id.
+    variants = [
+        {"Content-Type": "application/json; charset=utf-8"},
+        {"Origin": ORIGIN, "Accept": "*/*"},
+        {"Accept": "application/json", "X-Request-ID": "ehr-1"},
+    ]
+    before = posts.answered
+    for extra in variants:
+        for path, raw in [(DOSE, _dose_bodies()[0]), _cds_bodies()[1]]:
+            got = _seen(door, path, raw, **extra)
+            assert got == _seen(stack, path, raw, **extra) and got[0] == 200, (path, extra)
+    assert posts.answered - before == 2 * len(variants)
 
 
 def _deep(levels: int) -> bytes:
