@@ -244,3 +244,18 @@ def test_card_ids_are_the_uuid5_of_their_name() -> None:
         instance, kind, key = ("".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 50))) for _ in range(3))
         expected = uuid.uuid5(uuid.NAMESPACE_URL, f"ldn-kb:cds:{instance}:{kind}:{key}")
         assert card_id(instance, kind, key) == str(expected)
+
+
+def test_route_texts_are_read_alike_whether_kept_or_not() -> None:
+    """Short route texts are read once and kept (bounded); long ones are read each time, the same way."""
+    from app.integrations.cds_hooks import dosage
+
+    for text in ("Oral route", "by mouth", "IM injection", "nasal", "PO"):
+        long_text = text + " " + "(as directed) " * 20
+        assert len(long_text) > dosage._ROUTE_TEXT_KEPT
+        assert dosage._route({"route": {"text": text}}) == dosage._read_route(text)
+        assert dosage._route({"route": {"text": long_text}}) == dosage._read_route(long_text)
+    before = dosage._text_route.cache_info().currsize
+    dosage._route({"route": {"text": "oral " + "x" * 200}})
+    assert dosage._text_route.cache_info().currsize == before, "a long text was kept"
+    assert dosage._text_route.cache_info().maxsize == 1024

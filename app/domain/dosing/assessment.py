@@ -40,7 +40,7 @@ def assess(dose: Dose, ranges: Sequence[RangeSpec], *, opioid_conflict: bool = F
     """Classify ``dose`` against ``ranges`` and apply the decision rules (see :mod:`.rules`)."""
     classification = classify(dose, ranges)
     warnings = list(dose_warnings(classification))
-    for m in classification.matches:
+    for m in classification.matches if dose.weight_kg is not None else ():  # a limit needs a body weight
         check = weight_based_check(dose, m.range) if m.route_fits and m.checked else None
         if check is not None and not check.exceeds:
             warnings.append(DoseWarning("weight-based-limit", check.message, m.range.range_slug))

@@ -684,7 +684,8 @@ def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
                     m.range.range_slug,
                 )
             )
-        check = weight_based_check(dose, m.range) if m.route_fits and m.checked else None
+        weighed = dose.weight_kg is not None and m.route_fits and m.checked  # (no weight: no weight-based check)
+        check = weight_based_check(dose, m.range) if weighed else None
         if check is not None and check.exceeds:
             out.append(DoseWarning("weight-limit-exceeded", check.message, m.range.range_slug))
     for m in classification.claimed_only_by:

@@ -340,17 +340,31 @@ def _route(dosage: dict[str, Any]) -> str | None:
     for text in texts:
         if not text:
             continue
-        try:
-            found = parse_route(text)
-        except DoseInputError:
-            found = None
+        found = _text_route(text) if len(text) <= _ROUTE_TEXT_KEPT else _read_route(text)
         if found:
             return found
-        lowered = text.lower()
-        for word, route in _ROUTE_WORDS:
-            if word in lowered:
-                return route
     return None
+
+
+_ROUTE_TEXT_KEPT: Final = 100
+"""Route texts up to this length are read once (EHRs send the same few: "Oral route", "by mouth")."""
+
+
+def _read_route(text: str) -> str | None:
+    try:
+        found = parse_route(text)
+    except DoseInputError:
+        found = None
+    if found:
+        return found
+    lowered = text.lower()
+    for word, route in _ROUTE_WORDS:
+        if word in lowered:
+            return route
+    return None
+
+
+_text_route = lru_cache(maxsize=1024)(_read_route)
 
 
 def read_dosage(dosage: dict[str, Any], strength: tuple[Decimal, str] | None) -> DoseReading:
