@@ -26,7 +26,7 @@ from app.api.docs import install_docs
 from app.api.front_door import FrontDoor, KnowledgeApp, ReadModelReads
 from app.api.front_door_posts import PostAnswers
 from app.api.hosts import HostPolicy
-from app.api.limits import Families, document_limits
+from app.api.limits import Families, GuardLimits, document_limits
 from app.api.pages.router import router as pages_router
 from app.api.params import integer_query_params
 from app.api.pipeline import Parts, cache_control, middleware_stack
@@ -274,8 +274,7 @@ def create_app(settings: Settings | None = None) -> KnowledgeApp:
             observer=observer,
         ),
         cache_control=cache_control(settings),
-        max_url=settings.max_url_bytes,
-        max_headers=settings.max_header_bytes,
+        limits=GuardLimits.of(settings),  # the request guard's: what it would refuse goes to it
     )
     return app
 

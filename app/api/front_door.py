@@ -38,7 +38,7 @@ from app.api.caching import (
 )
 from app.api.cors import CorsPolicy
 from app.api.front_door_posts import PostAnswers
-from app.api.limits import header_bytes, target_bytes
+from app.api.limits import GuardLimits
 from app.api.security_headers import SecurityHeaders
 from app.observability.observer import REQUEST_ID_HEADER, RequestObserver
 from app.readmodel.holder import ReadModelHolder
@@ -82,8 +82,7 @@ class FrontDoor:
         reads: ReadModelReads | None = None,
         posts: PostAnswers | None = None,
         cache_control: str = "",
-        max_url: int = 0,
-        max_headers: int = 0,
+        limits: GuardLimits | None = None,
     ) -> None:
         self.store = store
         self.security = security
@@ -92,8 +91,7 @@ class FrontDoor:
         self.reads = reads
         self.posts = posts
         self.cache_control = cache_control.encode()
-        self.max_url = max_url
-        self.max_headers = max_headers
+        self.limits = limits
         #: Requests answered here since start-up, and of those, computed from the read model.
         self.answered = 0
         self.computed = 0
@@ -112,7 +110,12 @@ class FrontDoor:
             return None
         started = time.perf_counter()
         facts = request_facts(scope, store)
-        if not facts.allowed or (facts.has_origin and self.cors.origin_dependent) or self._oversize(scope):
+        limits = self.limits
+        if (
+            not facts.allowed
+            or (facts.has_origin and self.cors.origin_dependent)
+            or (limits is not None and limits.oversize(scope))
+        ):
             # The stack answers: a Host we do not serve (400), CORS headers depending on the origin, a request
             # the guard refuses (414, 431).
             return None
@@ -129,12 +132,6 @@ class FrontDoor:
             variant, facts.if_none_match, method == "HEAD", True, ((REQUEST_ID_HEADER, request_id.encode()),)
         )
         return start, body, status, request_id, started
-
-    def _oversize(self, scope: Scope) -> bool:
-        """Whether the request guard (app/api/limits.py) would refuse this request by its size (414, 431)."""
-        if self.max_url and target_bytes(scope) > self.max_url:
-            return True
-        return bool(self.max_headers) and header_bytes(scope["headers"]) > self.max_headers
 
     def _compute(self, scope: Scope, facts: RequestFacts, reads: ReadModelReads, cached: bool) -> Entry | None:
         """A plain record read answered from the read model, as the stack would answer it (the same route

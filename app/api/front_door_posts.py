@@ -37,7 +37,7 @@ from app.api.caching import Decorate
 from app.api.cors import CorsPolicy
 from app.api.hosts import SCOPE_KEY as BASE_URL_KEY
 from app.api.hosts import HostPolicy
-from app.api.limits import Families, body_deadline, header_bytes, target_bytes, too_deep
+from app.api.limits import Families, GuardLimits, body_deadline, too_deep
 from app.api.negotiation import plainly_acceptable
 from app.api.shortcuts import replay
 from app.observability.logging import request_id_var
@@ -90,10 +90,7 @@ class PostAnswers:
         self.cors = cors
         self.decorate = decorate
         self.observer = observer
-        self.max_url = settings.max_url_bytes
-        self.max_headers = settings.max_header_bytes
-        self.depth = settings.json_max_depth
-        self.read_timeout = settings.body_read_timeout
+        self.limits = GuardLimits.of(settings)
         #: POSTs answered here since start-up.
         self.answered = 0
 
@@ -139,8 +136,7 @@ class PostAnswers:
             or (origin and self.cors.origin_dependent)
             or not length.isdigit()
             or int(length) > family.body_limit
-            or target_bytes(scope) > self.max_url
-            or header_bytes(scope["headers"]) > self.max_headers
+            or self.limits.oversize(scope)
         ):
             return receive
         hosts = self.hosts
@@ -151,7 +147,7 @@ class PostAnswers:
         # The body, within the read time the guard gives it (the same deadline, if it is handed on).
         read: list[Message] = []
         complete = False
-        with anyio.CancelScope(deadline=body_deadline(scope, self.read_timeout)):
+        with anyio.CancelScope(deadline=body_deadline(scope, self.limits.read_timeout)):
             while True:
                 message = await receive()
                 read.append(message)
@@ -161,7 +157,7 @@ class PostAnswers:
         if not complete:
             return _replaying(read, receive)
         raw = read[0].get("body", b"") if len(read) == 1 else b"".join(m.get("body", b"") for m in read)
-        if too_deep(raw, self.depth):
+        if too_deep(raw, self.limits.depth):
             return replay(raw, receive)
 
         scope.update(child)

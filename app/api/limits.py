@@ -130,6 +130,26 @@ def header_bytes(headers: list[tuple[bytes, bytes]]) -> int:
     return sum(len(name) + len(value) + 4 for name, value in headers)
 
 
+@dataclass(frozen=True, slots=True)
+class GuardLimits:
+    """The guard's limits, read from the settings once: the front door holds requests to the same ones."""
+
+    max_url: int
+    max_headers: int
+    depth: int
+    read_timeout: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> GuardLimits:
+        return cls(
+            settings.max_url_bytes, settings.max_header_bytes, settings.json_max_depth, settings.body_read_timeout
+        )
+
+    def oversize(self, scope: Scope) -> bool:
+        """Whether the request target or the header section is over its limit (414, 431)."""
+        return target_bytes(scope) > self.max_url or header_bytes(scope["headers"]) > self.max_headers
+
+
 class _Refused(Exception):
     def __init__(self, slug: str, detail: str, *, close: bool, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
@@ -143,10 +163,7 @@ class RequestGuard:
     def __init__(self, app: ASGIApp, *, settings: Settings, render: Renderer, families: Families | None = None) -> None:
         self.app = app
         self.render = render
-        self.max_url = settings.max_url_bytes
-        self.max_headers = settings.max_header_bytes
-        self.depth = settings.json_max_depth
-        self.read_timeout = settings.body_read_timeout
+        self.limits = GuardLimits.of(settings)
         self.families = families or Families(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -180,13 +197,15 @@ class RequestGuard:
                 return
         extra = limiter.headers(decision) if limiter is not None and decision is not None else []
         try:
-            body = await self._read_body(receive, headers, family.body_limit, body_deadline(scope, self.read_timeout))
+            body = await self._read_body(
+                receive, headers, family.body_limit, body_deadline(scope, self.limits.read_timeout)
+            )
             if body is None:  # the client went away
                 return
-            if body and _is_json(headers) and too_deep(body, self.depth):
+            if body and _is_json(headers) and too_deep(body, self.limits.depth):
                 raise _Refused(
                     "json-too-deep",
-                    f"The JSON body nests arrays and objects deeper than {self.depth} levels.",
+                    f"The JSON body nests arrays and objects deeper than {self.limits.depth} levels.",
                     close=False,
                 )
         except _Refused as refused:
@@ -195,11 +214,15 @@ class RequestGuard:
         await self.app(scope, replay(body, receive), _with_headers(send, extra) if extra else send)
 
     def _check_sizes(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
-        if target_bytes(scope) > self.max_url:
-            raise _Refused("uri-too-long", f"The request target is longer than {self.max_url} bytes.", close=True)
-        if header_bytes(headers) > self.max_headers:
+        if target_bytes(scope) > self.limits.max_url:
             raise _Refused(
-                "headers-too-large", f"The request's headers are larger than {self.max_headers} bytes.", close=True
+                "uri-too-long", f"The request target is longer than {self.limits.max_url} bytes.", close=True
+            )
+        if header_bytes(headers) > self.limits.max_headers:
+            raise _Refused(
+                "headers-too-large",
+                f"The request's headers are larger than {self.limits.max_headers} bytes.",
+                close=True,
             )
 
     async def _read_body(
@@ -231,7 +254,7 @@ class RequestGuard:
                     break
         if scope.cancelled_caught:
             raise _Refused(
-                "request-timeout", f"The request body did not arrive within {self.read_timeout:g} s.", close=True
+                "request-timeout", f"The request body did not arrive within {self.limits.read_timeout:g} s.", close=True
             )
         return b"".join(chunks)
 
