@@ -15,9 +15,10 @@ there), and every request the guard would refuse by its size, goes to the stack,
 
 :class:`KnowledgeApp`, FastAPI with the front door in its ``__call__``, sends the messages, and
 :meth:`FrontDoor.finished` counts, times and logs the request through the same
-:class:`~app.observability.observer.RequestObserver` as the stack. Plain dose checks and CDS calls are computed here too, by
-:class:`~app.api.front_door_posts.PostAnswers`. Everything else (other POSTs, other paths, requests with
-``Origin`` when CORS answers depend on it, a browser asking for HTML) goes through the full stack. With CORS open to any origin (the default), its headers are stored with the entry.
+:class:`~app.observability.observer.RequestObserver` as the stack. Plain dose checks and CDS calls are
+computed here too, by :class:`~app.api.front_door_posts.PostAnswers`. Everything else (other POSTs, other
+paths, requests with ``Origin`` when CORS answers depend on it, a browser asking for HTML) goes through the
+full stack. With CORS open to any origin (the default), its headers are stored with the entry.
 """
 
 from __future__ import annotations
