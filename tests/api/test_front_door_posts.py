@@ -298,5 +298,5 @@ def test_a_slow_body_read_at_the_door_gets_the_guards_408_at_the_same_deadline(s
     status, took, headers = asyncio.run(call())
     assert status == 408 and headers[b"connection"] == b"close"
     assert headers[b"x-content-type-options"] == b"nosniff" and headers[b"x-request-id"]
-    assert timeout * 0.9 < took < timeout * 1.6, f"408 after {took:.2f} s: the read time was given twice"
+    assert timeout * 0.9 < took < timeout * 1.75, f"408 after {took:.2f} s: the read time was given twice"
     assert _posts(door).answered == 0

@@ -173,7 +173,7 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
             head = f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
             raw, took = exchange(port_n, head.encode() + b'{"amount": ')
             assert_problem(raw, 408, "request-timeout")
-            assert took < 1.7, f"{path}: 408 after {took:.2f} s"
+            assert took < 1.85, f"{path}: 408 after {took:.2f} s (a second read time would make it 2 s)"
 
         # An endless chunked body: 413 once past the cap, the connection closed.
         sent = 0
