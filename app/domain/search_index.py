@@ -171,15 +171,7 @@ class SearchIndex:
         return _span(self.vocabulary, term)
 
     def term_docs(self, term: Term) -> int:
-        known = self._prefix_memo.get(term)
-        if known is not None:
-            return known
-        lo, hi = self._range(term)
-        bits = 0
-        for position in range(lo, hi):
-            bits |= self.postings[position]
-        _remember(self._prefix_memo, term, bits)
-        return bits
+        return _span_docs(self._prefix_memo, term, self.vocabulary, self.postings, term)
 
     def term_tokens(self, term: Term) -> frozenset[str]:
         """The vocabulary tokens a term matches (for hit counts)."""
@@ -451,6 +443,18 @@ def _group_bits(group: Group, term_docs: Callable[[Term], int]) -> int:
     return bits
 
 
+def _span_docs(memo: dict[K, int], key: K, vocabulary: Sequence[str], postings: Sequence[int], term: Term) -> int:
+    """The documents of every vocabulary entry ``term`` spans (its postings' union), remembered under ``key``."""
+    known = memo.get(key)
+    if known is None:
+        lo, hi = _span(vocabulary, term)
+        known = 0
+        for position in range(lo, hi):
+            known |= postings[position]
+        _remember(memo, key, known)
+    return known
+
+
 def _span(vocabulary: Sequence[str], term: Term) -> tuple[int, int]:
     """The positions in the sorted ``vocabulary`` of the tokens ``term`` matches (itself, or every token it
     starts when a prefix)."""
@@ -476,25 +480,11 @@ class LabelIndex:
 
     def prefix_docs(self, key: str) -> int:
         """The documents with a label key starting with ``key``."""
-        known = self._prefix_memo.get(key)
-        if known is None:
-            lo, hi = _span(self.keys, Term(key))
-            known = 0
-            for position in range(lo, hi):
-                known |= self.key_postings[position]
-            _remember(self._prefix_memo, key, known)
-        return known
+        return _span_docs(self._prefix_memo, key, self.keys, self.key_postings, Term(key))
 
     def term_docs(self, term: Term) -> int:
         """The documents with a label token ``term`` matches (as :meth:`TokenSet.has` tests it)."""
-        known = self._term_memo.get(term)
-        if known is None:
-            lo, hi = _span(self.vocabulary, term)
-            known = 0
-            for position in range(lo, hi):
-                known |= self.postings[position]
-            _remember(self._term_memo, term, known)
-        return known
+        return _span_docs(self._term_memo, term, self.vocabulary, self.postings, term)
 
     def group_docs(self, group: Group) -> int:
         return _group_bits(group, self.term_docs)
