@@ -7,7 +7,11 @@ read), and gives a connection that sends its headers slowly all the time it want
   than ``LDNKB_MAX_HEADER_BYTES``, as problem+json, as soon as the limit is passed while parsing;
 * answers 408 and closes a connection whose request line and headers have not all arrived
   ``LDNKB_HEADER_READ_TIMEOUT`` seconds after the connection opened or the request began (slowloris);
-* answers a request it cannot parse with a problem+json 400 (uvicorn's own is text/plain).
+* answers a request it cannot parse with a problem+json 400 (uvicorn's own is text/plain);
+* writes a response's status line and headers with :class:`CheckedHeadCycle`: uvicorn checks every header
+  name and value with two regular expressions on every response (about 10 of a cached answer's 60 µs,
+  with the security and CORS headers every answer carries); the same checks are made once per header
+  line and remembered.
 
 Every such answer closes the connection. Idle keep-alive connections are closed by uvicorn
 (``timeout_keep_alive``); slow bodies by the request guard (:mod:`app.api.limits`).
@@ -19,8 +23,15 @@ import asyncio
 from typing import Any
 
 import orjson
+from uvicorn._types import ASGI3Application, ASGISendEvent
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 from uvicorn.server import ServerState
 
 from app.errors import PROBLEM_TYPES, problem_body
@@ -45,6 +56,111 @@ def problem_bytes(status_slug: str, detail: str) -> bytes:
         b"\r\n",
     ]
     return b"".join(head) + body
+
+
+#: Header lines already checked, by their (name, value) pair as the app sends it: the security, CORS and
+#: content headers repeat on every answer. Bounded: emptied when full (each line is checked again once).
+_CHECKED_LINES: dict[tuple[bytes, bytes], bytes] = {}
+CHECKED_LINES_KEPT = 4096
+
+
+def head_lines(headers: list[tuple[bytes, bytes]]) -> tuple[list[bytes], int | None] | None:
+    """The header lines as uvicorn writes them (``name: value``, the name lowercased) and the first
+    ``content-length``; None when uvicorn's own writing is needed: a name or value it refuses (it raises
+    its error), a ``transfer-encoding`` or ``connection`` header (whose handling depends on their order),
+    a header not given as a pair of bytes."""
+    checked = _CHECKED_LINES
+    lines: list[bytes] = []
+    length: int | None = None
+    for pair in headers:
+        line = checked.get(pair) if type(pair) is tuple else None
+        if line is None:
+            if type(pair) is not tuple or len(pair) != 2:
+                return None
+            name, value = pair
+            if type(name) is not bytes or type(value) is not bytes:
+                return None
+            if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
+                return None
+            lowered = name.lower()
+            line = lowered + b": " + value + b"\r\n"
+            if lowered == b"content-length":  # differs per answer: not kept
+                if length is None:
+                    length = int(value.decode())
+            elif lowered == b"transfer-encoding" or lowered == b"connection":
+                return None
+            else:
+                if len(checked) >= CHECKED_LINES_KEPT:
+                    checked.clear()
+                checked[pair] = line
+        lines.append(line)
+    return lines, length
+
+
+class CheckedHeadCycle(RequestResponseCycle):
+    """uvicorn's request-response cycle, writing the status line and headers from :func:`head_lines`: the
+    same bytes and the same state as :meth:`RequestResponseCycle.send` (the tests compare the two), with
+    each header line checked once. The head is written with the body, in one write, when the body comes
+    whole right after it (every answer of this app but a stream): one system call an answer instead of
+    two. Whatever :func:`head_lines` declines, and every other message, is uvicorn's own ``send``; an app
+    that fails between the head and the body closes the connection without the head (uvicorn would have
+    written it before closing)."""
+
+    #: The status line and headers of the answer started, not yet written.
+    pending: bytes | None = None
+
+    async def send(self, message: ASGISendEvent) -> None:
+        pending = self.pending
+        if pending is not None:
+            self.pending = None
+            if self.disconnected:
+                return  # as uvicorn's send: nothing more is written to a connection the client closed
+            if (
+                message["type"] == "http.response.body"
+                and not message.get("more_body", False)
+                and not self.chunked_encoding
+                and self.scope["method"] != "HEAD"
+                and len(body := message.get("body", b"")) == self.expected_content_length
+                and not self.flow.write_paused
+            ):
+                self.expected_content_length = 0
+                self.transport.writelines((pending, body))
+                self.response_complete = True
+                self.message_event.set()
+                if not self.keep_alive:
+                    self.transport.close()
+                self.on_response()
+                return
+            self.transport.write(pending)
+            await super().send(message)
+            return
+        if (
+            self.response_started
+            or message["type"] != "http.response.start"
+            or self.access_log
+            or self.disconnected
+            or self.flow.write_paused
+        ):
+            await super().send(message)
+            return
+        status_code = message["status"]
+        head = head_lines([*self.default_headers, *message.get("headers", ())])
+        if head is None or status_code not in STATUS_LINE:
+            await super().send(message)
+            return
+        lines, length = head
+        self.response_started = True
+        self.waiting_for_100_continue = False
+        if length is not None:
+            self.expected_content_length = length
+            self.chunked_encoding = False
+        if not self.keep_alive:
+            lines.append(b"connection: close\r\n")
+        if self.chunked_encoding is None and self.scope["method"] != "HEAD" and status_code not in (204, 304):
+            self.chunked_encoding = True
+            lines.append(b"transfer-encoding: chunked\r\n")
+        lines.append(b"\r\n")
+        self.pending = STATUS_LINE[status_code] + b"".join(lines)
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -130,6 +246,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.reading_head = False
         self._disarm()
         super().on_headers_complete()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        # Every cycle starts here, pipelined ones included, before its task first runs: from now on its
+        # ``send`` is CheckedHeadCycle's (a subclass that adds no state).
+        cycle.__class__ = CheckedHeadCycle
+        super()._start_asgi_task(cycle, app)
 
     def send_400_response(self, msg: str) -> None:
         self._disarm()
