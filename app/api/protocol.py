@@ -179,6 +179,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.header_bytes = 0
         self.refusal: tuple[str, str] | None = None
         self.header_timer: asyncio.TimerHandle | None = None
+        #: When the head being read must have arrived (``loop.time()``); None while no head is being read.
+        self.head_deadline: float | None = None
         # Bytes received while a request's head is incomplete: httptools gathers a header's value in memory
         # before it calls on_header, so a huge header is cut off here, by the bytes that carry it.
         self.reading_head = True
@@ -186,17 +188,23 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.head_limit = self.max_url + self.max_headers + 1024
 
     def _arm(self) -> None:
+        """The head must arrive within the timeout from now. One timer a connection: a timer still pending
+        (set for an earlier head) finds the new deadline when it fires and waits on, so a request on a
+        kept-alive connection neither creates nor cancels one."""
+        self.head_deadline = self.loop.time() + self.header_timeout
         if self.header_timer is None:
-            self.header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+            self.header_timer = self.loop.call_at(self.head_deadline, self._headers_too_slow)
 
     def _disarm(self) -> None:
-        if self.header_timer is not None:
-            self.header_timer.cancel()
-            self.header_timer = None
+        self.head_deadline = None  # the head arrived: a pending timer finds nothing to refuse
 
     def _headers_too_slow(self) -> None:
         self.header_timer = None
-        if self.transport.is_closing():
+        deadline = self.head_deadline
+        if deadline is None or self.transport.is_closing():
+            return
+        if self.loop.time() < deadline:  # another head began since this timer was set
+            self.header_timer = self.loop.call_at(deadline, self._headers_too_slow)
             return
         if self.cycle is not None and not self.cycle.response_complete:
             self._arm()  # an answer is being written: never interleave with it; look again later
@@ -219,6 +227,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self.header_timer is not None:
+            self.header_timer.cancel()
+            self.header_timer = None
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:

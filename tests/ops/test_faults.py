@@ -162,6 +162,21 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         raw, took = exchange(port_n, b"")
         assert_problem(raw, 408, "request-timeout")
         assert took < 3
+        # A slow head on a kept-alive connection, begun before and after the connection's first head timeout
+        # would have run out: each head gets its whole read time (1 s) from its first byte, no less, no more.
+        for pause in (0.4, 0.8):
+            with socket.create_connection(("127.0.0.1", port_n), timeout=5) as sock:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+                time.sleep(pause)
+                began = time.monotonic()
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+                raw = b""
+                while chunk := sock.recv(65536):
+                    raw += chunk
+                took = time.monotonic() - began
+            assert_problem(raw, 408, "request-timeout")
+            assert 0.9 <= took < 2, f"second head refused {took:.2f} s after it began (pause {pause} s)"
         head = f"POST {FEEDBACK} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
         raw, took = exchange(port_n, head.encode() + b'{"feedback": ')
         headers = assert_problem(raw, 408, "request-timeout")
