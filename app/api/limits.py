@@ -19,6 +19,7 @@ the connection (``Connection: close``): the rest of an unread body must not be r
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,10 +104,11 @@ BODY_DEADLINE = "ldnkb.body_deadline"
 
 
 def body_deadline(scope: Scope, timeout: float) -> float:
-    """The time (``anyio.current_time()``) by which the request's body must have arrived."""
+    """The time (the event loop's clock, ``anyio.current_time()`` on asyncio) by which the request's body
+    must have arrived."""
     deadline: float | None = scope.get(BODY_DEADLINE)
     if deadline is None:
-        deadline = scope[BODY_DEADLINE] = anyio.current_time() + timeout
+        deadline = scope[BODY_DEADLINE] = asyncio.get_running_loop().time() + timeout
     return deadline
 
 
