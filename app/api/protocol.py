@@ -89,6 +89,8 @@ def head_lines(headers: list[tuple[bytes, bytes]]) -> tuple[list[bytes], int | N
                     length = int(value.decode())
             elif lowered == b"transfer-encoding" or lowered == b"connection":
                 return None
+            elif lowered == b"x-request-id":  # new on every request: keeping it would only push the others out
+                pass
             else:
                 if len(checked) >= CHECKED_LINES_KEPT:
                     checked.clear()

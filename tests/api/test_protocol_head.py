@@ -20,7 +20,10 @@ SECURITY = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-r
 
 #: What the app answers per path: status and headers (the body is "hello" unless the status has none).
 ANSWERS: dict[str, tuple[int, list[Any]]] = {
-    "/length": (200, [(b"content-type", b"application/json"), (b"content-length", b"5"), *SECURITY]),
+    "/length": (
+        200,
+        [(b"content-type", b"application/json"), (b"content-length", b"5"), *SECURITY, (b"x-request-id", b"r-1")],
+    ),
     "/no-length": (200, [(b"content-type", b"text/plain"), *SECURITY]),  # uvicorn chunks it
     "/two-lengths": (200, [(b"content-length", b"5"), (b"Content-Length", b"7"), *SECURITY]),
     "/upper": (201, [(b"Content-Type", b"text/plain"), (b"Content-Length", b"5"), (b"X-Thing", b"A b\tc")]),
@@ -118,7 +121,9 @@ def test_our_head_is_uvicorns_byte_for_byte() -> None:
     kept = protocol._CHECKED_LINES
     assert kept[(b"x-content-type-options", b"nosniff")] == b"x-content-type-options: nosniff\r\n"
     assert kept[(b"Content-Type", b"text/plain")] == b"content-type: text/plain\r\n"
-    assert not any(name.lower() in (b"content-length", b"connection", b"transfer-encoding") for name, _ in kept)
+    assert not any(
+        name.lower() in (b"content-length", b"connection", b"transfer-encoding", b"x-request-id") for name, _ in kept
+    )
     assert (b"x-bad", b"line\nbreak") not in kept
     # uvicorn refused those headers and closed; the chunked answer was chunked
     assert want[REQUESTS.index(get("/bad-value"))] == b"<closed>"
