@@ -23,6 +23,7 @@ import http.client
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -52,6 +53,13 @@ HOST = "127.0.0.1"
 OURS, DATASETTE, BARE = "ldn-kb", "datasette", "bare ASGI"
 #: Our service with the response cache off (every answer computed), and with two workers.
 OURS_OFF, OURS_2W = "ldn-kb (cache off)", "ldn-kb (2 workers)"
+#: The bare ceiling with two workers: what this machine allows two workers beside wrk (the same two cores).
+BARE_2W = "bare ASGI (2 workers)"
+#: The bare ceiling given our median CPU time a request on the random POST rows, under the same wrk script:
+#: the p99 that such a service time allows on this machine at 32 connections.
+BARE_BUSY = "bare ASGI (busy)"
+#: The POST rows whose requests a wrk script makes new each time (their % of bare is of the plain ceiling).
+RANDOM_POSTS = ("dose-rand", "cds-rand")
 #: The distinct-query-string memory run: this many requests, each with a query string not sent before.
 DISTINCT_REQUESTS = 4200
 DB_NAME = "kb"  # Datasette names the database after the file's stem
@@ -697,10 +705,17 @@ def probe_ours(port: int, words: Sequence[str]) -> Probe:
                 sizes["cds-rand"] = len(reply.body)
                 if reply.status != 200:
                     notes.append(f"CDS Hooks: POST {path} answered {reply.status}: {reply.body[:200]!r}")
+        rng = random.Random(12)
         for endpoint in endpoints:  # timed in the access log: the bare ceiling is given the same work
-            if endpoint.method == "POST" and endpoint.lua is None:
-                for _ in range(POST_SAMPLES):
-                    client.request("POST", endpoint.path, body=endpoint.body)
+            if endpoint.method == "POST" and endpoint.body is not None:
+                for n in range(POST_SAMPLES):
+                    body = endpoint.body
+                    if endpoint.group in RANDOM_POSTS:  # a random amount, as the wrk script sends it
+                        amount = f"{rng.randint(1, 50000) / 100:.2f}"
+                        body = re.sub(rb'"(amount|value)": 4\.5', rb'"\1": ' + amount.encode(), body)
+                    client.request(
+                        "POST", endpoint.path, body=body, headers={"X-Request-ID": f"bench-{endpoint.group}-{n}"}
+                    )
     finally:
         client.close()
     return Probe(endpoints, sizes, slug, notes, records)
@@ -710,24 +725,18 @@ POST_SAMPLES = 300
 
 
 def in_app_micros(log_path: Path, endpoints: Sequence[Endpoint]) -> dict[str, float]:
-    """Our median time per request inside the app (the access log's duration_ms), per POST endpoint."""
+    """Our median time per request inside the app (the access log's duration_ms), per POST endpoint: the
+    probe's requests, told apart by their request ids (``bench-{group}-{n}``)."""
     durations: dict[str, list[float]] = defaultdict(list)
     for line in log_path.read_text(errors="replace").splitlines():
         try:
             record = json.loads(line)
         except ValueError:
             continue
-        if record.get("message") == "request" and record.get("method") == "POST":
-            durations[str(record.get("route"))].append(float(record.get("duration_ms", 0)))
-    out: dict[str, float] = {}
-    for endpoint in endpoints:
-        if endpoint.method != "POST" or endpoint.lua is not None:
-            continue
-        route = "/cds-services/{service_id}" if endpoint.group == "cds" else endpoint.path
-        values = durations.get(route, [])[-POST_SAMPLES:]
-        if values:
-            out[endpoint.group] = 1000 * med(values)
-    return out
+        found = re.fullmatch(r"bench-(.+)-\d+", str(record.get("request_id", "")))
+        if record.get("message") == "request" and record.get("method") == "POST" and found:
+            durations[found[1]].append(float(record.get("duration_ms", 0)))
+    return {e.group: 1000 * med(durations[e.group]) for e in endpoints if durations.get(e.group)}
 
 
 def datasette_endpoints(db: Path, slug: str | None) -> list[Endpoint]:
@@ -753,7 +762,7 @@ def bare_endpoints(sizes: dict[str, int], ours: Sequence[Endpoint], busy: dict[s
     out += [
         Endpoint(e.group, f"/{e.group}", method="POST", body=e.body)
         for e in ours
-        if e.method == "POST" and e.group in busy
+        if e.method == "POST" and e.group in busy and e.group not in RANDOM_POSTS
     ]
     # The random dose-checks are compared with the plain ceiling (constant bytes, no work), as issue 12 asks.
     out += [
@@ -1013,7 +1022,7 @@ def ratio_of(samples: Samples, group: str, other_group: str, other: str, server:
 
 
 def render_main(samples: Samples, args: argparse.Namespace) -> list[str]:
-    servers = [*OUR_SERVERS, DATASETTE, BARE]
+    servers = [*OUR_SERVERS, DATASETTE, BARE, BARE_2W, BARE_BUSY]
     lines = [
         "| endpoint | server | request | req/s (median) | req/s (min–max) | p50 ms | p99 ms | errors | RSS MB | × Datasette | % of bare | other CPU % |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -1025,8 +1034,8 @@ def render_main(samples: Samples, args: argparse.Namespace) -> list[str]:
                 continue
             rps = med([r.rps for r in results])
             vs_ds = vs_bare = ""
-            if server == OURS_2W:
-                one = ratio_of(samples, group, "list", OURS, server=server)
+            if server in (OURS_2W, BARE_2W):
+                one = ratio_of(samples, group, "list", OURS if server == OURS_2W else BARE, server=server)
                 vs_ds = f"{one:.2f}× one worker" if one == one else ""
             elif server in OUR_SERVERS:
                 ds = ratio_of(samples, group, group, DATASETTE, server=server)
@@ -1050,7 +1059,7 @@ def render_main(samples: Samples, args: argparse.Namespace) -> list[str]:
             continue
         ttfr = [t * 1000 for t in samples.ttfr[server]]
         walk = samples.rss_walk.get(server)
-        workers = 1 if server == DATASETTE else 2 if server == OURS_2W else args.workers
+        workers = 1 if server == DATASETTE else 2 if server in (OURS_2W, BARE_2W) else args.workers
         lines.append(
             f"| {server} | {workers} | {med(ttfr):,.0f} ({spread(ttfr)}) | "
             f"{med(samples.rss[server]):.0f} ({spread(samples.rss[server], '{:.0f}')}) | "
@@ -1140,7 +1149,13 @@ def verdicts(samples: Samples) -> list[str]:
             )
     two = ratio_of(samples, "list-2w", "list", OURS, server=OURS_2W)
     if two == two:
-        line(two >= 1.7, f"two workers serve ≥ 1.7× one worker on the cached list: {two:.2f}×")
+        bare_two = ratio_of(samples, "list-2w", "list", BARE, server=BARE_2W)
+        machine = (
+            f" (the bare ceiling's own two workers in the same run: {bare_two:.2f}× its one: wrk shares the cores)"
+            if bare_two == bare_two
+            else ""
+        )
+        line(two >= 1.7, f"two workers serve ≥ 1.7× one worker on the cached list: {two:.2f}×{machine}")
     distinct = samples.rss_distinct.get(OURS)
     if distinct:
         line(
@@ -1170,7 +1185,7 @@ def verdicts(samples: Samples) -> list[str]:
             bad = sum(r.non_2xx_3xx + r.socket_errors for r in results)
             # wrk leaves timed-out requests out of its latency distribution: errors void the p99.
             caveat = f" — but {errors_of(results).strip('*')} requests failed or timed out" if bad else ""
-            ceiling = samples.wrk.get((group, BARE))
+            ceiling = samples.wrk.get((group, BARE_BUSY)) or samples.wrk.get((group, BARE))
             if ceiling and group in samples.busy_us:
                 caveat += (
                     f" (the bare ceiling, busy {samples.busy_us[group]:.0f} µs a request like our median in the app, "
@@ -1492,7 +1507,7 @@ def main(argv: list[str] | None = None) -> int:
         notes.append("Datasette: skipped (--no-datasette, or not installed)")
     bare_env = {**os.environ, "BENCH_BODY_SIZES": ",".join(f"/{g}={s}" for g, s in probe.sizes.items())}
     bare_env["PYTHONPATH"] = str(ROOT)
-    bare_env["BENCH_BUSY_US"] = ",".join(f"/{g}={us:.0f}" for g, us in busy.items())
+    bare_env["BENCH_BUSY_US"] = ",".join(f"/{g}={us:.0f}" for g, us in busy.items() if g not in RANDOM_POSTS)
     bare_argv = [
         sys.executable,
         "-m",
@@ -1512,6 +1527,23 @@ def main(argv: list[str] | None = None) -> int:
     specs.append(
         ServerSpec(BARE, bare_argv, bare_env, "/list", bare_endpoints(probe.sizes, probe.endpoints, busy), args.workers)
     )
+    busy_random = [e for e in probe.endpoints if e.group in RANDOM_POSTS and e.group in busy and e.lua is not None]
+    if busy_random:  # the p99 a service as busy as ours allows here, under the same random requests
+        busy_env = {**bare_env, "BENCH_BUSY_US": ",".join(f"/{e.group}={busy[e.group]:.0f}" for e in busy_random)}
+        busy_endpoints = [
+            dataclasses.replace(
+                e,
+                path=f"/{e.group}",
+                lua=e.lua.replace(e.path, f"/{e.group}"),
+                note=f"(the same wrk script; busy {busy[e.group]:.0f} µs a request, our median in the app)",
+            )
+            for e in busy_random
+            if e.lua is not None
+        ]
+        specs.append(ServerSpec(BARE_BUSY, bare_argv, busy_env, "/list", busy_endpoints, args.workers))
+    if args.workers == 1 and "list" in probe.sizes:  # the machine's own two-worker ratio, beside ours
+        bare_two = [*bare_argv[: bare_argv.index("--workers") + 1], "2", *bare_argv[bare_argv.index("--workers") + 2 :]]
+        specs.append(ServerSpec(BARE_2W, bare_two, bare_env, "/list", [Endpoint("list-2w", "/list")], 2))
 
     samples = Samples(busy_us=busy)
     for round_no in range(args.rounds):
