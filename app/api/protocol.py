@@ -11,7 +11,7 @@ read), and gives a connection that sends its headers slowly all the time it want
 * writes a response's status line and headers with :class:`CheckedHeadCycle`: uvicorn checks every header
   name and value with two regular expressions on every response (about 10 of a cached answer's 60 µs,
   with the security and CORS headers every answer carries); the same checks are made once per header
-  line and remembered.
+  line and remembered, and the head goes out with the body in one write.
 
 Every such answer closes the connection. Idle keep-alive connections are closed by uvicorn
 (``timeout_keep_alive``); slow bodies by the request guard (:mod:`app.api.limits`).
@@ -262,7 +262,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         # Every cycle starts here, pipelined ones included, before its task first runs: from now on its
-        # ``send`` is CheckedHeadCycle's (a subclass that adds no state).
+        # ``send`` is CheckedHeadCycle's (a subclass whose one attribute of its own has a class default).
         cycle.__class__ = CheckedHeadCycle
         super()._start_asgi_task(cycle, app)
 
