@@ -54,6 +54,16 @@ def test_importing_app_main_builds_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()
 
 
+def test_a_built_app_imports_no_http_client(tmp_path: Path) -> None:
+    """httpx is imported on the first read from an EHR's FHIR server or JWKS URL, not with the service: it
+    loads its command-line tool's libraries too (rich, pygments), megabytes of every worker's memory."""
+    code = (
+        "import app.main\nfrom app.settings import Settings\n"
+        "app.main.create_app(Settings(database_url='sqlite:///:memory:')).openapi()\n"
+    )
+    assert modules_left_loaded(code, ["httpx", "rich", "pygments"], tmp_path) == []
+
+
 def test_pip_install_then_serve_from_another_folder(tmp_path: Path) -> None:
     """A non-editable install into a new venv (dependencies are taken from the test venv's site-packages, to
     keep the test off the network; the project itself is built and installed by pip from the source tree)."""

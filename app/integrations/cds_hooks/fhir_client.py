@@ -5,6 +5,10 @@ and the patient's active ``MedicationRequest``/``MedicationStatement`` list when
 prefetch. Each read is a plain GET with the client's bearer token, a short overall timeout, no redirects and
 a size cap; any failure (refused, slow, not JSON, not the resource asked for) is a ``None`` answer, never an
 error of the call: the cards then say what could not be checked.
+
+httpx is imported on the first read, not with the service: importing it loads its command-line tool's
+libraries too (rich, pygments, click, where installed), about 19 MB of every worker's memory, for a read
+most calls never make.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import re
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 MAX_BYTES: Final = 1_000_000
 MAX_REFERENCES: Final = 10
@@ -47,6 +52,8 @@ def access(fhir_server: Any, authorization: Any, *, timeout: float) -> FhirAcces
 
 
 async def _get_json(client: httpx.AsyncClient, url: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
+    import httpx
+
     try:
         async with client.stream("GET", url, params=params) as response:
             if response.status_code != 200:
@@ -75,6 +82,8 @@ def _tls() -> ssl.SSLContext:
 
 
 def _client(fhir: FhirAccess) -> httpx.AsyncClient:
+    import httpx
+
     headers = {"Accept": _ACCEPT, "Authorization": f"Bearer {fhir.token}"}
     return httpx.AsyncClient(
         headers=headers, timeout=fhir.timeout, follow_redirects=False, trust_env=False, verify=_tls()
