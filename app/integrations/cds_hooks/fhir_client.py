@@ -7,8 +7,8 @@ a size cap; any failure (refused, slow, not JSON, not the resource asked for) is
 error of the call: the cards then say what could not be checked.
 
 httpx is imported on the first read, not with the service: importing it loads its command-line tool's
-libraries too (rich, pygments, click, where installed), about 19 MB of every worker's memory, for a read
-most calls never make.
+libraries too (rich, pygments, where installed), about 5 MB of every worker's memory (a ready worker 111.6
+MB with it, 106.2 MB without), for a read most calls never make.
 """
 
 from __future__ import annotations
