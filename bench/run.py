@@ -373,6 +373,9 @@ class WrkResult:
     non_2xx_3xx: int
     socket_errors: int
     foreign_cpu: float = 0.0
+    #: CPU time (user + system) the server's processes spent per request in the run, in µs: what an answer
+    #: costs the server whatever the load generator takes of the same cores (nan when not known).
+    server_cpu_us: float = float("nan")
 
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -451,7 +454,17 @@ def lua_script(endpoint: Endpoint, work: Path) -> Path | None:
     return path
 
 
-def run_wrk(opts: Options, port: int, endpoint: Endpoint) -> WrkResult:
+def server_cpu_us(before: dict[int, int], after: dict[int, int], pids: Sequence[int], requests: int) -> float:
+    """CPU time (µs) the processes ``pids`` used between two snapshots, per request; nan without both."""
+    if not pids or requests <= 0:
+        return float("nan")
+    ticks = sum(after.get(pid, 0) - before.get(pid, 0) for pid in pids)
+    return ticks / CLOCK_TICKS * 1e6 / requests
+
+
+def run_wrk(opts: Options, port: int, endpoint: Endpoint, pids: Sequence[int] = ()) -> WrkResult:
+    """One measured wrk run (after the warm-up); ``pids``: the server's processes, whose CPU per request
+    the result carries."""
     argv = [opts.wrk, f"-t{opts.threads}", f"-c{opts.connections}"]
     for name, value in endpoint.headers:
         argv += ["-H", f"{name}: {value}"]
@@ -465,8 +478,13 @@ def run_wrk(opts: Options, port: int, endpoint: Endpoint) -> WrkResult:
         subprocess.run([*argv, f"-d{opts.warmup}s", url], capture_output=True, check=True)
     before, began = cpu_ticks(), time.perf_counter()
     done = subprocess.run([*argv, f"-d{opts.duration}s", "--latency", url], capture_output=True, text=True, check=True)
-    busy = foreign_cpu(before, cpu_ticks(), time.perf_counter() - began)
-    result = dataclasses.replace(parse_wrk(done.stdout), foreign_cpu=busy)
+    after = cpu_ticks()
+    result = parse_wrk(done.stdout)
+    result = dataclasses.replace(
+        result,
+        foreign_cpu=foreign_cpu(before, after, time.perf_counter() - began),
+        server_cpu_us=server_cpu_us(before, after, pids, result.requests),
+    )
     if result.non_2xx_3xx:
         log(f"  warning: {result.non_2xx_3xx} responses outside 2xx/3xx on {endpoint.path}")
     return result
@@ -824,14 +842,17 @@ def conditional(port: int, endpoint: Endpoint) -> Endpoint:
     return dataclasses.replace(endpoint, headers=(*headers, ("If-None-Match", etag)))
 
 
-def run_one(spec: ServerSpec, opts: Options, samples: Samples, port: int, endpoint: Endpoint, round_no: int) -> None:
+def run_one(
+    spec: ServerSpec, opts: Options, samples: Samples, server: Running, endpoint: Endpoint, round_no: int
+) -> None:
+    port = server.port
     if endpoint.expect == 304:
         try:
             endpoint = conditional(port, endpoint)
         except (OSError, RuntimeError, http.client.HTTPException) as exc:
             samples.failures.append(f"{spec.name} {endpoint.group}: not measured: {exc}")
             return
-    result = run_wrk(opts, port, endpoint)
+    result = run_wrk(opts, port, endpoint, [server.proc.pid, *descendants(server.proc.pid)])
     samples.wrk[(endpoint.group, spec.name)].append(result)
     samples.by_round[(endpoint.group, spec.name)][round_no] = result.rps
     shown = f"{endpoint.method} {endpoint.path}" + "".join(
@@ -843,7 +864,8 @@ def run_one(spec: ServerSpec, opts: Options, samples: Samples, port: int, endpoi
     )
     log(
         f"  {spec.name:10} {endpoint.group:10} {result.rps:9.0f} req/s  "
-        f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  other CPU {100 * result.foreign_cpu:.0f} %{errors}"
+        f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  server CPU {result.server_cpu_us:5.0f} µs/req  "
+        f"other CPU {100 * result.foreign_cpu:.0f} %{errors}"
     )
 
 
@@ -874,7 +896,7 @@ def measure_round(specs: list[ServerSpec], opts: Options, samples: Samples, roun
             for spec, server in running:
                 for endpoint in spec.endpoints:
                     if endpoint.method == "GET" and LOADED_BESIDE.get(endpoint.group, endpoint.group) == group:
-                        run_one(spec, opts, samples, server.port, endpoint, round_no)
+                        run_one(spec, opts, samples, server, endpoint, round_no)
         for spec, server in running:
             if spec.walk:  # before the POSTs: a POST that exhausts the pool must not spoil the walk
                 try:
@@ -886,7 +908,7 @@ def measure_round(specs: list[ServerSpec], opts: Options, samples: Samples, roun
             for spec, server in running:
                 for endpoint in spec.endpoints:
                     if endpoint.method != "GET" and endpoint.group == group:
-                        run_one(spec, opts, samples, server.port, endpoint, round_no)
+                        run_one(spec, opts, samples, server, endpoint, round_no)
         for spec, server in running:
             samples.rss[spec.name].append(server.rss_per_worker())
         for spec, server in running:  # last: it fills the response cache to its bound
@@ -1004,6 +1026,10 @@ def fmt_ms(value: float) -> str:
     return "–" if value != value else f"{value:.2f}"
 
 
+def fmt_us(value: float) -> str:
+    return "–" if value != value else f"{value:.0f}"
+
+
 def errors_of(results: Sequence[WrkResult]) -> str:
     """Responses outside 2xx/3xx and socket errors (timeouts included), summed over the rounds, of all."""
     bad = sum(r.non_2xx_3xx + r.socket_errors for r in results)
@@ -1024,8 +1050,9 @@ def ratio_of(samples: Samples, group: str, other_group: str, other: str, server:
 def render_main(samples: Samples, args: argparse.Namespace) -> list[str]:
     servers = [*OUR_SERVERS, DATASETTE, BARE, BARE_2W, BARE_BUSY]
     lines = [
-        "| endpoint | server | request | req/s (median) | req/s (min–max) | p50 ms | p99 ms | errors | RSS MB | × Datasette | % of bare | other CPU % |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | server | request | req/s (median) | req/s (min–max) | p50 ms | p99 ms | errors | RSS MB | "
+        "server CPU µs/req | × Datasette | % of bare | other CPU % |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for group, title in GROUP_TITLES.items():
         for server in servers:
@@ -1046,7 +1073,8 @@ def render_main(samples: Samples, args: argparse.Namespace) -> list[str]:
                 f"| {title} | {server} | {samples.paths[(group, server)]} | {rps:,.0f} | "
                 f"{spread([r.rps for r in results])} | {fmt_ms(med([r.p50_ms for r in results]))} | "
                 f"{fmt_ms(med([r.p99_ms for r in results]))} | {errors_of(results)} | "
-                f"{med(samples.rss.get(server, [])):.0f} | {vs_ds} | {vs_bare} | "
+                f"{med(samples.rss.get(server, [])):.0f} | {fmt_us(med([r.server_cpu_us for r in results]))} | "
+                f"{vs_ds} | {vs_bare} | "
                 f"{100 * max(r.foreign_cpu for r in results):.0f} |"
             )
     lines += [
@@ -1155,6 +1183,13 @@ def verdicts(samples: Samples) -> list[str]:
             if bare_two == bare_two
             else ""
         )
+        cpu_one = med([r.server_cpu_us for r in samples.wrk.get(("list", OURS), [])])
+        cpu_two = med([r.server_cpu_us for r in samples.wrk.get(("list-2w", OURS_2W), [])])
+        if cpu_one == cpu_one and cpu_two == cpu_two:
+            machine += (
+                f"; the service's CPU per answer: {cpu_one:.0f} µs with one worker, {cpu_two:.0f} µs with two "
+                f"({cpu_two / cpu_one:.2f}×: what a second worker costs each answer)"
+            )
         line(two >= 1.7, f"two workers serve ≥ 1.7× one worker on the cached list: {two:.2f}×{machine}")
     distinct = samples.rss_distinct.get(OURS)
     if distinct:
@@ -1237,7 +1272,7 @@ def deep_page(port: int) -> tuple[str, int, int]:
 def scale_section(
     args: argparse.Namespace, opts: Options, base_db: Path, base_folder: Path | None, env: dict[str, str]
 ) -> list[str]:
-    from app.content.files import DATA_DIR
+    from app.content import DATA_DIR
     from bench.synthetic import build
 
     folder = opts.work / f"content-x{args.scale}"
@@ -1439,7 +1474,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
 
     # The content database: the real dataset, or (when it has no indication yet) a synthetic base.
-    from app.content.files import DATA_DIR, read_dataset
+    from app.content import DATA_DIR
+    from app.content.files import read_dataset
 
     content = args.content or DATA_DIR
     if not read_dataset(content).indications:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.content.files import DATA_DIR, read_dataset, write_dataset
+from app.content import DATA_DIR
+from app.content.files import read_dataset, write_dataset
 from app.content.schema import Dataset
 
 PREFIX = "synthetic-"
