@@ -15,7 +15,8 @@ Normalisation (documents and queries alike):
 * a compound joined by ``-``, ``.``, ``/`` or ``_`` gives its parts and, when it contains a letter,
   the parts joined (``TLR-4`` -> ``tlr``, ``4``, ``tlr4``; ``M79.7`` -> ``m79``, ``7``, ``m797``);
 * documents also index the letter and digit runs of a mixed token (``tlr4`` -> ``tlr``, ``4``),
-  so that ``tlr 4`` finds ``TLR4``;
+  so that ``tlr 4`` finds ``TLR4``; a query also reads a number run into a word as the two
+  (``4.5mg`` -> ``4.5mg`` or ``4 5 mg``), so that ``50mg`` finds ``50 mg``;
 * a few British spellings are indexed with their American form as well (``paediatric`` also as
   ``pediatric``), and queries use the American form.
 
@@ -47,6 +48,7 @@ _APOSTROPHE = re.compile(r"(?<=[a-z0-9])['’ʼ`´](?=[a-z0-9])")
 _COMPOUND = re.compile(r"[a-z0-9]+(?:[-./_][a-z0-9]+)*")
 _SEPARATORS = re.compile(r"[-./_]")
 _RUNS = re.compile(r"[a-z]+|[0-9]+")
+_NUMBER_THEN_LETTER = re.compile(r"(?<=[0-9])(?=[a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
 _HAS_LETTER = re.compile(r"[a-z]")
 _HAS_DIGIT = re.compile(r"[0-9]")
@@ -278,14 +280,16 @@ def parse_query(text: str) -> ParsedQuery:
     content = [c for c in compounds if c not in STOP_WORDS] or compounds
     groups: list[Group] = []
     for compound in dict.fromkeys(content):
-        if not _SEPARATORS.search(compound):  # one word: one term
-            groups.append(((Term(_query_token(compound)),),))
-            continue
         parts = _parts(compound)
+        # A number run into its unit (``4.5mg``, ``50mg/day``) is also read as the number and the unit, as a
+        # document that writes ``4.5 mg`` is indexed (documents index the runs of such words already).
+        split = [run for p in parts for run in _NUMBER_THEN_LETTER.split(p)]
         alternatives: list[Alternative] = []
         if len(parts) > 1 and _HAS_LETTER.search(compound):
             alternatives.append((Term(_query_token("".join(parts))),))
         alternatives.append(tuple(dict.fromkeys(Term(_query_token(p)) for p in parts)))
+        if len(split) > len(parts):
+            alternatives.append(tuple(dict.fromkeys(Term(_query_token(p)) for p in split)))
         groups.append(tuple(dict.fromkeys(alternatives)))
     if len(groups) > MAX_GROUPS:
         raise QueryError(f"q may contain at most {MAX_GROUPS} words.")

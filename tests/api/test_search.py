@@ -380,6 +380,26 @@ def test_one_typo_in_a_long_word_still_finds_it(client: TestClient, q: str) -> N
     assert "<mark>" in body["data"][0]["snippet"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "spaced"),
+    [
+        ("4.5mg", "4.5 mg"),
+        ("50mg", "50 mg"),
+        ("380mg", "380 mg"),
+        ("4.5mg daily", "4.5 mg daily"),
+        ("50mg/day", "50 mg/day"),
+        ("ldn 4.5MG", "ldn 4.5 MG"),
+    ],
+)
+def test_a_dose_typed_without_a_space_finds_what_the_spaced_dose_finds(
+    client: TestClient, typed: str, spaced: str
+) -> None:
+    """Clinicians write "4.5mg" as often as "4.5 mg": a number run into its unit is read as both words."""
+    expected = _hits(client, spaced)
+    assert expected, spaced  # the content states these doses: the spaced form finds them
+    assert set(_hits(client, typed)) >= set(expected), typed
+
+
 @pytest.mark.parametrize("q", ["fibromyagl", "naltrexno", "celac dis"])
 def test_a_typo_in_a_word_still_being_typed_is_forgiven(client: TestClient, q: str) -> None:
     expected = {"fibromyagl": "fibromyalgia", "naltrexno": "naltrexone", "celac dis": "celiac-disease"}[q]
