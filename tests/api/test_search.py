@@ -324,6 +324,7 @@ def _queries() -> list[str]:
     """The brief's forms plus, for every record, its name, slug, a four-letter prefix and its codes."""
     out = ["LDN", "low dose naltrexone", "TLR-4", "TLR4", "mu opioid", "fibro", "crohns", "M79.7", "K50.90"]
     out += ["203082005", "naltrexone", "opioid receptor", "4.5 mg", "pain", "a", "paediatric", "vivitrol"]
+    out += ["4.5mg", "50mg/day", "380mg"]  # doses typed without a space
     for kind in ["drugs", "conditions", "regimens", "targets", "mechanisms", "indications", "sources"]:
         for record in getattr(DATASET, kind):
             name = getattr(record, "name", None) or getattr(record, "title", None) or record.slug
