@@ -17,6 +17,8 @@ Normalisation (documents and queries alike):
 * documents also index the letter and digit runs of a mixed token (``tlr4`` -> ``tlr``, ``4``),
   so that ``tlr 4`` finds ``TLR4``; a query also reads a number run into a word as the two
   (``4.5mg`` -> ``4.5mg`` or ``4 5 mg``), so that ``50mg`` finds ``50 mg``;
+* a query word that the dose check reads as a unit or a route also looks for the word it stands for
+  (``IM`` -> ``intramuscular``, ``PO`` -> ``oral``, ``milligrams`` -> ``mg``);
 * a few British spellings are indexed with their American form as well (``paediatric`` also as
   ``pediatric``), and queries use the American form.
 
@@ -37,6 +39,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
+
+from app.domain.dosing.numbers import dose_words
 
 MAX_QUERY_LENGTH = 200
 MAX_GROUPS = 32
@@ -84,6 +88,11 @@ SPELLING = {
     "labelled": "labeled",
     "ageing": "aging",
 }
+
+
+#: Units and routes as the dose check reads them (``IM`` -> ``intramuscular``, ``milligrams`` -> ``mg``): a query
+#: word among them also looks for the word it stands for.
+DOSE_WORDS = dose_words()
 
 
 class QueryError(ValueError):
@@ -290,6 +299,8 @@ def parse_query(text: str) -> ParsedQuery:
         alternatives.append(tuple(dict.fromkeys(Term(_query_token(p)) for p in parts)))
         if len(split) > len(parts):
             alternatives.append(tuple(dict.fromkeys(Term(_query_token(p)) for p in split)))
+        if len(parts) == 1 and compound in DOSE_WORDS:
+            alternatives.append((Term(DOSE_WORDS[compound]),))
         groups.append(tuple(dict.fromkeys(alternatives)))
     if len(groups) > MAX_GROUPS:
         raise QueryError(f"q may contain at most {MAX_GROUPS} words.")

@@ -324,7 +324,7 @@ def _queries() -> list[str]:
     """The brief's forms plus, for every record, its name, slug, a four-letter prefix and its codes."""
     out = ["LDN", "low dose naltrexone", "TLR-4", "TLR4", "mu opioid", "fibro", "crohns", "M79.7", "K50.90"]
     out += ["203082005", "naltrexone", "opioid receptor", "4.5 mg", "pain", "a", "paediatric", "vivitrol"]
-    out += ["4.5mg", "50mg/day", "380mg"]  # doses typed without a space
+    out += ["4.5mg", "50mg/day", "380mg", "IM", "380 mg im", "po", "4.5 milligrams"]  # how doses are typed
     for kind in ["drugs", "conditions", "regimens", "targets", "mechanisms", "indications", "sources"]:
         for record in getattr(DATASET, kind):
             name = getattr(record, "name", None) or getattr(record, "title", None) or record.slug
@@ -398,6 +398,27 @@ def test_a_dose_typed_without_a_space_finds_what_the_spaced_dose_finds(
     """Clinicians write "4.5mg" as often as "4.5 mg": a number run into its unit is read as both words."""
     expected = _hits(client, spaced)
     assert expected, spaced  # the content states these doses: the spaced form finds them
+    assert set(_hits(client, typed)) >= set(expected), typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "spelled"),
+    [
+        ("IM", "intramuscular"),
+        ("380 mg im", "380 mg intramuscular"),
+        ("po", "oral"),
+        ("50 mg PO", "50 mg oral"),
+        ("4.5 milligrams", "4.5 mg"),
+        ("50 milligram", "50 mg"),
+    ],
+)
+def test_units_and_routes_as_the_dose_check_reads_them_find_what_their_usual_words_find(
+    client: TestClient, typed: str, spelled: str
+) -> None:
+    """The abbreviations and spellings of units and routes the dose check accepts (IM, PO, milligrams) are
+    what clinicians type into a search box too."""
+    expected = _hits(client, spelled)
+    assert expected, spelled
     assert set(_hits(client, typed)) >= set(expected), typed
 
 

@@ -246,6 +246,14 @@ _ROUTES: Final[dict[str, str]] = {
 }
 
 
+def dose_words() -> dict[str, str]:
+    """The one-word spellings of units and routes that the dose check reads, each with the word it stands
+    for (``milligrams`` -> ``mg``, ``mcg`` -> ``ug``, ``im`` -> ``intramuscular``, ``po`` -> ``oral``); search
+    reads a query the same way. Words that stand for themselves, and one-letter targets, are left out."""
+    pairs = [*_MASS_ALIASES.items(), *_ROUTES.items()]
+    return {word: target for word, target in pairs if " " not in word and word != target and len(target) > 1}
+
+
 @functools.lru_cache(maxsize=256)
 def parse_route(route: str | None) -> str | None:
     """The canonical route (``oral``, ``intramuscular``, ...), ``None`` when not given or blank."""
