@@ -125,9 +125,12 @@ class _Snapshot:
     answers: OrderedDict[tuple[Any, ...], dict[str, Any]]
 
 
-ANSWERS_KEPT = 256
+ANSWERS_KEPT = 16
 """Answers kept per snapshot (each some tens of kB as objects): the HTTP route keeps its own bodies,
-bounded in bytes; this serves the other callers (CDS Hooks) a repeated dose without recomputing it."""
+bounded in bytes; this serves the other callers (CDS Hooks) a dose repeated within the last few calls
+without recomputing it. Kept few on purpose: when doses vary, each new answer pushes the oldest out, and
+freeing an answer that has gone cold in the CPU's caches cost more than the memo saved. Measured in
+process with random doses, a CDS call took 181 µs with 16 kept against 191 µs with 256 (64: 190 µs)."""
 
 
 def parse(request: DoseRequest) -> Dose:
