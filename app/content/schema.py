@@ -122,6 +122,8 @@ class DoseRangeRecord(_Strict):
     administration-only: one administration, the source states no frequency (the period is not used)."""
     cap: Decimal | None = None
     cap_unit: Literal["mg", "ug"] | None = None
+    schedule: str | None = None
+    """The weekly schedule the source states when its amounts differ by day (the range holds its weekly total)."""
     is_reference: bool = False
     reference_reason: str | None = None
     quote: str | None = None

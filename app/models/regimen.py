@@ -40,6 +40,11 @@ class DoseRange(RecordBase, table=True):
     per: str = Field(default="period", max_length=20, description="period | administration")
     cap_value: Decimal | None = Field(default=None, sa_type=Numeric(14, 6))
     cap_unit: str | None = Field(default=None, max_length=20)
+    schedule: str | None = Field(
+        default=None,
+        description="The weekly schedule the source states when its amounts differ by day (e.g. '50 mg weekdays "
+        "+ 100 mg Saturday'); the range then holds its weekly total.",
+    )
     is_reference: bool = False
     reference_reason: str | None = None
     quote: str | None = Field(default=None, description="The source's own words.")

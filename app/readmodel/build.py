@@ -70,6 +70,7 @@ def _dose_ranges(session: Session, regimens: list[Record]) -> list[DoseRangeFact
             per=dose_range.per,
             cap=dose_range.cap_value,
             cap_unit=dose_range.cap_unit,
+            schedule=dose_range.schedule,
         )
         summary = {k: regimen[k] for k in ("slug", "name", "band", "route", "approval_status", "population")}
         out.append(

@@ -101,6 +101,11 @@ class MatchedRange(BaseModel):
         description="period (amount per period), administration (one administration, once per period) or "
         "administration-only (the source states no frequency: only one administration is compared)."
     )
+    schedule: str | None = Field(
+        description="The weekly schedule the source states, when its amounts differ by day, or null. A range "
+        "documents only the dosing pattern its source states: an amount per day a dose given every day, an "
+        "amount per longer period a dose given once every such period, a schedule that schedule."
+    )
 
 
 class RangeRef(BaseModel):
@@ -114,6 +119,7 @@ class RangeRef(BaseModel):
     unit: str = Field(description="UCUM unit of the bounds.")
     period: dict[str, float | str] = Field(description="The period the amount is per: {value, unit}.")
     per: str = Field(description="period, administration or administration-only (see MatchedRange).")
+    schedule: str | None = Field(description="The weekly schedule the source states, or null (see MatchedRange).")
     is_reference: bool = Field(description="Whether this is the regimen's reference range.")
     quote: str | None = Field(description="The source's own words.")
     verification: str = Field(description="primary, secondary or article-claim.")

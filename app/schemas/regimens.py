@@ -52,6 +52,10 @@ class DoseRange(Schema):
         "(the period is not used to judge a dose)."
     )
     cap: Cap | None = Field(description="An absolute maximum (for weight-based ranges), or null.")
+    schedule: str | None = Field(
+        description="The weekly schedule the source states when its amounts differ by day (e.g. '50 mg weekdays + "
+        "100 mg Saturday'), or null. The range then gives the weekly total and documents that schedule only."
+    )
     is_reference: bool = Field(description="Whether this is the regimen's reference range.")
     reference_reason: str | None = Field(description="Why it is the reference range, or null.")
     quote: str | None = Field(description="The source's own words, or null.")

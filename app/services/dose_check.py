@@ -201,6 +201,7 @@ def _range_view(context: _Context, rng: RangeSpec) -> dict[str, Any]:
         "unit": rng.unit,
         "period": {"value": number(rng.period_value), "unit": rng.period_unit},
         "per": rng.per,
+        "schedule": rng.schedule,
         "is_reference": info["is_reference"],
         "quote": info["quote"],
         "verification": info["verification"],

@@ -51,6 +51,7 @@ def represent_range(r: DoseRange, citation: dict[str, Any]) -> dict[str, Any]:
         "period": {"value": number(r.period_value), "unit": r.period_unit},
         "per": r.per,
         "cap": None if r.cap_value is None else {"value": number(r.cap_value), "unit": r.cap_unit},
+        "schedule": r.schedule,
         "is_reference": r.is_reference,
         "reference_reason": r.reference_reason,
         "quote": r.quote,

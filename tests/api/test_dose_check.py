@@ -119,6 +119,62 @@ def test_weight_based_dose_uses_the_paediatric_limit(client: TestClient) -> None
     assert "weight-limit-exceeded" in {w["code"] for w in over["warnings"]}
 
 
+# Doses whose average per day equals a checked range's, on a schedule no source in the content states.
+OTHER_SCHEDULES = [
+    {"amount": 190, "unit": "mg", "frequency": "every 2 weeks", "route": "intramuscular"},
+    {"amount": 350, "unit": "mg", "frequency": "weekly", "route": "oral"},
+    {"schedule": "350 mg Monday", "route": "oral"},
+    {"schedule": "100 mg Monday and Wednesday; 150 mg Friday"},
+    {"amount": 31.5, "unit": "mg", "frequency": "weekly"},
+    {"amount": 126, "unit": "mg", "frequency": "every 4 weeks", "route": "oral"},
+    {"amount": 100, "unit": "mg", "frequency": "every 4 weeks"},
+    {"amount": 9, "unit": "mg", "frequency": "every other day"},
+    {"amount": 13.5, "unit": "mg", "frequency": "every third day"},
+    {"amount": 4.5, "unit": "mg", "frequency": "weekly"},
+    {"amount": 4.5, "unit": "mg", "frequency": "monthly"},
+    {"amount": 0.1, "unit": "mg/kg", "frequency": "weekly", "weight_kg": 30},
+    {"amount": 200, "unit": "mg", "frequency": "every 4 days"},
+]
+
+
+@pytest.mark.parametrize("body", OTHER_SCHEDULES, ids=lambda b: str(b.get("schedule") or b))
+def test_a_schedule_no_source_states_is_a_warning_never_documented(client: TestClient, body: dict[str, Any]) -> None:
+    data = _check(client, **body)
+    assert data["indicator"] == "warning"
+    assert not data["documented"] and not data["regimens"] and not data["bands"]
+    assert not [m["range"]["slug"] for m in data["matches"] if m["documents"]]
+    assert not data["mechanisms"] and not data["indications"]
+    schedule = [w for w in data["warnings"] if w["code"] == "schedule-not-documented"]
+    assert schedule and all(w["source"] and "not checked" in w["message"] for w in schedule)
+    assert "not a documented schedule" in data["summary"]
+    for word in ("labelled dose", "(off-label)", "documented ("):
+        assert word not in data["summary"], data["summary"]
+
+
+def test_the_labels_weekly_schedule_is_documented_and_served_with_the_range(client: TestClient) -> None:
+    data = _check(client, schedule="50 mg weekdays + 100 mg Saturday", route="oral")
+    assert data["documented"] and data["indicator"] == "info"
+    documents = [m["range"] for m in data["matches"] if m["documents"]]
+    assert [r["slug"] for r in documents] == ["oral-label-350-mg-weekly-supervised"]
+    assert documents[0]["schedule"] == "50 mg weekdays + 100 mg Saturday"
+    regimen = client.get("/v1/regimens/oral-naltrexone-addiction").json()["data"]
+    stated = {r["slug"]: r["schedule"] for r in regimen["dose_ranges"]}
+    assert stated["oral-label-350-mg-weekly-supervised"] == "50 mg weekdays + 100 mg Saturday"
+    assert stated["oral-label-100-mg-every-other-day-supervised"] is None
+
+
+@pytest.mark.parametrize(("amount", "weight"), [(4.5, 20), (4.5, 40), (3, 20)])
+def test_a_weight_limit_exceeded_is_a_warning_whatever_documents_the_amount(
+    client: TestClient, amount: float, weight: float
+) -> None:
+    data = _check(client, amount=amount, unit="mg", frequency="daily", weight_kg=weight)
+    assert "weight-limit-exceeded" in {w["code"] for w in data["warnings"]}
+    assert data["indicator"] == "warning" and not data["documented"] and not data["regimens"]
+    assert "weight-based limit" in data["summary"] and "(off-label)" not in data["summary"]
+    adult = _check(client, amount=amount, unit="mg", frequency="daily", weight_kg=70)
+    assert adult["indicator"] == "info" and adult["documented"]
+
+
 def test_get_form_matches_post(client: TestClient) -> None:
     got = client.get("/v1/dose-check", params={"amount": "4.5", "unit": "mg", "frequency": "daily"})
     assert got.status_code == 200 and "etag" in got.headers

@@ -99,7 +99,8 @@ LABEL_Q3D = RangeSpec(
 )  # fmt: skip
 LABEL_WEEK = RangeSpec(
     STD, "standard-oral", "oral", "label-350-week", "revia-label", "50 mg weekdays + 100 mg Saturday",
-    min=D(350), max=D(350), period_unit="wk", verification="secondary", approval_status="approved",
+    min=D(350), max=D(350), period_unit="wk", schedule="50 mg weekdays + 100 mg Saturday",
+    verification="secondary", approval_status="approved",
 )  # fmt: skip
 REVIEW_50_100 = RangeSpec(
     STD,
@@ -301,23 +302,26 @@ def test_label_alternatives_are_inside_every_label_range(amount: str, frequency:
 
 
 @pytest.mark.parametrize(
-    "schedule",
+    ("schedule", "documented"),
     [
-        "50 mg weekdays + 100 mg Saturday",
-        "50 mg Mon-Fri, 100 mg Sat",
-        "50mg monday to friday plus 100mg saturdays",
-        [("50", "mg", "weekdays"), ("100", "mg", [5])],
-        "100 mg Monday and Wednesday; 150 mg Friday",
+        ("50 mg weekdays + 100 mg Saturday", True),
+        ("50 mg Mon-Fri, 100 mg Sat", True),
+        ("50mg monday to friday plus 100mg saturdays", True),
+        ([("50", "mg", "weekdays"), ("100", "mg", [5])], True),
+        # The same 350 mg a week, on a schedule the reference facts do not state: its amount per week
+        # lies inside every range, but no range documents it (a range documents its source's pattern).
+        ("100 mg Monday and Wednesday; 150 mg Friday", False),
     ],
 )
-def test_weekly_schedules(schedule: str | list[tuple[str, str, str | list[int]]]) -> None:
+def test_weekly_schedules(schedule: str | list[tuple[str, str, str | list[int]]], documented: bool) -> None:
     dose = parse_schedule(schedule, route="oral")
     assert dose.mg_per_period == D(350)
     assert dose.period_days == D(7)
     assert dose.mg_per_day == D(50)
     c = classify(dose, STANDARD)
     assert all(m.position == "inside" for m in c.matches)
-    assert c.documented
+    assert c.documented is documented
+    assert [m.range.range_slug for m in c.matches if m.documents] == (["label-350-week"] if documented else [])
 
 
 def test_weekly_schedule_fields() -> None:

@@ -58,8 +58,9 @@ RANKING = [
     ("100", "mg", "daily", "oral", True, ("article-50-200",), ("naltrexone-oral-addiction",)),
     ("50", "mg", "daily", "oral", True, ("article-50-200",), ("naltrexone-oral-addiction",)),
     ("75", "mg", "daily", "oral", True, ("article-50-200",), ("naltrexone-oral-addiction",)),
-    ("150", "mg", "every third day", "oral", True, ("article-50-200",), ("naltrexone-oral-addiction",)),
-    ("100", "mg", "every other day", "oral", True, ("article-50-200",), ("naltrexone-oral-addiction",)),
+    # the label's alternatives: the article's "50 to 200 mg daily" states a daily dose, not these
+    ("150", "mg", "every third day", "oral", True, (), ("naltrexone-oral-addiction",)),
+    ("100", "mg", "every other day", "oral", True, (), ("naltrexone-oral-addiction",)),
     ("4.5", "mg", "daily", "oral", True, (), ("ldn",)),
     ("3", "mg", "daily", "oral", True, ("article-under-4",), ("ldn",)),
     ("1", "mg", "twice daily", "oral", True, ("article-under-4",), ("ldn",)),
@@ -270,7 +271,8 @@ SUMMARIES = [
         "oral",
         "Naltrexone 100 mg daily: documented (50–100 mg daily); 2× the label's 50 mg daily",
     ),
-    ("100", "mg", "every other day", "oral", "Naltrexone 100 mg every other day: labelled dose"),
+    # a labelled alternative, not the reference (50 mg daily): documented, named as it is
+    ("100", "mg", "every other day", "oral", "Naltrexone 100 mg every other day: documented (100 mg every other day)"),
     ("4.5", "mg", "daily", "subcutaneous", "Naltrexone 4.5 mg SC daily: documented only for oral use"),
 ]
 

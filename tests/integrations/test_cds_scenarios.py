@@ -325,7 +325,8 @@ SCENARIOS: list[Scenario] = [
         lambda _: order_sign(
             order("n1", TAB50, dosage_=dosage(dose=quantity(150), timing=repeat(1, 3, "d"), route=ORAL)), prefetch=EMPTY
         ),
-        Card("info", ("150 mg every 3 days", "labelled dose")),
+        # the label's supervised alternative, named as it is (not "labelled dose": that is the reference 50 mg daily)
+        Card("info", ("150 mg every 3 days", "documented", "150 mg every third day")),
     ),
     _s(
         "100 mg QOD",
@@ -373,6 +374,34 @@ SCENARIOS: list[Scenario] = [
             prefetch=EMPTY,
         ),
         Card("info", ("380 mg IM every 4 weeks",)),
+    ),
+    # The label's average per day on another schedule: not the labelled dose, a warning that says so.
+    _s(
+        "Vivitrol 190 mg every 2 weeks (half the dose, twice as often)",
+        lambda _: order_sign(
+            order("v1", VIVITROL, dosage_=dosage(dose=quantity(190), timing=repeat(1, 2, "wk"), route="IM")),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("190 mg IM every 2 weeks", "not a documented schedule", "380 mg every 4 weeks")),
+        absent=("labelled dose",),
+    ),
+    _s(
+        "LDN 31.5 mg once a week (4.5 mg a day on average)",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=dosage(dose=quantity(31.5), timing=repeat(1, 1, "wk"), route=ORAL)),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("31.5 mg weekly", "not a documented schedule")),
+        absent=("(off-label)", "labelled dose"),
+    ),
+    _s(
+        "LDN 1642.5 mg once a year (4.5 mg a day on average)",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=dosage(dose=quantity(1642.5), timing=repeat(1, 1, "a"), route=ORAL)),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("1642.5 mg every 365 days", "not a documented schedule"), ("do not document it",)),
+        absent=("(off-label)", "labelled dose", "this dose lies in"),
     ),
     _s(
         "tablets, strength unknown (text only)",

@@ -53,6 +53,7 @@ def assess(dose: Dose, ranges: Sequence[RangeSpec], *, opioid_conflict: bool = F
             documented=classification.documented,
             above_all_checked=classification.above_all,
             claimed_only=bool(classification.claimed_only_by) and not classification.documented,
+            limit_exceeded=bool(classification.limits_exceeded),
         ),
         summary=clinician_summary(classification),
         dose_text=dose_phrase(dose),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Literal
 
-from app.domain.dosing.doses import Dose
+from app.domain.dosing.doses import Dose, parse_schedule
 from app.domain.dosing.numbers import (
     _CTX,
     PERIOD_DAYS,
@@ -41,8 +41,15 @@ class RangeSpec:
     maximum of the same quantity. ``verification`` is the source's status (``primary``, ``secondary``,
     ``article-claim``): only a checked one documents a dose (see :mod:`app.domain.dosing.rules`).
     ``source_title`` names the source in verdicts (the slug when missing); ``is_reference`` and
-    ``approval_status`` (of the regimen) let the rules name the labelled dose. Invalid data raises
-    ``ValueError``.
+    ``approval_status`` (of the regimen) let the rules name the labelled dose. ``schedule`` is the
+    weekly schedule the source states when its amounts differ by day (``"50 mg weekdays + 100 mg
+    Saturday"``): the range then records the weekly total and documents that schedule only. Invalid
+    data raises ``ValueError``.
+
+    A range documents only the dosing pattern its source states (see :func:`pattern_fits`): an amount
+    per day documents a dose given every day (once or several times a day), an amount per longer period
+    a dose given once every such period, a schedule that schedule. Another pattern with the same
+    average per day is not documented by it.
     """
 
     regimen: str
@@ -65,6 +72,7 @@ class RangeSpec:
     source_title: str | None = None
     is_reference: bool = False
     approval_status: str | None = None
+    schedule: str | None = None
     # Derived once, with the range (every dose check reads them for every range): not compared, not given.
     period_days: Decimal = field(init=False, repr=False, compare=False)
     """The period's length in days (trailing zeros removed)."""
@@ -74,6 +82,8 @@ class RangeSpec:
     """Whether the range comes from a checked source (primary or secondary) and may document a dose."""
     cited: str = field(init=False, repr=False, compare=False)
     """The source as verdicts name it: its title, else its slug."""
+    schedule_dose: Dose | None = field(init=False, repr=False, compare=False)
+    """``schedule`` parsed (its administrations in mg by day of the week), or ``None``."""
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __hash__(self) -> int:  # the generated one hashes every field on every call (per range, per check)
@@ -105,6 +115,7 @@ class RangeSpec:
             problems.append("per must be 'period', 'administration' or 'administration-only'")
         if self.cap_unit is not None and self.cap is None:
             problems.append("cap_unit without cap")
+        schedule_dose = None if problems or self.schedule is None else self._parse_schedule(route, problems)
         if problems:
             raise ValueError(f"range {self.range_slug}: " + "; ".join(problems))
         assert route is not None
@@ -114,10 +125,39 @@ class RangeSpec:
             "canonical_route": route,
             "checked": is_checked(self.verification),
             "cited": self.source_title or self.source,
+            "schedule_dose": schedule_dose,
             "_hash": hash(tuple(getattr(self, f.name) for f in _COMPARED)),
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
+
+    def _parse_schedule(self, route: str | None, problems: list[str]) -> Dose | None:
+        """The stated schedule, checked against the range: a week of amounts in mg whose total lies in it."""
+        assert self.schedule is not None
+        try:
+            dose = parse_schedule(self.schedule, route=route)
+        except DoseInputError as exc:
+            problems.append(f"schedule: {exc.message}")
+            return None
+        if (
+            _unit(self.unit).per_kg
+            or self.per != "period"
+            or _mul(self.period_value, PERIOD_DAYS[self.period_unit]) != 7
+        ):
+            problems.append("a schedule belongs to a range of an amount per week")
+        elif (
+            dose.mg_per_period is None
+            or _place(
+                dose.mg_per_period,
+                None if self.min is None else _mul(self.min, _unit(self.unit).factor),
+                None if self.max is None else _mul(self.max, _unit(self.unit).factor),
+                self.min_inclusive,
+                self.max_inclusive,
+            )
+            != "inside"
+        ):
+            problems.append("the schedule's weekly total lies outside the range")
+        return dose
 
     def describe(self) -> str:
         """The range as text, e.g. '1–5 mg per day', 'less than 4 mg per day', '0.1 mg/kg per day (max 4.5 mg)'."""
@@ -235,6 +275,56 @@ def _worst(positions: Iterable[Position]) -> Position:
 
 
 @dataclass(frozen=True, slots=True)
+class DoseShape:
+    """How a repeated dose is spread over time, as the patterns of ranges are compared.
+
+    ``times_a_day``: administrations each day when the dose is the same every day (daily, twice daily,
+    every day of the week alike), else ``None``. ``by_day``: for a dose given on days of the week, its
+    administrations as sorted (day, mg) pairs (0 = Monday), else ``None``.
+    """
+
+    times_a_day: int | None
+    by_day: tuple[tuple[int, Decimal], ...] | None
+
+
+def dose_shape(dose: Dose) -> DoseShape:
+    """The :class:`DoseShape` of ``dose`` (a single administration has neither)."""
+    by_day: tuple[tuple[int, Decimal], ...] | None = None
+    if dose.schedule:
+        by_day = tuple(sorted((d, e.mg) for e in dose.schedule for d in e.days))
+    elif dose.days_of_week and dose.period_days == 7:
+        each, odd = divmod(dose.administrations_per_period, len(dose.days_of_week))
+        if not odd:
+            by_day = tuple((d, dose.mg_per_administration) for d in dose.days_of_week for _ in range(each))
+    times: int | None = None
+    if dose.period_days == 1 and not dose.schedule:
+        times = dose.administrations_per_period
+    elif by_day is not None and len({d for d, _ in by_day}) == 7:
+        days = [tuple(mg for d, mg in by_day if d == day) for day in range(7)]
+        times = len(days[0]) if all(day == days[0] for day in days) else None
+    return DoseShape(times, by_day)
+
+
+def pattern_fits(dose: Dose, shape: DoseShape, rng: RangeSpec) -> bool:
+    """Whether the dose follows the dosing pattern the range's source states (the amount aside).
+
+    A single administration, and a range that states no frequency, compare one administration: any
+    pattern fits. A stated weekly schedule fits the same administrations on the same days. An amount per
+    day fits a dose given every day alike, once or several times a day (its amount per day is compared);
+    one administration once a day fits a dose given once every day. An amount per longer period fits a
+    dose given once every such period. Nothing else: 31.5 mg weekly is not 4.5 mg daily, 190 mg every 2
+    weeks is not 380 mg every 4 weeks, although their averages per day are the same.
+    """
+    if dose.period_days is None or rng.per == "administration-only":
+        return True
+    if rng.schedule_dose is not None:
+        return shape.by_day is not None and shape.by_day == dose_shape(rng.schedule_dose).by_day
+    if rng.period_days == 1:
+        return shape.times_a_day is not None and (rng.per == "period" or shape.times_a_day == 1)
+    return dose.administrations_per_period == 1 and dose.period_days == rng.period_days and not dose.schedule
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
     """Where a dose lies against one range.
 
@@ -246,12 +336,15 @@ class Match:
 
     What does not depend on the amount (the bounds, the basis, the route check) is the ``plan`` shared by
     every dose of the same shape; the position, the note and what follows from them are the dose's own.
+    ``pattern_fits``: the dose follows the dosing pattern the source states (see :func:`pattern_fits`);
+    when it does not, the match documents nothing, whatever the position.
     """
 
     range: RangeSpec
     position: Position | None
     note: str
     plan: MatchPlan = field(repr=False)
+    pattern_fits: bool = True
     # Derived once (the verdict, the summary and the answer each read them for every match): not given.
     documents: bool = field(init=False, compare=False)
     """The dose lies inside this range, the route fits and the source is checked."""
@@ -259,7 +352,7 @@ class Match:
     """The dose lies inside this range (route fits), but the source is not checked: a claim only."""
 
     def __post_init__(self) -> None:
-        inside = self.position == "inside" and self.plan.route_fits and self.plan.judges_frequency
+        inside = self.position == "inside" and self.plan.route_fits and self.plan.judges_frequency and self.pattern_fits
         checked = self.range.checked
         object.__setattr__(self, "documents", inside and checked)
         object.__setattr__(self, "claims", inside and not checked)
@@ -267,6 +360,14 @@ class Match:
     @property
     def comparable(self) -> bool:
         return self.plan.route_fits and self.position is not None
+
+    @property
+    def schedule_differs(self) -> bool:
+        """The amount (on average per day) lies inside the range, the route fits, but the dose follows
+        another dosing pattern than the one the source states: the schedule is not checked by it."""
+        return (
+            not self.pattern_fits and self.position == "inside" and self.plan.route_fits and self.plan.judges_frequency
+        )
 
     @property
     def route_fits(self) -> bool:
@@ -323,8 +424,8 @@ def _dose_text(dose: Dose) -> str:
 
 
 def match_range(dose: Dose, rng: RangeSpec) -> Match:
-    """The position of ``dose`` against one range, with the route check and an explanatory note."""
-    return _match(dose, rng, _dose_text(dose))
+    """The position of ``dose`` against one range, with the route and pattern checks and an explanatory note."""
+    return _match(dose, rng, _dose_text(dose), dose_shape(dose))
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,17 +513,19 @@ def _position(dose: Dose, plan: MatchPlan) -> Position | None:
     return _worst(positions)
 
 
-def _match(dose: Dose, rng: RangeSpec, dose_text: str) -> Match:
+def _match(dose: Dose, rng: RangeSpec, dose_text: str, shape: DoseShape) -> Match:
     periodic = dose.period_days is not None and dose.mg_per_period is not None
-    return _planned_match(
-        dose, rng, _plan(rng, dose.route, dose.weight_kg, dose.period_days, periodic, dose.single), dose_text
-    )
+    plan = _plan(rng, dose.route, dose.weight_kg, dose.period_days, periodic, dose.single)
+    return _planned_match(dose, rng, plan, dose_text, shape)
 
 
-def _planned_match(dose: Dose, rng: RangeSpec, plan: MatchPlan, dose_text: str) -> Match:
+def _planned_match(dose: Dose, rng: RangeSpec, plan: MatchPlan, dose_text: str, shape: DoseShape) -> Match:
     position = _position(dose, plan)
     note = plan.tail[2:] if plan.bounds is None else f"{dose_text} is {position} {plan.describe}{plan.tail}"
-    return Match(rng, position, note, plan)
+    fits = pattern_fits(dose, shape, rng)
+    if not fits:
+        note += f"; the source states {label_phrase(rng)}, another schedule: this one is not checked by it"
+    return Match(rng, position, note, plan, fits)
 
 
 @functools.lru_cache(maxsize=256)  # per set of ranges (one per content version) and dose shape
@@ -448,6 +551,11 @@ class Classification:
     ``bands``: those with a comparable checked range the dose lies inside, in input order, without
     repeats. ``claimed_only_by``: the comparable unchecked ranges (article claims) the dose lies inside;
     they are reported, attributed, and never document the dose or put it in a regimen.
+    ``schedule_differs``: the checked ranges whose amount the dose matches on average but whose dosing
+    pattern it does not follow (see :func:`pattern_fits`), when nothing documents the dose.
+    ``limits_exceeded``: the weight-based limits of checked ranges (route fits) that the dose exceeds for
+    the body weight given; then the dose is not documented, whatever range its amount lies in, and
+    ``regimens`` and ``bands`` are empty.
     """
 
     dose: Dose
@@ -459,6 +567,8 @@ class Classification:
     bands: tuple[str, ...]
     verdict: str
     claimed_only_by: tuple[Match, ...] = ()
+    schedule_differs: tuple[Match, ...] = ()
+    limits_exceeded: tuple[WeightCheck, ...] = ()
 
 
 def _plural(n: int, word: str) -> str:
@@ -469,9 +579,27 @@ def _ordered(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def _verdict(dose: Dose, matches: Sequence[Match], documented: bool, above_all: bool, below_all: bool) -> str:
+def _verdict(
+    dose: Dose,
+    matches: Sequence[Match],
+    documented: bool,
+    above_all: bool,
+    below_all: bool,
+    limits: Sequence[WeightCheck] = (),
+) -> str:
     if not matches:
         return "no documented range to compare with"
+    if limits:
+        return "; ".join(
+            [
+                *(
+                    f"exceeds the weight-based limit of {w.range.cited} for {_tidy(w.weight_kg)} kg "
+                    f"({w.limit_mg} mg): not documented for this body weight"
+                    for w in limits
+                ),
+                _verdict(dose, matches, any(m.documents for m in matches), above_all, below_all),
+            ]
+        )
     checked = [m for m in matches if m.comparable and m.checked]
     documented_regimens = {m.range.regimen for m in matches if m.documents}
     parts: list[str] = []
@@ -488,6 +616,12 @@ def _verdict(dose: Dose, matches: Sequence[Match], documented: bool, above_all: 
                 "so the repeated dose is not documented by it"
             )
     if not documented:
+        for m in checked:
+            if m.schedule_differs:
+                parts.append(
+                    f"the amount per day fits {m.range.cited}: '{m.range.label}', but that source states "
+                    f"{label_phrase(m.range)}, another schedule: this schedule is not checked by it"
+                )
         if not checked and dose.route is not None and all(not m.route_fits for m in matches):
             parts.append(f"lies in no documented regimen: no range is documented for {dose.route} use")
         elif not checked:
@@ -537,14 +671,26 @@ _VERDICTS: dict[tuple[object, ...], str] = {}
 _VERDICTS_KEPT = 1024  # each about a kilobyte of key; doses of one shape fall in a few dozen
 
 
-def _verdict_of(dose: Dose, matches: Sequence[Match], documented: bool, above_all: bool, below_all: bool) -> str:
-    """:func:`_verdict`, remembered: it reads only the dose's route and, per match, the range, the position,
-    whether the route fits and whether it judges the frequency (documented, above and below all follow from
-    those), and doses of new amounts mostly fall where others fell."""
-    key = (dose.route, *((m.range, m.position, m.plan.route_fits, m.plan.judges_frequency) for m in matches))
+def _verdict_of(
+    dose: Dose,
+    matches: Sequence[Match],
+    documented: bool,
+    above_all: bool,
+    below_all: bool,
+    limits: Sequence[WeightCheck],
+) -> str:
+    """:func:`_verdict`, remembered: it reads only the dose's route, the weight limits exceeded and, per
+    match, the range, the position, whether the route fits, whether it judges the frequency and whether the
+    pattern fits (documented, above and below all follow from those), and doses of new amounts mostly fall
+    where others fell."""
+    key = (
+        dose.route,
+        tuple((w.range, w.weight_kg, w.limit_mg) for w in limits),
+        *((m.range, m.position, m.plan.route_fits, m.plan.judges_frequency, m.pattern_fits) for m in matches),
+    )
     verdict = _VERDICTS.get(key)
     if verdict is None:
-        verdict = _verdict(dose, matches, documented, above_all, below_all)
+        verdict = _verdict(dose, matches, documented, above_all, below_all, limits)
         if len(_VERDICTS) >= _VERDICTS_KEPT:
             _VERDICTS.clear()
         _VERDICTS[key] = verdict
@@ -554,14 +700,16 @@ def _verdict_of(dose: Dose, matches: Sequence[Match], documented: bool, above_al
 def classify(dose: Dose, ranges: Sequence[RangeSpec]) -> Classification:
     """Place ``dose`` against every range (one :class:`Match` each, in input order) and sum it up."""
     dose_text = _dose_text(dose)
+    shape = dose_shape(dose)
     periodic = dose.period_days is not None and dose.mg_per_period is not None
     plans = _plans(tuple(ranges), dose.route, dose.weight_kg, dose.period_days, periodic, dose.single)
-    matches = tuple(_planned_match(dose, rng, plan, dose_text) for rng, plan in zip(ranges, plans, strict=True))
+    matches = tuple(_planned_match(dose, rng, plan, dose_text, shape) for rng, plan in zip(ranges, plans, strict=True))
     checked = [m for m in matches if m.comparable and m.checked]
-    documented = any(m.documents for m in matches)
+    limits = _limits_exceeded(dose, checked)
+    inside = [m for m in matches if m.documents] if not limits else []
+    documented = bool(inside)
     above_all = bool(checked) and all(m.position == "above" for m in checked)
     below_all = bool(checked) and all(m.position == "below" for m in checked)
-    inside = [m for m in matches if m.documents]
     return Classification(
         dose=dose,
         matches=matches,
@@ -570,9 +718,19 @@ def classify(dose: Dose, ranges: Sequence[RangeSpec]) -> Classification:
         below_all=below_all,
         regimens=_ordered(m.range.regimen for m in inside),
         bands=_ordered(m.range.band for m in inside),
-        verdict=_verdict_of(dose, matches, documented, above_all, below_all),
+        verdict=_verdict_of(dose, matches, documented, above_all, below_all, limits),
         claimed_only_by=tuple(m for m in matches if m.claims),
+        schedule_differs=() if any(m.documents for m in matches) else tuple(m for m in checked if m.schedule_differs),
+        limits_exceeded=limits,
     )
+
+
+def _limits_exceeded(dose: Dose, checked: Sequence[Match]) -> tuple[WeightCheck, ...]:
+    """The weight-based limits of the checked, comparable ranges that the dose exceeds (a body weight given)."""
+    if dose.weight_kg is None:
+        return ()
+    found = (weight_based_check(dose, m.range) for m in checked if m.range.weight_based)
+    return tuple(w for w in found if w is not None and w.exceeds)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -671,9 +829,11 @@ class DoseWarning:
 
 def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
     """Warnings from a classification: a fitting amount on the wrong route, a weight-based limit
-    exceeded, a dose covered only by an unchecked claim, a dose above every checked range, or in none."""
+    exceeded, a fitting amount on a schedule no checked source states, a dose covered only by an unchecked
+    claim, a dose above every checked range, or in none."""
     dose = classification.dose
     out: list[DoseWarning] = []
+    exceeded = {w.range: w for w in classification.limits_exceeded}
     for m in classification.matches:
         if not m.route_fits and m.position == "inside":
             out.append(
@@ -684,10 +844,19 @@ def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
                     m.range.range_slug,
                 )
             )
-        weighed = dose.weight_kg is not None and m.route_fits and m.checked  # (no weight: no weight-based check)
-        check = weight_based_check(dose, m.range) if weighed else None
-        if check is not None and check.exceeds:
+        check = exceeded.get(m.range)
+        if check is not None:
             out.append(DoseWarning("weight-limit-exceeded", check.message, m.range.range_slug))
+    for m in classification.schedule_differs:
+        out.append(
+            DoseWarning(
+                "schedule-not-documented",
+                f"The amount per day fits {m.range.cited}: '{m.range.label}', but that source states "
+                f"{label_phrase(m.range)}. This schedule ({dose_phrase(dose)}) was not checked: no checked "
+                "source states it.",
+                m.range.range_slug,
+            )
+        )
     for m in classification.claimed_only_by:
         if not classification.documented:
             out.append(
@@ -704,7 +873,7 @@ def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
     )
     if classification.above_all:
         out.append(DoseWarning("above-all-ranges", "The dose lies above every checked documented range." + label_text))
-    elif not classification.documented and classification.matches:
+    elif not classification.documented and classification.matches and not exceeded:
         out.append(
             DoseWarning(
                 "not-documented",

@@ -11,7 +11,9 @@ Ranking of sources
 Indicator (CDS Hooks card, and the dose-check answer)
     ``critical``: an opioid is present together with naltrexone (the label's contraindication).
     ``warning``: the dose could not be assessed; or it lies in no checked range (above every checked
-    range, covered only by an article claim, or in no documented regimen).
+    range, covered only by an article claim, or in no documented regimen); or it follows a dosing
+    pattern no checked source states (a range documents only its source's pattern: 31.5 mg weekly is
+    not 4.5 mg daily); or it exceeds a checked weight-based limit for the body weight given.
     ``info``: otherwise (the dose lies inside at least one checked range whose route fits).
 Wording
     :func:`dose_phrase` writes a dose as a clinician writes it ("380 mg every 4 weeks", "4.5 mg daily",
@@ -66,18 +68,19 @@ def cds_indicator(
     documented: bool,
     above_all_checked: bool = False,
     claimed_only: bool = False,
+    limit_exceeded: bool = False,
 ) -> Indicator:
     """The indicator of a decision: ``critical`` > ``warning`` > ``info``.
 
     ``opioid_conflict``: an opioid and naltrexone together (drafted, selected or active).
     ``assessable``: the dose could be read and compared. ``documented``: inside a checked range whose
-    route fits. ``above_all_checked`` and ``claimed_only`` are warnings in their own right, whatever
-    ``documented`` says (they cannot both hold with a documented dose when computed by
+    route fits. ``above_all_checked``, ``claimed_only`` and ``limit_exceeded`` (a weight-based limit, for
+    the body weight given) are warnings in their own right, whatever ``documented`` says (they cannot both hold with a documented dose when computed by
     :func:`app.domain.dosing.classify`, but the rule does not rely on it).
     """
     if opioid_conflict:
         return "critical"
-    if not assessable or not documented or above_all_checked or claimed_only:
+    if not assessable or not documented or above_all_checked or claimed_only or limit_exceeded:
         return "warning"
     return "info"
 
@@ -180,7 +183,10 @@ def _with_route(dose: Dose) -> str:
 
 @functools.lru_cache(maxsize=1024)  # the few labelled ranges, phrased in many summaries
 def label_phrase(rng: RangeSpec) -> str:
-    """A single-figure range as a clinician writes it: ``50 mg daily``, ``380 mg every 4 weeks``."""
+    """A single-figure range as a clinician writes it: ``50 mg daily``, ``380 mg every 4 weeks``; a stated
+    schedule as its lines (``50 mg Mon–Fri + 100 mg Sat``)."""
+    if rng.schedule_dose is not None:
+        return dose_phrase(rng.schedule_dose)
     unit = _UNIT_TEXT.get(rng.unit, rng.unit)
     lo, hi = rng.min, rng.max
     if lo is not None and hi is not None and lo != hi:
@@ -266,6 +272,11 @@ def clinician_summary(classification: Classification) -> str:
     """
     dose = classification.dose
     head = _with_route(dose)
+    if classification.limits_exceeded:
+        limit = classification.limits_exceeded[0]
+        return _fit(
+            f"{head}: exceeds the weight-based limit ({_number(limit.limit_mg)} mg for {_number(limit.weight_kg)} kg)"
+        )
     checked_inside = [m for m in classification.matches if m.documents]
     if checked_inside:
         labelled = [m for m in checked_inside if m.range.approval_status == "approved" and m.range.is_reference]
@@ -282,6 +293,10 @@ def clinician_summary(classification: Classification) -> str:
         bands = ", ".join(dict.fromkeys(m.range.band for m in checked_inside))
         statuses = {m.range.approval_status for m in checked_inside}
         return _fit(f"{head}: {bands} (off-label)" if statuses == {"off-label"} else f"{head}: {bands}")
+    if classification.schedule_differs:
+        stated = next((m for m in classification.schedule_differs if m.range.is_reference), None)
+        stated = stated or classification.schedule_differs[0]
+        return _fit(f"{head}: not a documented schedule (documented: {label_phrase(stated.range)})")
     claimed = bool(classification.claimed_only_by)
     tail = "; only an article claims this dose" if claimed else ""
     reference = label_reference(classification)

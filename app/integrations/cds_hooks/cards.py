@@ -166,11 +166,15 @@ def _checked(m: dict[str, Any]) -> bool:
 
 
 def _shown_ranges(answer: dict[str, Any], regimens: Mapping[str, dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    """The ranges to show: the checked ones the dose lies in, else the label's (approved regimens' reference)."""
+    """The ranges to show: the checked ones that document the dose; else those whose amount it matches on
+    another schedule (said as such); else the label's (approved regimens' reference)."""
     matches = [m for m in answer.get("matches") or [] if isinstance(m, dict) and isinstance(m.get("range"), dict)]
     inside = [m for m in matches if m.get("position") == "inside" and _checked(m)]
+    documenting = [m for m in inside if m.get("documents")] if answer.get("documented") else []
+    if documenting:
+        return "**Checked sources this dose lies in:**", documenting
     if inside:
-        return "**Checked sources this dose lies in:**", inside
+        return "**Checked sources with this amount on another schedule or limit (they do not document it):**", inside
     labelled = [
         m
         for m in matches
