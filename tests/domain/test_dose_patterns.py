@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.dosing import Dose, assess, parse_dose, parse_schedule
+from app.domain.dosing import Dose, DoseInputError, assess, concurrent_schedule, parse_dose, parse_schedule
 from tests.domain.test_dosing import ALL
 
 REASSURING = ("labelled dose", "(off-label)", "documented (", "low-dose", "very-low-dose")
@@ -135,3 +135,44 @@ def test_a_weight_limit_exceeded_is_a_warning_and_never_documented(text: str, we
         assert "weight-based limit" in a.classification.verdict
     else:
         assert a.indicator == "info" and a.classification.documented
+
+
+# --- doses taken at the same time (FHIR dosage lines sharing a sequence): one schedule, one total -------
+
+
+@pytest.mark.parametrize(
+    ("doses", "schedule", "mg_per_day"),
+    [
+        (["4.5 mg daily", "50 mg daily"], "4.5 mg daily + 50 mg daily", "54.5"),
+        (["1 mg twice daily", "2.5 mg daily"], "1 mg daily + 1 mg daily + 2.5 mg daily", "4.5"),
+        (["50 mg weekdays", "100 mg saturday"], "50 mg Mon–Fri + 100 mg Sat", "50"),
+        (["0.5 g daily", "500 ug daily"], "500 mg daily + 0.5 mg daily", "500.5"),
+    ],
+)
+def test_doses_taken_together_are_one_schedule_with_their_total(
+    doses: list[str], schedule: str, mg_per_day: str
+) -> None:
+    text = concurrent_schedule([_dose(d) for d in doses])
+    assert text == schedule
+    together = parse_schedule(text, route="oral")
+    assert together.mg_per_day == Decimal(mg_per_day)
+
+
+@pytest.mark.parametrize(
+    ("doses", "field"),
+    [
+        (["4.5 mg daily", "50 mg every other day"], "frequency"),
+        (["380 mg every 4 weeks", "4.5 mg daily"], "frequency"),
+        (["25 mg once", "50 mg daily"], "frequency"),
+    ],
+)
+def test_doses_that_cannot_be_added_up_say_why(doses: list[str], field: str) -> None:
+    with pytest.raises(DoseInputError) as raised:
+        concurrent_schedule([_dose(d) for d in doses])
+    assert raised.value.field == field
+
+
+def test_doses_taken_together_on_two_routes_are_not_added_up() -> None:
+    with pytest.raises(DoseInputError) as raised:
+        concurrent_schedule([_dose("4.5 mg daily", "oral"), _dose("4.5 mg daily", "im")])
+    assert raised.value.field == "route"

@@ -68,6 +68,13 @@ def _lines(resource_id: str, med: dict[str, Any], lines: list[dict[str, Any]]) -
     return resource
 
 
+def _together(resource_id: str, med: dict[str, Any], lines: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    """Dosage lines with the sequence given: lines that share a sequence are taken at the same time."""
+    resource = order(resource_id, med)
+    resource["dosageInstruction"] = [{**line, "sequence": n} for n, line in lines]
+    return resource
+
+
 def _by_full_url(body: dict[str, Any]) -> dict[str, Any]:
     """Draft orders without ids, named by urn:uuid fullUrls (as some EHRs send them)."""
     for n, entry in enumerate(body["context"]["draftOrders"]["entry"], start=1):
@@ -489,6 +496,51 @@ SCENARIOS: list[Scenario] = [
             prefetch=EMPTY,
         ),
         Card("warning", ("25 mg once",), ("line 2: Naltrexone 50 mg daily: labelled dose",)),
+    ),
+    # Lines with the same sequence are taken together (FHIR R4 Dosage.sequence): their total is the dose.
+    _s(
+        "two lines taken together: 4.5 mg daily twice over (9 mg a day)",
+        lambda _: order_sign(
+            _together("n1", LDN, [(1, daily(4.5)), (1, daily(4.5))]),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("4.5 mg daily + 4.5 mg daily",), ("taken together", "9 mg a day")),
+        absent=("(off-label)", "labelled dose"),
+    ),
+    _s(
+        "two lines taken together: 4.5 mg daily and 50 mg daily (54.5 mg a day)",
+        lambda _: order_sign(_together("n1", TAB50, [(1, daily(4.5)), (1, daily(50))]), prefetch=EMPTY),
+        Card("info", ("4.5 mg daily + 50 mg daily", "50.0–100.0 mg daily"), ("taken together", "54.5 mg a day")),
+        absent=("labelled dose", "low-dose (off-label)"),
+    ),
+    _s(
+        "two lines taken together that cannot be added up (daily and every other day)",
+        lambda _: order_sign(
+            _together(
+                "n1",
+                TAB50,
+                [(2, daily(50)), (2, dosage(dose=quantity(50), timing=gts("QOD"), route=ORAL))],
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("not assessed",), ("taken together", "lines 1 and 2")),
+    ),
+    _s(
+        "two lines taken together, one unreadable",
+        lambda _: order_sign(
+            _together("n1", LDN, [(1, daily(4.5)), (1, dosage(timing=gts("QD")))]),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("not assessed",), ("taken together",)),
+        absent=("(off-label)",),
+    ),
+    _s(
+        "sequences 1, 1, 2: the first two together, then the third",
+        lambda _: order_sign(
+            _together("n1", LDN, [(1, daily(2)), (1, daily(2.5)), (2, daily(4.5))]),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("2 mg daily + 2.5 mg daily",), ("taken together", "4.5 mg a day", "line 3: Naltrexone 4.5 mg")),
     ),
     # --- the opioid contraindication, in every direction -----------------------------------------
     _s(

@@ -59,7 +59,7 @@ from app.domain.dosing.classification import (
     route_mismatch,
     weight_based_check,
 )
-from app.domain.dosing.doses import Dose, ScheduleEntry, parse_dose, parse_schedule
+from app.domain.dosing.doses import Dose, ScheduleEntry, concurrent_schedule, parse_dose, parse_schedule
 from app.domain.dosing.frequencies import Frequency, parse_days, parse_frequency
 from app.domain.dosing.numbers import (
     MAX_MG_PER_ADMINISTRATION,
@@ -114,6 +114,7 @@ __all__ = [
     "cds_indicator",
     "classify",
     "clinician_summary",
+    "concurrent_schedule",
     "dose_phrase",
     "dose_warnings",
     "frequency_phrase",

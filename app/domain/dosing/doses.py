@@ -135,6 +135,33 @@ def parse_dose(
     )
 
 
+def concurrent_schedule(doses: Sequence[Dose]) -> str:
+    """Doses taken at the same time (FHIR dosage lines that share a ``sequence``) as one weekly schedule, in
+    the grammar of :func:`parse_schedule` (``"4.5 mg daily + 50 mg daily"``), so that their total is what is
+    assessed. Each dose must repeat every day or on days of the week; raises :class:`DoseInputError` (field
+    ``frequency``) for one that does not (a single administration, every other day, every 4 weeks: their
+    sum has no weekly pattern), and (field ``route``) when the doses give different routes."""
+    if len({d.route for d in doses if d.route is not None}) > 1:
+        raise DoseInputError("route", "the doses taken together give different routes")
+    parts: list[str] = []
+    for dose in doses:
+        amount = f"{_tidy(dose.mg_per_administration):f} mg"
+        if dose.schedule:
+            parts.extend(f"{_tidy(e.mg):f} mg {_days_text(e.days)}" for e in dose.schedule)
+        elif dose.period_days == 1:
+            parts.extend([f"{amount} daily"] * dose.administrations_per_period)
+        elif (
+            dose.days_of_week and dose.period_days == 7 and not dose.administrations_per_period % len(dose.days_of_week)
+        ):
+            each = dose.administrations_per_period // len(dose.days_of_week)
+            parts.extend([f"{amount} {_days_text(dose.days_of_week)}"] * each)
+        else:
+            raise DoseInputError(
+                "frequency", f"{dose.frequency_description} cannot be added to the others on one weekly schedule"
+            )
+    return " + ".join(parts)
+
+
 ScheduleItem = tuple[AmountLike, str, str | Sequence[int]]
 _SCHEDULE_AMOUNT_RE: Final = re.compile(
     r"(?P<amount>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(?P<unit>[a-zµμ]+(?:\s*/\s*kg)?)", re.I

@@ -122,6 +122,8 @@ def _every(days: Decimal) -> str:
 
 def _days_text(days: Sequence[int]) -> str:
     ordered = sorted(set(days))
+    if len(ordered) == 7:
+        return "daily"
     if len(ordered) >= 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
         return f"{_DAY_NAMES[ordered[0]]}–{_DAY_NAMES[ordered[-1]]}"
     return ", ".join(_DAY_NAMES[d] for d in ordered)

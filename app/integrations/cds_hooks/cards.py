@@ -130,14 +130,15 @@ class DoseDecision:
     problem: str | None = None
     other_lines: tuple[str, ...] = ()
     """The order's other dosage lines, each as its one-line decision (a titration, an induction dose)."""
-    line: int | None = None
-    """Which dosage line this decision is about, when the order has several."""
+    line: str | None = None
+    """Which dosage line (``line 2``) or lines taken together (``lines 1 and 2, taken together``) this
+    decision is about, when the order has several."""
 
 
 def _other_lines(decision: DoseDecision) -> list[str]:
     if not decision.other_lines:
         return []
-    return ["", f"**This card is about dosage line {decision.line}. The order's other lines:**"] + [
+    return ["", f"**This card is about dosage {decision.line}. The order's other lines:**"] + [
         f"- {text}" for text in decision.other_lines
     ]
 

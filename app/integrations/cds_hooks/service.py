@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from app.domain.dosing import DoseInputError
+from app.domain.dosing import DoseInputError, concurrent_schedule, parse_dose, parse_schedule
 from app.domain.opioids import OpioidFinding, classify
 from app.integrations.cds_hooks import fhir_client
 from app.integrations.cds_hooks.cards import (
@@ -30,7 +30,7 @@ from app.integrations.cds_hooks.cards import (
     not_checked_card,
     opioid_card,
 )
-from app.integrations.cds_hooks.dosage import read_dosage
+from app.integrations.cds_hooks.dosage import DoseReading, read_dosage
 from app.integrations.cds_hooks.medications import (
     ORDER_TYPES,
     Entry,
@@ -254,27 +254,76 @@ def _severity(decision: DoseDecision) -> int:
     return _SEVERITY.get(str(decision.answer.get("indicator")), _SEVERITY["warning"])
 
 
+def _together(numbers: Sequence[int]) -> str:
+    named = [str(n) for n in numbers]
+    return "lines " + ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def _concurrent_decision(
+    entry: Entry, numbers: Sequence[int], decisions: Sequence[DoseDecision], check: DoseCheck
+) -> DoseDecision:
+    """Dosage lines that share a ``sequence`` are taken at the same time (FHIR R4 Dosage.sequence): their
+    total is the dose assessed, never each line alone. What cannot be added up is said, not assessed."""
+    label = _together(numbers)
+    for n, decision in zip(numbers, decisions, strict=True):
+        if decision.answer is None or decision.reading.amount is None:
+            why = decision.problem or decision.reading.problem or "its dose could not be read"
+            return DoseDecision(
+                entry, decision.reading, None, f"{label} are taken together (one sequence), and line {n}: {why}"
+            )
+    readings = [d.reading for d in decisions]
+    try:
+        doses = [parse_dose(r.amount or 0, r.unit or "", r.frequency or "", r.route) for r in readings]
+        schedule = concurrent_schedule(doses)
+        route = next((d.route for d in doses if d.route is not None), None)
+        total = parse_schedule(schedule, route=route).mg_per_day
+        answer = check(DoseRequest(None, None, None, route=route, schedule=schedule))
+    except DoseInputError as exc:
+        return DoseDecision(entry, readings[0], None, f"{label} are taken together (one sequence), but {exc.message}")
+    notes = [f"{label} are taken together (one sequence): assessed as one dose, {total:f} mg a day in all"]
+    notes += [note for r in readings for note in r.notes]
+    reading = DoseReading(route=route, notes=list(dict.fromkeys(notes)))
+    return DoseDecision(entry, reading, answer, line=f"{label}, taken together")
+
+
+def _sequence_groups(dosages: Sequence[dict[str, Any]]) -> list[list[int]]:
+    """Line indexes grouped by ``sequence``, in order of first appearance; a line without one stands alone."""
+    groups: dict[object, list[int]] = {}
+    for n, dosage in enumerate(dosages):
+        sequence = dosage.get("sequence")
+        key = sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else ("line", n)
+        groups.setdefault(key, []).append(n)
+    return list(groups.values())
+
+
 def _dose_decision(entry: Entry, naltrexone: Naltrexone, check: DoseCheck) -> DoseDecision:
-    """The decision for an order; with several dosage lines (a titration), the most severe one leads and the
-    others are listed by their summaries."""
+    """The decision for an order. Lines that share a sequence are taken together and judged by their total;
+    with several such steps (a titration), the most severe one leads and the others are listed by their
+    summaries."""
     strength = naltrexone.strength(entry.medication) if entry.medication else None
     oral_product = entry.medication is not None and naltrexone.oral_tablet(entry.medication)
     lines = entry.dosages[:MAX_DOSAGE_LINES] or ({},)
-    decisions = [_line_decision(entry, dosage, strength, check, oral_product=oral_product) for dosage in lines]
-    if len(decisions) == 1:
-        return decisions[0]
+    each = [_line_decision(entry, dosage, strength, check, oral_product=oral_product) for dosage in lines]
+    decisions: list[DoseDecision] = []
+    for group in _sequence_groups(lines):
+        if len(group) == 1:
+            decisions.append(replace(each[group[0]], line=f"line {group[0] + 1}"))
+        else:
+            decisions.append(_concurrent_decision(entry, [n + 1 for n in group], [each[n] for n in group], check))
+    if len(decisions) == 1 and len(entry.dosages) <= MAX_DOSAGE_LINES:
+        return decisions[0] if len(lines) > 1 else replace(decisions[0], line=None)
     lead = min(range(len(decisions)), key=lambda n: _severity(decisions[n]))
     others = []
     for n, decision in enumerate(decisions):
         if n == lead:
             continue
         if decision.answer is None:
-            others.append(f"line {n + 1}: not assessed ({decision.problem})")
+            others.append(f"{decision.line}: not assessed ({decision.problem})")
         else:
-            others.append(f"line {n + 1}: {decision.answer.get('summary')}")
+            others.append(f"{decision.line}: {decision.answer.get('summary')}")
     if len(entry.dosages) > MAX_DOSAGE_LINES:
         others.append(f"{len(entry.dosages) - MAX_DOSAGE_LINES} more dosage lines were not assessed")
-    return replace(decisions[lead], other_lines=tuple(others), line=lead + 1)
+    return replace(decisions[lead], other_lines=tuple(others))
 
 
 def decide(
