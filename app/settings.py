@@ -97,6 +97,12 @@ class Settings(BaseSettings):
         description="CDS calls may read a referenced Medication or the active medications from the request's "
         "fhirServer (only with its fhirAuthorization bearer token) when the request does not carry them.",
     )
+    cds_fhir_servers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="The EHR FHIR servers CDS calls may read from (comma-separated base URLs, e.g. "
+        "https://ehr.example.org/fhir): a request's fhirServer is read only when it lies under one of them "
+        "(same scheme, host and port; the same path or below). Empty: none is read.",
+    )
     cds_fhir_timeout_seconds: float = Field(
         default=2.0, gt=0, le=10, description="Time limit (s) for those fhirServer reads in one CDS call."
     )
@@ -178,7 +184,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "cds_fhir_servers", mode="before")
     @classmethod
     def _origin_list(cls, value: object) -> object:
         """Comma-separated in the environment (a JSON list is read too); empty means no origin."""
@@ -195,6 +201,16 @@ class Settings(BaseSettings):
         for origin in value:
             if origin != "*" and not re.fullmatch(r"https?://[^/\s*]+", origin.rstrip("/")):
                 raise ValueError(f"{origin!r} is not an origin: use scheme://host[:port], or *")
+        return value
+
+    @field_validator("cds_fhir_servers")
+    @classmethod
+    def _fhir_servers(cls, value: list[str]) -> list[str]:
+        from app.integrations.cds_hooks.fhir_client import valid_server
+
+        for server in value:
+            if not valid_server(server):
+                raise ValueError(f"{server!r} is not a FHIR server base URL: use http(s)://host[:port]/path")
         return value
 
     @property

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import pytest
 from fastapi.testclient import TestClient
 
+from app.settings import Settings
 from tests.integrations.fixtures.cds_requests import (
     INJECTION_380,
     NO_ACTIVE,
@@ -152,6 +153,29 @@ def _closed_port() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/fhir"
+
+
+CLOSED = _closed_port()
+"""A FHIR server that refuses connections (a port bound once and closed)."""
+
+
+@pytest.fixture(scope="module")
+def silent_fhir() -> Iterator[str]:
+    """A FHIR server that accepts connections (the backlog) and never answers."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        yield f"http://127.0.0.1:{silent.getsockname()[1]}/fhir"
+
+
+@pytest.fixture(scope="module")
+def settings(database_url: str, fhir_server: str, silent_fhir: str) -> Settings:
+    """The test store, and the local FHIR servers as the ones CDS calls may read (LDNKB_CDS_FHIR_SERVERS)."""
+    return Settings(
+        database_url=database_url, content_check_interval=0, cds_fhir_servers=[fhir_server, CLOSED, silent_fhir]
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -829,7 +853,7 @@ SCENARIOS: list[Scenario] = [
             order("n1", LDN, dosage_=NIGHTLY),
             order("x1", reference="Medication/777"),
             prefetch=EMPTY,
-            fhir_server=_closed_port(),
+            fhir_server=CLOSED,
             token="tok-123",
         ),
         Card("warning", ("could not be checked",), ("Medication/777", "could not be read")),
@@ -973,20 +997,15 @@ def test_same_request_same_uuids_other_hook_instance_other_uuids(client: TestCli
     assert not {c["uuid"] for c in first} & {c["uuid"] for c in other}
 
 
-def test_a_fhir_server_that_never_answers_costs_at_most_the_time_limit(client: TestClient) -> None:
-    import socket
+def test_a_fhir_server_that_never_answers_costs_at_most_the_time_limit(client: TestClient, silent_fhir: str) -> None:
     import time
 
-    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)
-        url = f"http://127.0.0.1:{silent.getsockname()[1]}/fhir"
-        body = order_sign(
-            order("n1", LDN, dosage_=NIGHTLY), order("x1", reference="Medication/9"), fhir_server=url, token="t"
-        )
-        started = time.monotonic()
-        response = client.post(SIGN, json=body)
-        elapsed = time.monotonic() - started
+    body = order_sign(
+        order("n1", LDN, dosage_=NIGHTLY), order("x1", reference="Medication/9"), fhir_server=silent_fhir, token="t"
+    )
+    started = time.monotonic()
+    response = client.post(SIGN, json=body)
+    elapsed = time.monotonic() - started
     limit = client.app.state.settings.cds_fhir_timeout_seconds  # type: ignore[attr-defined]
     assert response.status_code == 200 and elapsed < limit + 1.5, elapsed
     cards = response.json()["cards"]

@@ -2,7 +2,10 @@
 
 Two reads, both optional and bounded: a ``Medication`` an order refers to but the request does not carry,
 and the patient's active ``MedicationRequest``/``MedicationStatement`` list when the client sent no
-prefetch. Each read is a plain GET with the client's bearer token, a short overall timeout, no redirects and
+prefetch. Only a server the operator named is read (``LDNKB_CDS_FHIR_SERVERS``, see :func:`server_allowed`):
+the request names its own ``fhirServer``, and reading any URL would let an anonymous caller make this
+service send GETs and a bearer token to any host it reaches (loopback, a metadata address, the internal
+network). Each read is a plain GET with the client's bearer token, a short overall timeout, no redirects and
 a size cap; any failure (refused, slow, not JSON, not the resource asked for) is a ``None`` answer, never an
 error of the call: the cards then say what could not be checked.
 
@@ -38,17 +41,67 @@ class FhirAccess:
     timeout: float
 
 
-def access(fhir_server: Any, authorization: Any, *, timeout: float) -> FhirAccess | None:
-    """The FHIR server to read from: an http(s) base URL and a bearer token, or ``None`` without either."""
-    if not isinstance(fhir_server, str) or len(fhir_server) > 2000:
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+_NO_SERVER: Final = "no FHIR server with an access token was given to read it"
+_FETCH_OFF: Final = "reading the EHR's FHIR server is turned off (LDNKB_CDS_FHIR_FETCH_ENABLED)"
+_NOT_LISTED: Final = "the request's FHIR server is not one this service may read (LDNKB_CDS_FHIR_SERVERS)"
+
+
+def _origin_and_path(url: str) -> tuple[str, str, int, str] | None:
+    """(scheme, host, port, path without its trailing slash) of a plain http(s) base URL, or ``None`` for
+    anything else: user info, a query, a fragment, a percent escape or a dot segment in the path."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
         return None
-    parts = urlsplit(fhir_server.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or parts.username is not None:
         return None
+    if parts.query or parts.fragment or "#" in url or "?" in url or "%" in parts.path or "\\" in parts.path:
+        return None
+    segments = parts.path.split("/")
+    if "." in segments or ".." in segments:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[parts.scheme], parts.path.rstrip("/")
+
+
+def valid_server(url: str) -> bool:
+    """Whether ``url`` may be listed in ``LDNKB_CDS_FHIR_SERVERS`` (a plain http(s) base URL)."""
+    return _origin_and_path(url) is not None
+
+
+def server_allowed(url: str, servers: Sequence[str]) -> bool:
+    """Whether the FHIR server ``url`` lies under one of ``servers``: the same scheme, host and port, and its
+    path the server's path or below it (``/fhir/r4`` under ``/fhir``, never ``/fhir2``)."""
+    asked = _origin_and_path(url)
+    if asked is None:
+        return False
+    for server in servers:
+        listed = _origin_and_path(server)
+        same_origin = listed is not None and asked[:3] == listed[:3]
+        if same_origin and listed is not None and (asked[3] == listed[3] or asked[3].startswith(listed[3] + "/")):
+            return True
+    return False
+
+
+def access(
+    fhir_server: Any, authorization: Any, *, timeout: float, servers: Sequence[str] | None
+) -> tuple[FhirAccess | None, str | None]:
+    """The FHIR server to read from (an http(s) base URL among ``servers`` and a bearer token), or ``None``
+    and, for the cards, why it is not read. ``servers`` ``None``: reading is turned off."""
     token = authorization.get("access_token") if isinstance(authorization, dict) else None
+    if not isinstance(fhir_server, str) or not fhir_server.strip():
+        return None, _NO_SERVER
     if not (isinstance(token, str) and 0 < len(token) <= 8000 and token.isprintable() and " " not in token):
-        return None  # CDS Hooks 2.0: the server may be used when both fhirServer and fhirAuthorization are given
-    return FhirAccess(fhir_server.strip().rstrip("/"), token, timeout)
+        return (
+            None,
+            _NO_SERVER,
+        )  # CDS Hooks 2.0: the server may be used when both fhirServer and fhirAuthorization are given
+    if servers is None:
+        return None, _FETCH_OFF
+    if len(fhir_server) > 2000 or not server_allowed(fhir_server, servers):
+        return None, _NOT_LISTED
+    return FhirAccess(fhir_server.strip().rstrip("/"), token, timeout), None
 
 
 async def _get_json(client: httpx.AsyncClient, url: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:

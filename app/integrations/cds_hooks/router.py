@@ -412,10 +412,11 @@ async def answer_call(service_id: str, body: CdsRequest, request: Request, model
         )
     settings = request.app.state.settings
     gathered = gather(service["hook"], body.context, body.prefetch)
-    fhir = (
-        fhir_client.access(body.fhirServer, body.fhirAuthorization, timeout=settings.cds_fhir_timeout_seconds)
-        if settings.cds_fhir_fetch_enabled
-        else None
+    fhir, fhir_unread = fhir_client.access(
+        body.fhirServer,
+        body.fhirAuthorization,
+        timeout=settings.cds_fhir_timeout_seconds,
+        servers=settings.cds_fhir_servers if settings.cds_fhir_fetch_enabled else None,
     )
     gathered = await fill_gaps(gathered, fhir, patient_id=body.context.get("patientId"))
     if model is None:
@@ -436,7 +437,7 @@ async def answer_call(service_id: str, body: CdsRequest, request: Request, model
         label_warnings=facts.label_warnings,
         hook_instance=body.hookInstance,
         base_url=base_url(request),
-        fhir_given=fhir is not None,
+        fhir_unread=fhir_unread,
     )
     return Response(dumps({"cards": cards}), media_type="application/json")
 

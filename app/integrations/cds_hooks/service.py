@@ -182,31 +182,27 @@ class _Classified:
     why: str | None = None
 
 
-def _unknown_why(entry: Entry, *, fhir_given: bool) -> str:
+def _unknown_why(entry: Entry, *, fhir_unread: str | None) -> str:
     if entry.medication is None and (entry.reference or "").startswith("#"):
         return f"it refers to a contained Medication ({entry.reference}) that the order does not contain"
     if entry.medication is None:
-        where = (
-            "could not be read from the EHR's FHIR server"
-            if fhir_given
-            else "no FHIR server with an access token was given to read it"
-        )
+        where = fhir_unread or "could not be read from the EHR's FHIR server"
         return f"it refers to {entry.reference}, which is not in the request and {where}"
     return "it carries only a code, which the reference cannot classify"
 
 
-def _classify(entry: Entry, naltrexone: Naltrexone, *, fhir_given: bool) -> _Classified:
+def _classify(entry: Entry, naltrexone: Naltrexone, *, fhir_unread: str | None) -> _Classified:
     entry = with_display_only(entry)
     medication = entry.medication
     if medication is None:
-        return _Classified(entry, "unknown", why=_unknown_why(entry, fhir_given=fhir_given))
+        return _Classified(entry, "unknown", why=_unknown_why(entry, fhir_unread=fhir_unread))
     check = classify(medication.atc, medication.texts, name=medication.label)
     if check.status == "opioid":  # a product with an opioid in it is an opioid, even beside naltrexone
         return _Classified(entry, "opioid", finding=check.finding)
     if naltrexone.matches(medication):
         return _Classified(entry, "naltrexone")
     if check.status == "unknown":
-        return _Classified(entry, "unknown", why=_unknown_why(entry, fhir_given=fhir_given))
+        return _Classified(entry, "unknown", why=_unknown_why(entry, fhir_unread=fhir_unread))
     return _Classified(entry, "other")
 
 
@@ -336,13 +332,13 @@ def decide(
     label_warnings: Sequence[str] = (),
     hook_instance: str,
     base_url: str,
-    fhir_given: bool,
+    fhir_unread: str | None,
 ) -> list[dict[str, Any]]:
     """The cards: one per naltrexone order's dose, one for an opioid conflict, one for what was not checked."""
     seen: set[tuple[str, Any, Any]] = set()
     drafts = _dedupe(gathered.drafts, seen)
     active = _dedupe(gathered.active, seen)
-    classified = [_classify(e, naltrexone, fhir_given=fhir_given) for e in (*drafts, *active)]
+    classified = [_classify(e, naltrexone, fhir_unread=fhir_unread) for e in (*drafts, *active)]
     selected = gathered.selected
 
     def is_selected(c: _Classified) -> bool:
@@ -392,8 +388,8 @@ def decide(
     list_missing = not gathered.active_read or gathered.active_note is not None
     if list_missing and (naltrexone_selected or opioid_selected):
         why = gathered.active_note or "it was not available"
-        if not gathered.active_read and not fhir_given:
-            why = f"{why}, and no FHIR server with an access token was given to read it"
+        if not gathered.active_read and fhir_unread:
+            why = f"{why}, and {fhir_unread}"
         items.append(("The patient's active medications", why))
     if items:
         only_list = len(items) == 1 and items[0][0] == "The patient's active medications"
