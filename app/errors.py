@@ -181,7 +181,13 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         loc = [str(p) for p in err.get("loc", ())]
         where = loc[0] if loc else "request"
         name = ".".join(loc[1:]) if len(loc) > 1 else where
-        out.append({"field": name, "in": where, "message": str(err.get("msg", "")), "type": err.get("type")})
+        message = str(err.get("msg", ""))
+        if err.get("type") == "json_invalid":  # FastAPI's loc is ("body", <character offset>): not a field
+            name = where = "body"
+            why = (err.get("ctx") or {}).get("error")
+            at = f" at character {loc[1]}" if len(loc) > 1 and loc[1].isdigit() else ""
+            message = f"The body is not valid JSON ({why}{at})." if why else "The body is not valid JSON."
+        out.append({"field": name, "in": where, "message": message, "type": err.get("type")})
     return out
 
 
@@ -270,8 +276,11 @@ def _default_face(request: Request, exc: Exception) -> Response:
         )
     if isinstance(exc, RequestValidationError):
         errors = _validation_errors(exc)
-        fields = ", ".join(sorted({e["field"] for e in errors}))
-        return problem_response("validation-error", f"Invalid value for: {fields}.", _instance(request), errors=errors)
+        if any(e["type"] == "json_invalid" for e in errors):
+            detail = "The body is not valid JSON."
+        else:
+            detail = f"Invalid value for: {', '.join(sorted({e['field'] for e in errors}))}."
+        return problem_response("validation-error", detail, _instance(request), errors=errors)
     if isinstance(exc, StarletteHTTPException):
         slug = _STATUS_SLUGS.get(exc.status_code, "bad-request" if exc.status_code < 500 else "internal-error")
         detail = exc.detail if isinstance(exc.detail, str) else PROBLEM_TYPES[slug].title

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.media import content_types, is_json_media, refuses_body
 from app.api.ratelimit import Decision, RateLimiter
 from app.api.shortcuts import replay
 from app.errors import ProblemError
@@ -113,11 +114,8 @@ def body_deadline(scope: Scope, timeout: float) -> float:
 
 
 def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
-    for name, value in headers:
-        if name == b"content-type":
-            media = value.split(b";", 1)[0].strip().lower()
-            return media == b"application/json" or media.endswith(b"+json")
-    return False
+    """Whether any Content-Type names JSON (the depth limit is applied to such bodies, even when refused)."""
+    return any(is_json_media(value) for value in content_types(headers))
 
 
 def target_bytes(scope: Scope) -> int:
@@ -198,6 +196,9 @@ class RequestGuard:
                 await self._refuse(scope, receive, send, limited, limiter.headers(decision))
                 return
         extra = limiter.headers(decision) if limiter is not None and decision is not None else []
+        if refuses_body(method, scope["path"], headers):  # a 415 that needs no body: never ask for it
+            await self.app(scope, receive, _with_headers(send, extra) if extra else send)
+            return
         try:
             body = await self._read_body(
                 receive, headers, family.body_limit, body_deadline(scope, self.limits.read_timeout)

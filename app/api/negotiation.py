@@ -10,6 +10,7 @@ from __future__ import annotations
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.api.media import JSON_BODY_PREFIXES, body_refusal, declares_body
 from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problem_body
 
 # The media types every /v1 route can answer in: its JSON body or a problem+json error.
@@ -67,12 +68,6 @@ def accepts_json(accept: str) -> bool:
     return False
 
 
-def is_json_content_type(content_type: bytes) -> bool:
-    """application/json or any application/*+json, parameters (charset) ignored."""
-    media = content_type.split(b";", 1)[0].strip().lower()
-    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
-
-
 def _problem(
     slug: str, detail: str, path: str, extra: list[tuple[bytes, bytes]]
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -96,7 +91,7 @@ class NegotiationMiddleware:
         app: ASGIApp,
         *,
         negotiated_prefixes: tuple[str, ...] = ("/v1/",),
-        json_body_prefixes: tuple[str, ...] = ("/v1/", "/cds-services/"),
+        json_body_prefixes: tuple[str, ...] = JSON_BODY_PREFIXES,
     ) -> None:
         self.app = app
         self.negotiated_prefixes = negotiated_prefixes
@@ -125,17 +120,10 @@ class NegotiationMiddleware:
             await self.app(scope, receive, send)
             return
         accept = b""
-        content_type: bytes | None = None
-        has_body = False
         for name, value in scope["headers"]:
             if name == b"accept":
                 accept = value if not accept else accept + b"," + value
-            elif name == b"content-type":
-                content_type = value
-            elif name == b"content-length":
-                has_body = value.strip() not in (b"", b"0")
-            elif name == b"transfer-encoding":
-                has_body = True
+        has_body = declares_body(scope["headers"])
         answer = None
         if negotiated and not self._acceptable(accept):
             answer = _problem(
@@ -145,13 +133,12 @@ class NegotiationMiddleware:
                 path,
                 [(b"vary", b"Accept")],
             )
-        elif checks_body and (content_type is not None or has_body) and not is_json_content_type(content_type or b""):
-            sent = (content_type or b"").decode("latin-1") or "a body without Content-Type"
+        elif checks_body and (refused := body_refusal(scope["headers"], has_body=has_body)) is not None:
             answer = _problem(
                 "unsupported-media-type",
-                f"{method} {path} takes application/json, not {sent}.",
+                f"{method} {path} takes application/json, {refused}.",
                 path,
-                [(b"accept-post", b"application/json")],
+                [(b"accept-post", b"application/json"), (b"accept-encoding", b"identity")],
             )
         if answer is None:
             await self.app(scope, receive, send)

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from starlette.types import Message, Receive
 
-_JSON = b"application/json"
+from app.api.media import plain_json
 
 
 def json_content_type(headers: list[tuple[bytes, bytes]]) -> bool:
-    """Whether the request's ``Content-Type`` is ``application/json`` (parameters such as charset allowed)."""
-    for name, value in headers:
-        if name == b"content-type":
-            return value.split(b";", 1)[0].strip().lower() == _JSON
-    return False
+    """Whether the body is one plain ``application/json`` (parameters such as charset allowed, no content
+    coding): the one kind a shortcut answers (see :mod:`app.api.media`)."""
+    return plain_json(headers)
 
 
 def replay(body: bytes, receive: Receive) -> Receive:

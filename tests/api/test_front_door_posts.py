@@ -187,6 +187,61 @@ def test_query_strings_and_chunked_bodies_go_to_the_stack(pair: tuple[TestClient
     assert posts.answered == before
 
 
+def _problem_of(response: Any) -> tuple[int, str, dict[str, Any]]:
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    problem = response.json()
+    problem.pop("instance", None)
+    return response.status_code, problem["type"], problem
+
+
+_PLAIN_DOSE = b'{"amount": 4.5, "unit": "mg", "frequency": "daily"}'
+
+
+@pytest.mark.parametrize("path", [DOSE, SIGN])
+@pytest.mark.parametrize(
+    ("name", "headers", "encode"),
+    [
+        ("json then text", [("content-type", "application/json"), ("content-type", "text/plain")], False),
+        ("text then json", [("content-type", "text/plain"), ("content-type", "application/json")], False),
+        ("json twice", [("content-type", "application/json"), ("content-type", "application/json")], False),
+        ("a gzip-encoded body", [("content-type", "application/json"), ("content-encoding", "gzip")], True),
+        ("an unknown coding", [("content-type", "application/json"), ("content-encoding", "br")], False),
+    ],
+)
+def test_one_rule_for_the_body_s_media_type_at_the_door_and_in_the_stack(
+    pair: tuple[TestClient, TestClient, PostAnswers],
+    path: str,
+    name: str,
+    headers: list[tuple[str, str]],
+    encode: bool,
+) -> None:
+    """A body's media type is read once, one way: two Content-Type headers or a content coding are a 415
+    with the same problem from the front door and from the stack, never a 200 from one of them."""
+    import gzip
+
+    door, stack, _ = pair
+    raw = _PLAIN_DOSE if path == DOSE else json.dumps(order_sign(ldn())).encode()
+    body = gzip.compress(raw) if encode else raw
+    got = _problem_of(door.post(path, content=body, headers=headers))
+    expected = _problem_of(stack.post(path, content=body, headers=headers))
+    assert got == expected, name
+    assert got[0] == 415 and got[1].endswith("unsupported-media-type"), (name, got)
+
+
+@pytest.mark.parametrize("path", [DOSE, SIGN])
+def test_a_json_syntax_error_names_the_body_and_the_place(
+    pair: tuple[TestClient, TestClient, PostAnswers], path: str
+) -> None:
+    door, stack, _ = pair
+    raw = b'{"amount": 4.5, "unit": "mg", "frequency": "daily",'
+    got = _problem_of(door.post(path, content=raw, headers={"Content-Type": "application/json"}))
+    assert got == _problem_of(stack.post(path, content=raw, headers={"Content-Type": "application/json"}))
+    status, _, problem = got
+    assert status == 422 and "not valid JSON" in problem["detail"], problem
+    assert [e["field"] for e in problem["errors"]] == ["body"]
+    assert not any(ch.isdigit() for ch in problem["detail"].split("JSON")[0]), problem["detail"]
+
+
 def test_request_ids_are_echoed_and_answers_counted_and_logged_under_their_route(
     pair: tuple[TestClient, TestClient, PostAnswers], caplog: pytest.LogCaptureFixture
 ) -> None:
