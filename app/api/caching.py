@@ -341,6 +341,12 @@ class ResponseStore:
     def caches(self, path: str) -> bool:
         return self.max_bytes > 0 and path.startswith(self.prefixes)
 
+    def canonicalises(self, path: str) -> bool:
+        """Whether the route sees this path's query in canonical form: for every path the store would key,
+        with the cache on or off, so that replicas with other cache settings write the same links and strong
+        ETags for the same request."""
+        return path.startswith(self.prefixes)
+
     def media(self, path: str, accept: bytes) -> bytes:
         """What of ``Accept`` the answer depends on: the FHIR media type negotiated; nothing under /v1 (one
         media type). ``NOT_ACCEPTABLE`` when no answer is acceptable, or when a browser prefers HTML (a record
@@ -494,9 +500,9 @@ def request_facts(scope: Scope, store: ResponseStore) -> RequestFacts:
         base = hosts.base(scope.get("scheme", "http"), host)
     path: str = scope["path"]
     raw: bytes = scope.get("query_string", b"")
-    # The canonical query joins the spellings of one request in the store; where the store keeps nothing (the
-    # cache off, a path it does not cache) the key is only this request's name, and the query as sent will do.
-    query = store.canonical(raw) if store.caches(path) else raw.decode("latin-1")
+    # The canonical query joins the spellings of one request in the store, and is what the route sees of the
+    # query on such a path whether or not the store keeps answers; elsewhere the query as sent will do.
+    query = store.canonical(raw) if store.canonicalises(path) else raw.decode("latin-1")
     key = (path, query, store.media(path, accept), base or "")
     return RequestFacts(
         key, inm, request_id, has_origin, accept_encoding, base is not None and key[2] != NOT_ACCEPTABLE
@@ -532,10 +538,11 @@ class ConditionalCacheMiddleware:
         facts = request_facts(scope, store)
         key = facts.key
         cacheable = store.caches(scope["path"]) and facts.allowed
-        if cacheable:
+        if facts.allowed and store.canonicalises(scope["path"]):
             # The route sees the canonical query, so what it writes (links.self) is the same for every
-            # spelling the key joins.
+            # spelling the key joins, and the same with the cache off.
             scope = {**scope, "query_string": key[1].encode("latin-1")}
+        if cacheable:
             entry = store.get(key)
             if entry is None and (pending := store.pending.get(key)) is not None:
                 await pending.wait()  # the same request is being computed: wait for its answer

@@ -139,7 +139,7 @@ class FrontDoor:
         code, the same headers, stored as the stack stores it), or None: the stack answers (and any error)."""
         store = self.store
         version = store.entries_version
-        if cached:  # as the cache middleware does: the route sees the canonical query
+        if store.canonicalises(scope["path"]):  # as the cache middleware does: the route sees the canonical query
             scope = {**scope, "query_string": facts.key[1].encode("latin-1")}
         try:
             response = reads.answer(scope)

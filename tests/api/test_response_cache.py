@@ -74,6 +74,42 @@ def test_zero_padded_numbers_and_parameter_order_are_one_entry(deployed: Knowled
     assert first.json()["links"]["self"] == "http://testserver/v1/indications?limit=3&sort=slug"
 
 
+@pytest.fixture(scope="module")
+def uncached(settings: Settings) -> Iterator[TestClient]:
+    """The same store, served by an app with the response cache off (another replica's settings)."""
+    app = create_app(settings.model_copy(update={"content_check_interval": 60, "response_cache_bytes": 0}))
+    with TestClient(app) as client:
+        yield client
+
+
+SPELLINGS = [
+    "/v1/indications?limit=05",
+    "/v1/indications?fields=slug,status&limit=3",
+    "/v1/indications?limit=3&fields=slug%2Cstatus",
+    "/v1/indications?&limit=1",
+    "/v1/indications?limit=2&status=off-label",
+    "/v1/indications?status=off-label&limit=2",
+    "/v1/search?q=crohn*",
+    "/v1/search?q=crohn%2A&limit=5",
+    "/v1/regimens?sort=-name",
+    "/fhir/R4/MedicationKnowledge?_count=03",
+]
+
+
+@pytest.mark.parametrize("path", SPELLINGS)
+def test_links_and_etags_are_the_same_with_the_cache_on_or_off(
+    web: TestClient, uncached: TestClient, path: str
+) -> None:
+    """Replicas with different cache settings give the same body and strong ETag for the same request: the
+    canonical query is the route's view of the request whether or not a cache keeps the answer."""
+    on, off = web.get(path), uncached.get(path)
+    assert on.status_code == off.status_code == 200, (on.text[:300], off.text[:300])
+    assert on.content == off.content, path
+    assert on.headers["etag"] == off.headers["etag"], path
+    again = web.get(path)
+    assert again.content == on.content and again.headers["etag"] == on.headers["etag"]
+
+
 def test_fhir_count_padding_is_not_a_new_entry(settings: Settings) -> None:
     """Issue 13 row 2: 4,200 spellings of one FHIR search (``_count=000…100``) held 2.29 GB."""
     app = create_app(settings.model_copy(update={"content_check_interval": 60}))
