@@ -135,15 +135,15 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         assert assert_problem(raw, 431, "headers-too-large")[b"connection"] == b"close"
 
         # A body that will be refused (415) is never asked for: no 100 Continue before the refusal.
-        for path, content_type in ((b"/v1/dose-check", b"text/plain"), (b"/cds-services/ldn-kb-order-sign", b"")):
-            head = b"POST " + path + b" HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n"
-            head += b"Content-Type: " + content_type + b"\r\n" if content_type else b""
-            raw, _ = exchange(port_n, head + b"Expect: 100-continue\r\nConnection: close\r\n\r\n", wait=3)
+        for target, content_type in ((b"/v1/dose-check", b"text/plain"), (b"/cds-services/ldn-kb-order-sign", b"")):
+            asked = b"POST " + target + b" HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n"
+            asked += b"Content-Type: " + content_type + b"\r\n" if content_type else b""
+            raw, _ = exchange(port_n, asked + b"Expect: 100-continue\r\nConnection: close\r\n\r\n", wait=3)
             assert not raw.startswith(b"HTTP/1.1 100"), raw[:200]
             assert_problem(raw, 415, "unsupported-media-type")
         # A JSON body is asked for (and, never sent, times out as the body limit says).
-        head = b"POST /v1/dose-check HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n"
-        raw, _ = exchange(port_n, head + b"Content-Type: application/json\r\nExpect: 100-continue\r\n\r\n", wait=3)
+        asked = b"POST /v1/dose-check HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n"
+        raw, _ = exchange(port_n, asked + b"Content-Type: application/json\r\nExpect: 100-continue\r\n\r\n", wait=3)
         assert raw.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), raw[:200]
         raw, _ = exchange(port_n, b"GET /v1/regimens?q=" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert_problem(raw, 414, "uri-too-long")
