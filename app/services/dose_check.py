@@ -136,7 +136,12 @@ process with random doses, a CDS call took 181 µs with 16 kept against 191 µs 
 def parse(request: DoseRequest) -> Dose:
     """The request as a normalised dose (raises app.domain.dosing.DoseInputError naming the field)."""
     if request.schedule:
-        return parse_schedule(request.schedule, route=request.route, weight_kg=request.weight_kg)
+        try:
+            return parse_schedule(request.schedule, route=request.route, weight_kg=request.weight_kg)
+        except DoseInputError as exc:  # its amounts, units and days are all in the one field the caller sent
+            if exc.field in {"amount", "unit", "frequency"}:
+                raise DoseInputError("schedule", f"{exc.field}: {exc.message}") from None
+            raise
     if request.amount is None:
         raise DoseInputError("amount", "required (or give a weekly schedule)")
     if not request.unit:

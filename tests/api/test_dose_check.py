@@ -175,6 +175,26 @@ def test_a_weight_limit_exceeded_is_a_warning_whatever_documents_the_amount(
     assert adult["indicator"] == "info" and adult["documented"]
 
 
+@pytest.mark.parametrize(
+    ("schedule", "words"),
+    [
+        ("100 mg every other day", ("'other' is not a day", "amount, a unit and a frequency")),
+        ("4.5 mg twice daily", ("'twice' is not a day", "frequency")),
+        ("50 mg weekdays + 100 ug saturday", ("unit",)),
+        ("0 mg monday", ("amount",)),
+    ],
+)
+def test_a_schedule_that_does_not_read_names_the_schedule_field(
+    client: TestClient, schedule: str, words: tuple[str, ...]
+) -> None:
+    response = client.post("/v1/dose-check", json={"schedule": schedule})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert [e["field"] for e in problem["errors"]] == ["schedule"]
+    for word in words:
+        assert word in problem["errors"][0]["message"], problem
+
+
 def test_get_form_matches_post(client: TestClient) -> None:
     got = client.get("/v1/dose-check", params={"amount": "4.5", "unit": "mg", "frequency": "daily"})
     assert got.status_code == 200 and "etag" in got.headers

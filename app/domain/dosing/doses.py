@@ -205,7 +205,15 @@ def parse_schedule(
         parsed_unit = _unit(unit)
         units.add(parsed_unit.code)
         if isinstance(days, str):
-            day_numbers = parse_days(days)
+            try:
+                day_numbers = parse_days(days)
+            except DoseInputError as exc:
+                raise DoseInputError(
+                    "frequency",
+                    f"{exc.message}: a schedule gives the days of the week of each amount, as in '50 mg weekdays + "
+                    "100 mg Saturday'; a dose at one interval (every other day, twice daily) is an amount, a unit "
+                    "and a frequency",
+                ) from None
         else:
             day_numbers = tuple(sorted(days))
             if (
