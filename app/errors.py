@@ -92,6 +92,12 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "The request's header section is larger than accepted.",
         ),
         ProblemType(
+            "http-version-not-supported",
+            505,
+            "HTTP version not supported",
+            "The request line names an HTTP version this server does not speak (it speaks HTTP/1.1 and 1.0).",
+        ),
+        ProblemType(
             "request-timeout",
             408,
             "Request timeout",

@@ -42,6 +42,9 @@ class _Refused(Exception):
     pass
 
 
+_VERSIONS = frozenset({"1.0", "1.1"})
+
+
 def problem_bytes(status_slug: str, detail: str) -> bytes:
     """A complete HTTP/1.1 problem+json answer that closes the connection."""
     problem = PROBLEM_TYPES[status_slug]
@@ -188,6 +191,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.reading_head = True
         self.head_bytes = 0
         self.head_limit = self.max_url + self.max_headers + 1024
+        #: A refusal (400, 414, 431, 505) of bytes that came after requests still being answered: written,
+        #: and the connection closed, once their answers are out, never in their place.
+        self.deferred_refusal: bytes | None = None
 
     def _arm(self) -> None:
         """The head must arrive within the timeout from now. One timer a connection: a timer still pending
@@ -258,7 +264,26 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.reading_head = False
         self._disarm()
+        version = self.parser.get_http_version()
+        if version not in _VERSIONS:
+            self.refusal = (
+                "http-version-not-supported",
+                f"This server speaks HTTP/1.1 (and 1.0), not HTTP/{version}.",
+            )
+            raise _Refused
         super().on_headers_complete()
+
+    def _answering(self) -> bool:
+        """Whether a request of this connection is still being answered (its own, or one pipelined behind it)."""
+        return bool(self.pipeline) or (self.cycle is not None and not self.cycle.response_complete)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        refusal = self.deferred_refusal
+        if refusal is not None and not self._answering() and not self.transport.is_closing():
+            self.deferred_refusal = None
+            self.transport.write(refusal)
+            self.transport.close()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         # Every cycle starts here, pipelined ones included, before its task first runs: from now on its
@@ -270,5 +295,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._disarm()
         slug, detail = self.refusal or ("bad-request", "The request is not valid HTTP/1.1.")
         self.refusal = None
+        if self.deferred_refusal is not None:
+            return  # the first refusal of this connection stands; what follows it is not read
+        if self._answering():  # valid requests came before these bytes: their answers first
+            self.deferred_refusal = problem_bytes(slug, detail)
+            self.flow.pause_reading()  # (the answers keep their own keep-alive: closing is this refusal's)
+            return
         self.transport.write(problem_bytes(slug, detail))
         self.transport.close()

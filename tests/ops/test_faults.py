@@ -149,6 +149,22 @@ def test_request_limits_and_errors_on_the_wire(tmp_path: Path) -> None:
         assert_problem(raw, 414, "uri-too-long")
         raw, _ = exchange(port_n, b"NOT HTTP AT ALL\r\n\r\n")
         assert_problem(raw, 400, "bad-request")
+        # A valid request, then garbage in the same packet: the first is answered before the 400.
+        for first in (b"GET /healthz", b"GET /v1/regimens?limit=1", b"GET /v1/nothing-here"):
+            raw, _ = exchange(port_n, first + b" HTTP/1.1\r\nHost: localhost\r\n\r\nNOT HTTP AT ALL\r\n\r\n")
+            answered, _, rest = raw.partition(b"\r\n\r\n")
+            assert answered.startswith((b"HTTP/1.1 200", b"HTTP/1.1 404")), (first, raw[:300])
+            assert b"HTTP/1.1 400 " in rest, (first, raw[-400:])
+            assert_problem(rest[rest.index(b"HTTP/1.1 400 ") :], 400, "bad-request")
+        # An HTTP version this server does not speak is refused as such, not answered as HTTP/1.1 (versions
+        # the parser itself does not know, 3.0 or 1.2, are not HTTP/1.x requests at all: a 400).
+        for version, status, slug in (
+            (b"HTTP/2.0", 505, "http-version-not-supported"),
+            (b"HTTP/0.9", 505, "http-version-not-supported"),
+            (b"HTTP/3.0", 400, "bad-request"),
+        ):
+            raw, _ = exchange(port_n, b"GET /healthz " + version + b"\r\nHost: localhost\r\n\r\n")
+            assert_problem(raw, status, slug)
 
         # A 16 MB header: refused after the first few tens of kilobytes, not read to the end.
         sent = 0
