@@ -151,6 +151,18 @@ def test_a_schedule_no_source_states_is_a_warning_never_documented(client: TestC
         assert word not in data["summary"], data["summary"]
 
 
+def test_a_once_daily_label_documents_one_administration_a_day_only(client: TestClient) -> None:
+    """NIAAA states 50 mg once daily: 25 mg twice daily is the same amount a day, documented by the ranges
+    that state an amount per day, but not the labelled once-daily dose."""
+    once = _check(client, amount=50, unit="mg", frequency="once daily", route="oral")
+    assert once["summary"] == "Naltrexone 50 mg daily: labelled dose"
+    split = _check(client, amount=25, unit="mg", frequency="twice daily", route="oral")
+    documents = {m["range"]["slug"]: m["documents"] for m in split["matches"]}
+    assert documents["oral-niaaa-50-mg-daily-alcohol"] is False
+    assert documents["oral-label-50-mg-daily-opioid"] is True and split["documented"]
+    assert "labelled dose" not in split["summary"], split["summary"]
+
+
 def test_the_labels_weekly_schedule_is_documented_and_served_with_the_range(client: TestClient) -> None:
     data = _check(client, schedule="50 mg weekdays + 100 mg Saturday", route="oral")
     assert data["documented"] and data["indicator"] == "info"

@@ -211,7 +211,7 @@ def _ratio(dose: Dose, rng: RangeSpec) -> Decimal | None:
         or rng.max is None
         or rng.min != rng.max
         or rng.weight_based
-        or rng.per != "period"
+        or rng.per == "administration-only"
         or rng.unit not in {"mg", "ug", "g", "ng"}
     ):
         return None
