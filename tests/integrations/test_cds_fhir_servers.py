@@ -9,10 +9,8 @@ configured servers; by default none is, and the cards say the server was not rea
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,38 +20,23 @@ from app.integrations.cds_hooks.fhir_client import server_allowed
 from app.main import create_app
 from app.settings import Settings
 from tests.integrations.fixtures.cds_requests import concept, dosage, gts, medication, order, order_sign, quantity
+from tests.integrations.fixtures.fhir_server import FhirHandler, fhir_server
 
 SIGN = "/cds-services/ldn-kb-order-sign"
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    seen: ClassVar[list[tuple[str, str | None]]] = []
-
-    def do_GET(self) -> None:
-        self.seen.append((self.path, self.headers.get("Authorization")))
-        body = json.dumps(medication("med-ntx", concept("naltrexone hydrochloride 50 MG Oral Tablet"))).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/fhir+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def recorder() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    """A local FHIR server holding one Medication; its origin (the base URL without /fhir)."""
+    medications = {
+        "/fhir/Medication/med-ntx": medication("med-ntx", concept("naltrexone hydrochloride 50 MG Oral Tablet"))
+    }
+    with fhir_server(medications) as url:
+        yield url.removesuffix("/fhir")
 
 
 def _call(client: TestClient, fhir_server: str) -> list[dict[str, Any]]:
-    _Recorder.seen.clear()
+    FhirHandler.seen.clear()
     body = order_sign(
         order("n1", reference="Medication/med-ntx", dosage_=dosage(dose=quantity(50), timing=gts("QD"))),
         fhir_server=fhir_server,
@@ -67,7 +50,7 @@ def _call(client: TestClient, fhir_server: str) -> list[dict[str, Any]]:
 
 def test_by_default_no_fhir_server_is_read_and_the_cards_say_why(client: TestClient, recorder: str) -> None:
     cards = _call(client, f"{recorder}/fhir")
-    assert _Recorder.seen == []  # no request, no token sent
+    assert FhirHandler.seen == []  # no request, no token sent
     text = json.dumps(cards)
     assert "LDNKB_CDS_FHIR_SERVERS" in text and "Medication/med-ntx" in text
     assert "warning" in [c["indicator"] for c in cards]
@@ -82,8 +65,8 @@ def allowed_client(database_url: str, recorder: str) -> Iterator[TestClient]:
 
 def test_a_configured_server_is_read_with_the_token(allowed_client: TestClient, recorder: str) -> None:
     cards = _call(allowed_client, f"{recorder}/fhir")
-    assert ("/fhir/Medication/med-ntx", "Bearer secret-token") in _Recorder.seen
-    assert {auth for _, auth in _Recorder.seen} == {"Bearer secret-token"}
+    assert ("/fhir/Medication/med-ntx", "Bearer secret-token") in FhirHandler.seen
+    assert {auth for _, auth in FhirHandler.seen} == {"Bearer secret-token"}
     assert any("50 mg daily" in c["summary"] for c in cards)
 
 
@@ -104,7 +87,7 @@ def test_a_server_outside_the_list_is_never_read(allowed_client: TestClient, rec
     port = recorder.rsplit(":", 1)[1]
     url = other.format(r=recorder, port=port)
     cards = _call(allowed_client, url)
-    assert _Recorder.seen == []
+    assert FhirHandler.seen == []
     assert "LDNKB_CDS_FHIR_SERVERS" in json.dumps(cards)
 
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -40,6 +38,8 @@ from tests.integrations.fixtures.cds_requests import (
     snomed_route,
     statement,
 )
+from tests.integrations.fixtures.fhir_server import FhirHandler
+from tests.integrations.fixtures.fhir_server import fhir_server as serve_fhir
 
 SIGN = "/cds-services/ldn-kb-order-sign"
 SELECT = "/cds-services/ldn-kb-order-select"
@@ -106,29 +106,9 @@ def oxy_order(resource_id: str = "oxy-1", med: dict[str, Any] = OXYCODONE) -> di
 # A local FHIR server (the EHR's fhirServer): Medications and medication lists, and the bearer seen
 
 
-class _Fhir(BaseHTTPRequestHandler):
-    resources: ClassVar[dict[str, Any]] = {}
-    seen_auth: ClassVar[list[str | None]] = []
-
-    def do_GET(self) -> None:
-        self.seen_auth.append(self.headers.get("Authorization"))
-        path, _, query = self.path.partition("?")
-        patient = next((p.split("=", 1)[1] for p in query.split("&") if p.startswith("patient=")), None)
-        found = self.resources.get(f"{path}|{patient}", self.resources.get(path))
-        body = json.dumps(found).encode() if found is not None else b'{"resourceType":"OperationOutcome"}'
-        self.send_response(200 if found is not None else 404)
-        self.send_header("Content-Type", "application/fhir+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def fhir_server() -> Iterator[str]:
-    _Fhir.resources = {
+    resources = {
         "/fhir/Medication/med-ntx": medication(
             "med-ntx", concept("naltrexone hydrochloride 50 MG Oral Tablet", rxnorm=TABLET_50)
         ),
@@ -138,12 +118,8 @@ def fhir_server() -> Iterator[str]:
         # Another patient's list refers to a Medication it does not include: read in a second round.
         "/fhir/MedicationRequest|p-fent": bundle(order("act-f", reference="Medication/med-fent", status="active")),
     }
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Fhir)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/fhir"
-    server.shutdown()
-    server.server_close()
+    with serve_fhir(resources) as url:
+        yield url
 
 
 def _closed_port() -> str:
@@ -976,7 +952,7 @@ def test_at_least_forty_scenarios() -> None:
 
 
 def test_the_bearer_token_is_sent_to_the_fhir_server(client: TestClient, fhir_server: str) -> None:
-    _Fhir.seen_auth.clear()
+    FhirHandler.seen.clear()
     body = order_sign(
         order("n1", reference="Medication/med-ntx", dosage_=daily(50)),
         prefetch=EMPTY,
@@ -984,7 +960,7 @@ def test_the_bearer_token_is_sent_to_the_fhir_server(client: TestClient, fhir_se
         token="tok-123",
     )
     assert client.post(SIGN, json=body).status_code == 200
-    assert _Fhir.seen_auth == ["Bearer tok-123"]
+    assert [auth for _, auth in FhirHandler.seen] == ["Bearer tok-123"]
 
 
 def test_same_request_same_uuids_other_hook_instance_other_uuids(client: TestClient) -> None:
