@@ -83,7 +83,9 @@ class RangeSpec:
     cited: str = field(init=False, repr=False, compare=False)
     """The source as verdicts name it: its title, else its slug."""
     schedule_dose: Dose | None = field(init=False, repr=False, compare=False)
-    """``schedule`` parsed (its administrations in mg by day of the week), or ``None``."""
+    """``schedule`` parsed, or ``None``."""
+    schedule_by_day: tuple[tuple[int, Decimal], ...] | None = field(init=False, repr=False, compare=False)
+    """The stated schedule's administrations as sorted (day, mg) pairs (see :class:`DoseShape`), or ``None``."""
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __hash__(self) -> int:  # the generated one hashes every field on every call (per range, per check)
@@ -126,6 +128,7 @@ class RangeSpec:
             "checked": is_checked(self.verification),
             "cited": self.source_title or self.source,
             "schedule_dose": schedule_dose,
+            "schedule_by_day": None if schedule_dose is None else dose_shape(schedule_dose).by_day,
             "_hash": hash(tuple(getattr(self, f.name) for f in _COMPARED)),
         }
         for name, value in derived.items():
@@ -317,8 +320,8 @@ def pattern_fits(dose: Dose, shape: DoseShape, rng: RangeSpec) -> bool:
     """
     if dose.period_days is None or rng.per == "administration-only":
         return True
-    if rng.schedule_dose is not None:
-        return shape.by_day is not None and shape.by_day == dose_shape(rng.schedule_dose).by_day
+    if rng.schedule_by_day is not None:
+        return shape.by_day == rng.schedule_by_day
     if rng.period_days == 1:
         return shape.times_a_day is not None and (rng.per == "period" or shape.times_a_day == 1)
     return dose.administrations_per_period == 1 and dose.period_days == rng.period_days and not dose.schedule
@@ -523,7 +526,7 @@ def _planned_match(dose: Dose, rng: RangeSpec, plan: MatchPlan, dose_text: str, 
     position = _position(dose, plan)
     note = plan.tail[2:] if plan.bounds is None else f"{dose_text} is {position} {plan.describe}{plan.tail}"
     fits = pattern_fits(dose, shape, rng)
-    if not fits:
+    if not fits and position == "inside":
         note += f"; the source states {label_phrase(rng)}, another schedule: this one is not checked by it"
     return Match(rng, position, note, plan, fits)
 
