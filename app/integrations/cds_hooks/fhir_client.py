@@ -78,8 +78,9 @@ def server_allowed(url: str, servers: Sequence[str]) -> bool:
         return False
     for server in servers:
         listed = _origin_and_path(server)
-        same_origin = listed is not None and asked[:3] == listed[:3]
-        if same_origin and listed is not None and (asked[3] == listed[3] or asked[3].startswith(listed[3] + "/")):
+        if listed is None or asked[:3] != listed[:3]:
+            continue
+        if asked[3] == listed[3] or asked[3].startswith(listed[3] + "/"):
             return True
     return False
 
@@ -92,11 +93,9 @@ def access(
     token = authorization.get("access_token") if isinstance(authorization, dict) else None
     if not isinstance(fhir_server, str) or not fhir_server.strip():
         return None, _NO_SERVER
+    # CDS Hooks 2.0: the server may be used when both fhirServer and fhirAuthorization are given
     if not (isinstance(token, str) and 0 < len(token) <= 8000 and token.isprintable() and " " not in token):
-        return (
-            None,
-            _NO_SERVER,
-        )  # CDS Hooks 2.0: the server may be used when both fhirServer and fhirAuthorization are given
+        return None, _NO_SERVER
     if servers is None:
         return None, _FETCH_OFF
     if len(fhir_server) > 2000 or not server_allowed(fhir_server, servers):

@@ -279,7 +279,7 @@ def _concurrent_decision(
     notes = [f"{label} are taken together (one sequence): assessed as one dose, {total:f} mg a day in all"]
     notes += [note for r in readings for note in r.notes]
     reading = DoseReading(route=route, notes=list(dict.fromkeys(notes)))
-    return DoseDecision(entry, reading, answer, line=f"{label}, taken together")
+    return DoseDecision(entry, reading, answer)
 
 
 def _sequence_groups(dosages: Sequence[dict[str, Any]]) -> list[list[int]]:
@@ -300,26 +300,28 @@ def _dose_decision(entry: Entry, naltrexone: Naltrexone, check: DoseCheck) -> Do
     oral_product = entry.medication is not None and naltrexone.oral_tablet(entry.medication)
     lines = entry.dosages[:MAX_DOSAGE_LINES] or ({},)
     each = [_line_decision(entry, dosage, strength, check, oral_product=oral_product) for dosage in lines]
-    decisions: list[DoseDecision] = []
+    steps: list[tuple[str, DoseDecision]] = []  # (which lines, the decision about them)
     for group in _sequence_groups(lines):
         if len(group) == 1:
-            decisions.append(replace(each[group[0]], line=f"line {group[0] + 1}"))
+            steps.append((f"line {group[0] + 1}", each[group[0]]))
         else:
-            decisions.append(_concurrent_decision(entry, [n + 1 for n in group], [each[n] for n in group], check))
-    if len(decisions) == 1 and len(entry.dosages) <= MAX_DOSAGE_LINES:
-        return decisions[0] if len(lines) > 1 else replace(decisions[0], line=None)
-    lead = min(range(len(decisions)), key=lambda n: _severity(decisions[n]))
+            numbers = [n + 1 for n in group]
+            decision = _concurrent_decision(entry, numbers, [each[n] for n in group], check)
+            steps.append((f"{_together(numbers)}, taken together", decision))
+    if len(steps) == 1 and len(entry.dosages) <= MAX_DOSAGE_LINES:
+        return steps[0][1]
+    lead = min(range(len(steps)), key=lambda n: _severity(steps[n][1]))
     others = []
-    for n, decision in enumerate(decisions):
+    for n, (label, decision) in enumerate(steps):
         if n == lead:
             continue
         if decision.answer is None:
-            others.append(f"{decision.line}: not assessed ({decision.problem})")
+            others.append(f"{label}: not assessed ({decision.problem})")
         else:
-            others.append(f"{decision.line}: {decision.answer.get('summary')}")
+            others.append(f"{label}: {decision.answer.get('summary')}")
     if len(entry.dosages) > MAX_DOSAGE_LINES:
         others.append(f"{len(entry.dosages) - MAX_DOSAGE_LINES} more dosage lines were not assessed")
-    return replace(decisions[lead], other_lines=tuple(others))
+    return replace(steps[lead][1], other_lines=tuple(others), line=steps[lead][0])
 
 
 def decide(
