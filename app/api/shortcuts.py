@@ -8,14 +8,6 @@ from __future__ import annotations
 
 from starlette.types import Message, Receive
 
-from app.api.media import plain_json
-
-
-def json_content_type(headers: list[tuple[bytes, bytes]]) -> bool:
-    """Whether the body is one plain ``application/json`` (parameters such as charset allowed, no content
-    coding): the one kind a shortcut answers (see :mod:`app.api.media`)."""
-    return plain_json(headers)
-
 
 def replay(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that yields the body already read, then defers to the real one (disconnects): how a

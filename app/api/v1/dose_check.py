@@ -12,9 +12,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
+from app.api.media import plain_json
 from app.api.problems import responses
 from app.api.responses import JSON_MEDIA_TYPE, record_body
-from app.api.shortcuts import json_content_type, replay
+from app.api.shortcuts import replay
 from app.domain.dosing import DoseInputError
 from app.errors import ProblemError
 from app.readmodel import ReadModel
@@ -145,7 +146,7 @@ class DoseCheckShortcut(BaseRoute):
             or scope["path"] != self.path
             or scope["query_string"]
             or _DECLINED in scope
-            or not json_content_type(scope["headers"])
+            or not plain_json(scope["headers"])
         ):
             return Match.NONE, {}
         return Match.FULL, {"endpoint": post_dose_check, "route": self.documented}

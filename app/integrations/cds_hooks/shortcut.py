@@ -26,7 +26,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
-from app.api.shortcuts import json_content_type, replay
+from app.api.media import plain_json
+from app.api.shortcuts import replay
 from app.errors import ProblemError, problem_response
 from app.integrations.cds_hooks.router import SERVICES, CdsRequest, answer_call, call_service, router
 from app.readmodel import ReadModel
@@ -57,7 +58,7 @@ class CdsCallShortcut(BaseRoute):
         if not path.startswith(_PREFIX):
             return Match.NONE, {}
         service_id = path[len(_PREFIX) :]
-        if service_id not in SERVICES or not json_content_type(scope["headers"]):
+        if service_id not in SERVICES or not plain_json(scope["headers"]):
             return Match.NONE, {}
         if self.app.state.settings.cds_trusted_issuers:  # the JWT check lives in the documented route
             return Match.NONE, {}
