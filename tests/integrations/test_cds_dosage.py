@@ -49,6 +49,23 @@ TIMINGS: list[tuple[str, dict[str, Any], tuple[int, int] | str]] = [
     ("repeat when HS only", _with(timing={"repeat": {"when": ["HS"]}}), (1, 1)),
     ("repeat two times of day", _with(timing={"repeat": {"timeOfDay": ["08:00:00", "20:00:00"]}}), (2, 1)),
     ("repeat days of week", _with(timing={"repeat": {"dayOfWeek": ["mon", "wed", "fri"]}}), (3, 7)),
+    # Times of day and events name each administration: never read as fewer than they name.
+    ("repeat when morning and evening", _with(timing={"repeat": {"when": ["MORN", "EVE"]}}), (2, 1)),
+    (
+        "repeat 1/d with two times of day: the times win",
+        _with(timing={**repeat(1), "repeat": {**repeat(1)["repeat"], "timeOfDay": ["08:00:00", "20:00:00"]}}),
+        (2, 1),
+    ),
+    (
+        "repeat 1/d with three events of the day",
+        _with(timing={"repeat": {**repeat(1)["repeat"], "when": ["MORN", "AFT", "EVE"]}}),
+        (3, 1),
+    ),
+    (
+        "repeat 2/d with one time of day: the frequency wins",
+        _with(timing={"repeat": {**repeat(2)["repeat"], "timeOfDay": ["08:00:00"]}}),
+        (2, 1),
+    ),
     ("repeat count 1", _with(timing={"repeat": {"count": 1}}), "once"),
     ("repeat with a code as well: repeat wins", _with(timing={**repeat(2), **gts("QD")}), (2, 1)),
 ]

@@ -3,7 +3,8 @@
 - ``timing.code``: HL7 GTS abbreviations (QD, BID, TID, QID, QOD, QHS, QAM, QPM, AM, PM, BED, WK, MO,
   Q4H, Q4W, ...), matched by code, else the coding's display or the concept's text read as a frequency;
 - ``timing.repeat``: ``frequency``/``frequencyMax`` per ``period``/``periodMax`` ``periodUnit``, ``count``
-  (a single dose), ``dayOfWeek``, ``when``/``timeOfDay`` (once a day per time given);
+  (a single dose), ``dayOfWeek``, ``when``/``timeOfDay`` (one administration a day per time or event
+  given, and never fewer than they name when a frequency is given too);
 - ``doseAndRate``: ``doseQuantity`` or ``doseRange``; UCUM mass units, or tablets/injections (``{tbl}``,
   ``tablet``, ``tab``, ...) when the product's strength is known (the reference's RxNorm product codes, or a
   Medication that states its strength);
@@ -178,14 +179,14 @@ def _repeat_frequency(repeat: dict[str, Any], reading: DoseReading) -> str | boo
     days = [_DAY_CODES[d] for d in _list(repeat.get("dayOfWeek")) if isinstance(d, str) and d in _DAY_CODES]
     times = [t for t in _list(repeat.get("timeOfDay")) if isinstance(t, str)]
     when = [w for w in _list(repeat.get("when")) if isinstance(w, str)]
+    named = max(len(set(times)), len(set(when)))  # each time of day or event of the day is an administration
     if period is None and unit == "" and frequency is None and frequency_max is None:
         if days:
-            per_day = max(len(times), 1)
-            if per_day > 1:
+            if named > 1:
                 return None
             return " ".join(days)
         if times or when:
-            return "daily" if max(len(times), 1) == 1 else f"{len(times)} times a day"
+            return "daily" if named <= 1 else f"{named} times a day"
         if repeat.get("count") == 1:
             return "once"
         return False
@@ -197,6 +198,9 @@ def _repeat_frequency(repeat: dict[str, Any], reading: DoseReading) -> str | boo
         reading.notes.append(f"assessed at the most frequent use ordered ({frequency or 1}–{frequency_max} times)")
     if period_max is not None and period_max != period:
         reading.notes.append("assessed at the shortest interval ordered")
+    if unit == "d" and period == 1 and named > count:  # never fewer than the times of day it names
+        reading.notes.append(f"assessed as {named} times a day, one per time of day given")
+        count = named
     if days and unit == "wk" and period == 1 and count == 1:
         return " ".join(days)
     if unit == "mo" and count == 1 and period == int(period):
