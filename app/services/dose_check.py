@@ -135,6 +135,8 @@ process with random doses, a CDS call took 181 µs with 16 kept against 191 µs 
 
 def parse(request: DoseRequest) -> Dose:
     """The request as a normalised dose (raises app.domain.dosing.DoseInputError naming the field)."""
+    if request.schedule and (request.amount is not None or request.unit or request.frequency):
+        raise DoseInputError("schedule", "give a weekly schedule or an amount, a unit and a frequency, not both")
     if request.schedule:
         try:
             return parse_schedule(request.schedule, route=request.route, weight_kg=request.weight_kg)

@@ -207,6 +207,19 @@ def test_a_schedule_that_does_not_read_names_the_schedule_field(
         assert word in problem["errors"][0]["message"], problem
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"schedule": "4.5 mg daily", "amount": 500, "unit": "mg", "frequency": "daily"},
+        {"schedule": "4.5 mg daily", "frequency": "weekly"},
+    ],
+)
+def test_a_schedule_and_an_amount_together_are_refused(client: TestClient, body: dict[str, Any]) -> None:
+    response = client.post("/v1/dose-check", json=body)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["schedule"]
+
+
 def test_get_form_matches_post(client: TestClient) -> None:
     got = client.get("/v1/dose-check", params={"amount": "4.5", "unit": "mg", "frequency": "daily"})
     assert got.status_code == 200 and "etag" in got.headers

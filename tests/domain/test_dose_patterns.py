@@ -87,6 +87,13 @@ STATED = [
 ]
 
 
+def test_one_administration_of_a_weekly_total_is_not_the_stated_schedule() -> None:
+    """350 mg once is the label's weekly total, not any administration of its schedule (50 or 100 mg)."""
+    a = assess(_dose("350 mg once", "oral"), ALL)
+    assert not a.classification.documented and a.indicator == "warning"
+    assert "labelled dose" not in a.summary and "documented (" not in a.summary
+
+
 @pytest.mark.parametrize(("text", "route", "band"), STATED)
 def test_the_schedules_the_sources_state_stay_documented(text: str, route: str | None, band: str) -> None:
     a = assess(_dose(text, route), ALL)

@@ -542,6 +542,82 @@ SCENARIOS: list[Scenario] = [
         ),
         Card("info", ("2 mg daily + 2.5 mg daily",), ("taken together", "4.5 mg a day", "line 3: Naltrexone 4.5 mg")),
     ),
+    # What the order leaves uncertain is never reassuring (the audit of this session).
+    _s(
+        "an unrecognised route: warning, never the labelled dose",
+        lambda _: order_sign(
+            order("v1", VIVITROL, dosage_=dosage(dose=quantity(380), timing=repeat(1, 4, "wk"), route="subcut")),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("route not recognised",), ("compared on the dose alone",)),
+        absent=("labelled dose",),
+    ),
+    _s(
+        "a dose range with no upper limit: warning",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=dosage(dose_range=(quantity(4.5), {}), timing=gts("QD"), route=ORAL)),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("no upper limit",)),
+        absent=("low-dose (off-label)",),
+    ),
+    _s(
+        "weekdays as dayOfWeek with a daily period: not a daily dose",
+        lambda _: order_sign(
+            order(
+                "n1",
+                TAB50,
+                dosage_=dosage(
+                    dose=quantity(50),
+                    timing={"repeat": {**repeat(1)["repeat"], "dayOfWeek": ["mon", "tue", "wed", "thu", "fri"]}},
+                    route=ORAL,
+                ),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("50 mg Mon–Fri",)),
+        absent=("labelled dose",),
+    ),
+    _s(
+        "once a week on Monday, written with a daily period",
+        lambda _: order_sign(
+            order(
+                "n1",
+                LDN,
+                dosage_=dosage(
+                    dose=quantity(4.5), timing={"repeat": {**repeat(1)["repeat"], "dayOfWeek": ["mon"]}}, route=ORAL
+                ),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("4.5 mg Mon",)),
+        absent=("(off-label)",),
+    ),
+    _s(
+        "two times of day with a period of 24 hours",
+        lambda _: order_sign(
+            order(
+                "n1",
+                LDN,
+                dosage_=dosage(
+                    dose=quantity(4.5),
+                    timing={"repeat": {**repeat(1, 24, "h")["repeat"], "timeOfDay": ["08:00:00", "20:00:00"]}},
+                    route=ORAL,
+                ),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("4.5 mg twice daily",)),
+    ),
+    _s(
+        "six lines taken together: more than are assessed, so not assessed",
+        lambda _: order_sign(
+            _together("n1", TAB50, [(1, daily(0.9))] * 5 + [(1, daily(50))]),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("not assessed",), ("taken together",)),
+        absent=("(off-label)",),
+    ),
     # --- the opioid contraindication, in every direction -----------------------------------------
     _s(
         "LDN + oxycodone draft",

@@ -318,6 +318,8 @@ def pattern_fits(dose: Dose, shape: DoseShape, rng: RangeSpec) -> bool:
     dose given once every such period. Nothing else: 31.5 mg weekly is not 4.5 mg daily, 190 mg every 2
     weeks is not 380 mg every 4 weeks, although their averages per day are the same.
     """
+    if rng.schedule_by_day is not None:  # one administration of a weekly total is no administration of it
+        return dose.period_days is not None and shape.by_day == rng.schedule_by_day
     if dose.period_days is None or rng.per == "administration-only":
         return True
     if rng.schedule_by_day is not None:

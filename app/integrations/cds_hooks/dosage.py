@@ -101,6 +101,9 @@ class DoseReading:
     route: str | None = None
     as_needed: bool = False
     notes: list[str] = field(default_factory=list)
+    uncertain: str | None = None
+    """What the order leaves open that the assessment had to assume (a route not recognised, a dose range
+    with no upper limit): the decision is then never reassuring."""
     problem: str | None = None
     """Why the dose cannot be assessed, for a clinician; ``None`` when it can."""
 
@@ -198,7 +201,12 @@ def _repeat_frequency(repeat: dict[str, Any], reading: DoseReading) -> str | boo
         reading.notes.append(f"assessed at the most frequent use ordered ({frequency or 1}–{frequency_max} times)")
     if period_max is not None and period_max != period:
         reading.notes.append("assessed at the shortest interval ordered")
-    if unit == "d" and period == 1 and named > count:  # never fewer than the times of day it names
+    daily = (unit == "d" and period == 1) or (unit == "h" and period == 24)
+    if days and daily and count == 1:  # once a day, on these days only
+        return " ".join(days)
+    if days:
+        return None  # several a day on some days: not a frequency the dose check reads
+    if daily and named > count:  # never fewer than the times of day it names
         reading.notes.append(f"assessed as {named} times a day, one per time of day given")
         count = named
     if days and unit == "wk" and period == 1 and count == 1:
@@ -291,6 +299,7 @@ def _amount(dosage: dict[str, Any], reading: DoseReading) -> tuple[Decimal, str]
                 return high, high_unit or low_unit
             if low is not None:
                 reading.notes.append("the dose range has no upper limit: assessed at its lower limit only")
+                reading.uncertain = "the dose range has no upper limit"
                 return low, low_unit
             reading.problem = "the dose range in the order has no readable amount"
             return None
@@ -377,6 +386,7 @@ def read_dosage(dosage: dict[str, Any], strength: tuple[Decimal, str] | None) ->
     reading.route = _route(dosage)
     if reading.route is None and _dict(dosage.get("route")):
         reading.notes.append("the order's route was not recognised: compared on the dose alone")
+        reading.uncertain = "route not recognised"
     as_needed = dosage.get("asNeededBoolean") is True or isinstance(dosage.get("asNeededCodeableConcept"), dict)
     reading.as_needed = as_needed
     amount = _amount(dosage, reading)

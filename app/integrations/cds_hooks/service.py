@@ -27,6 +27,7 @@ from app.integrations.cds_hooks.cards import (
     OpioidConflict,
     card_id,
     dose_card,
+    fit,
     not_checked_card,
     opioid_card,
 )
@@ -241,7 +242,16 @@ def _line_decision(
         answer = check(request)
     except DoseInputError as exc:
         return DoseDecision(entry, reading, None, _FIELD_PROBLEMS.get(exc.field, "the dose could not be assessed"))
-    return DoseDecision(entry, reading, answer)
+    return DoseDecision(entry, reading, _never_reassuring(answer, reading.uncertain))
+
+
+def _never_reassuring(answer: dict[str, Any], uncertain: str | None) -> dict[str, Any]:
+    """The answer, a warning that says so when the order left something open (a copy: answers are shared)."""
+    if uncertain is None:
+        return answer
+    indicator = "warning" if answer.get("indicator") == "info" else answer.get("indicator")
+    summary = f"Naltrexone {answer.get('dose_text')}: {uncertain}, so not assessed in full"
+    return {**answer, "indicator": indicator, "summary": fit(summary)}
 
 
 def _severity(decision: DoseDecision) -> int:
@@ -278,8 +288,9 @@ def _concurrent_decision(
         return DoseDecision(entry, readings[0], None, f"{label} are taken together (one sequence), but {exc.message}")
     notes = [f"{label} are taken together (one sequence): assessed as one dose, {total:f} mg a day in all"]
     notes += [note for r in readings for note in r.notes]
-    reading = DoseReading(route=route, notes=list(dict.fromkeys(notes)))
-    return DoseDecision(entry, reading, answer)
+    uncertain = next((r.uncertain for r in readings if r.uncertain), None)
+    reading = DoseReading(route=route, notes=list(dict.fromkeys(notes)), uncertain=uncertain)
+    return DoseDecision(entry, reading, _never_reassuring(answer, uncertain))
 
 
 def _sequence_groups(dosages: Sequence[dict[str, Any]]) -> list[list[int]]:
@@ -301,7 +312,16 @@ def _dose_decision(entry: Entry, naltrexone: Naltrexone, check: DoseCheck) -> Do
     lines = entry.dosages[:MAX_DOSAGE_LINES] or ({},)
     each = [_line_decision(entry, dosage, strength, check, oral_product=oral_product) for dosage in lines]
     steps: list[tuple[str, DoseDecision]] = []  # (which lines, the decision about them)
-    for group in _sequence_groups(lines):
+    for group in _sequence_groups(entry.dosages) or [[0]]:  # no dosage at all: one empty line, said as such
+        if group[0] >= len(lines):
+            continue  # past the lines assessed: counted below
+        if group[-1] >= len(lines):  # taken with lines past those assessed: its total cannot be known
+            numbers = [n + 1 for n in group]
+            why = f"{_together(numbers)} are taken together (one sequence), and only {len(lines)} lines are assessed"
+            steps.append(
+                (f"{_together(numbers)}, taken together", DoseDecision(entry, each[group[0]].reading, None, why))
+            )
+            continue
         if len(group) == 1:
             steps.append((f"line {group[0] + 1}", each[group[0]]))
         else:
