@@ -49,6 +49,8 @@ TIMINGS: list[tuple[str, dict[str, Any], tuple[int, int] | str]] = [
     ("repeat when HS only", _with(timing={"repeat": {"when": ["HS"]}}), (1, 1)),
     ("repeat two times of day", _with(timing={"repeat": {"timeOfDay": ["08:00:00", "20:00:00"]}}), (2, 1)),
     ("repeat days of week", _with(timing={"repeat": {"dayOfWeek": ["mon", "wed", "fri"]}}), (3, 7)),
+    ("repeat 1/1 wk on Monday and Wednesday", _with(timing=repeat(1, 1, "wk", dayOfWeek=["mon", "wed"])), (2, 7)),
+    ("repeat 1/1 d on weekdays", _with(timing=repeat(1, dayOfWeek=["mon", "tue", "wed", "thu", "fri"])), (5, 7)),
     # Times of day and events name each administration: never read as fewer than they name.
     ("repeat when morning and evening", _with(timing={"repeat": {"when": ["MORN", "EVE"]}}), (2, 1)),
     (

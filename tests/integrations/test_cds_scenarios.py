@@ -69,6 +69,11 @@ def _lines(resource_id: str, med: dict[str, Any], lines: list[dict[str, Any]]) -
     return resource
 
 
+def _one_line(med: dict[str, Any], mg: float, timing: dict[str, Any]) -> dict[str, Any]:
+    """An order-sign call with one naltrexone order of ``mg`` by mouth on ``timing``, no active medications."""
+    return order_sign(order("n1", med, dosage_=dosage(dose=quantity(mg), timing=timing, route=ORAL)), prefetch=EMPTY)
+
+
 def _together(resource_id: str, med: dict[str, Any], lines: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
     """Dosage lines with the sequence given: lines that share a sequence are taken at the same time."""
     resource = order(resource_id, med)
@@ -563,50 +568,19 @@ SCENARIOS: list[Scenario] = [
     ),
     _s(
         "weekdays as dayOfWeek with a daily period: not a daily dose",
-        lambda _: order_sign(
-            order(
-                "n1",
-                TAB50,
-                dosage_=dosage(
-                    dose=quantity(50),
-                    timing={"repeat": {**repeat(1)["repeat"], "dayOfWeek": ["mon", "tue", "wed", "thu", "fri"]}},
-                    route=ORAL,
-                ),
-            ),
-            prefetch=EMPTY,
-        ),
+        lambda _: _one_line(TAB50, 50, repeat(1, dayOfWeek=["mon", "tue", "wed", "thu", "fri"])),
         Card("warning", ("50 mg Mon–Fri",)),
         absent=("labelled dose",),
     ),
     _s(
         "once a week on Monday, written with a daily period",
-        lambda _: order_sign(
-            order(
-                "n1",
-                LDN,
-                dosage_=dosage(
-                    dose=quantity(4.5), timing={"repeat": {**repeat(1)["repeat"], "dayOfWeek": ["mon"]}}, route=ORAL
-                ),
-            ),
-            prefetch=EMPTY,
-        ),
+        lambda _: _one_line(LDN, 4.5, repeat(1, dayOfWeek=["mon"])),
         Card("warning", ("4.5 mg Mon",)),
         absent=("(off-label)",),
     ),
     _s(
         "two times of day with a period of 24 hours",
-        lambda _: order_sign(
-            order(
-                "n1",
-                LDN,
-                dosage_=dosage(
-                    dose=quantity(4.5),
-                    timing={"repeat": {**repeat(1, 24, "h")["repeat"], "timeOfDay": ["08:00:00", "20:00:00"]}},
-                    route=ORAL,
-                ),
-            ),
-            prefetch=EMPTY,
-        ),
+        lambda _: _one_line(LDN, 4.5, repeat(1, 24, "h", timeOfDay=["08:00:00", "20:00:00"])),
         Card("warning", ("4.5 mg twice daily",)),
     ),
     _s(

@@ -322,8 +322,6 @@ def pattern_fits(dose: Dose, shape: DoseShape, rng: RangeSpec) -> bool:
         return dose.period_days is not None and shape.by_day == rng.schedule_by_day
     if dose.period_days is None or rng.per == "administration-only":
         return True
-    if rng.schedule_by_day is not None:
-        return shape.by_day == rng.schedule_by_day
     if rng.period_days == 1:
         return shape.times_a_day is not None and (rng.per == "period" or shape.times_a_day == 1)
     return dose.administrations_per_period == 1 and dose.period_days == rng.period_days and not dose.schedule

@@ -202,15 +202,11 @@ def _repeat_frequency(repeat: dict[str, Any], reading: DoseReading) -> str | boo
     if period_max is not None and period_max != period:
         reading.notes.append("assessed at the shortest interval ordered")
     daily = (unit == "d" and period == 1) or (unit == "h" and period == 24)
-    if days and daily and count == 1:  # once a day, on these days only
-        return " ".join(days)
-    if days:
-        return None  # several a day on some days: not a frequency the dose check reads
+    if days:  # once on each of these days (a daily or weekly period); anything else is not read
+        return " ".join(days) if count == 1 and (daily or (unit == "wk" and period == 1)) else None
     if daily and named > count:  # never fewer than the times of day it names
         reading.notes.append(f"assessed as {named} times a day, one per time of day given")
         count = named
-    if days and unit == "wk" and period == 1 and count == 1:
-        return " ".join(days)
     if unit == "mo" and count == 1 and period == int(period):
         return "monthly" if period == 1 else f"every {int(period)} months"
     return _period_phrase(period, unit, count)
