@@ -71,6 +71,7 @@ def _dose_ranges(session: Session, regimens: list[Record]) -> list[DoseRangeFact
             cap=dose_range.cap_value,
             cap_unit=dose_range.cap_unit,
             schedule=dose_range.schedule,
+            population=regimen["population"],
         )
         summary = {k: regimen[k] for k in ("slug", "name", "band", "route", "approval_status", "population")}
         out.append(

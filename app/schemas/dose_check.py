@@ -7,6 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+Population = Literal["adults", "children"]
+"""Who a dose is for, when known (app.domain.dosing.POPULATIONS)."""
+
 
 def _number_as_text(value: Any) -> str:
     """A JSON number or string, as text for the domain's strict reader (app.domain.dosing.parse_amount)."""
@@ -69,6 +72,12 @@ class DoseCheckRequest(BaseModel):
         max_length=200,
         description="A weekly schedule instead of amount/unit/frequency, e.g. '50 mg weekdays + 100 mg Saturday'.",
     )
+    population: Population | None = Field(
+        default=None,
+        description="Who the dose is for, when known: adults or children. A range for the other population is "
+        "not compared; a child's dose is documented only by a range for children. Left out, the children's "
+        "weight-based limit applies whenever a body weight is given (the service cannot tell a child by weight).",
+    )
 
 
 class NormalizedDose(BaseModel):
@@ -78,6 +87,7 @@ class NormalizedDose(BaseModel):
     period_days: float | None = Field(description="Days in one dosing period.")
     frequency: str = Field(description="The frequency as understood.")
     route: str | None = Field(description="The route as understood.")
+    population: Population | None = Field(description="The population given (adults, children), or null.")
 
 
 class MatchedRange(BaseModel):
@@ -138,11 +148,19 @@ class DoseMatch(BaseModel):
     band: str = Field(description="Dose band of the regimen (low-dose, standard-oral, ...).")
     source: str = Field(description="Slug of the source that states the range.")
     range: MatchedRange = Field(description="The range compared with.")
+    population: Literal["any", "adults", "children"] = Field(
+        description="The population the range's regimen is for (any: the source states none)."
+    )
     position: Literal["inside", "below", "above"] | None = Field(
         description="Where the dose lies; null when a weight-based range meets a dose without a weight."
     )
-    comparable: bool = Field(description="False when the route does not fit or no position could be found.")
+    comparable: bool = Field(
+        description="False when the route or the population does not fit, or no position could be found."
+    )
     route_fits: bool = Field(description="Whether the dose's route (if given) is the range's route.")
+    population_fits: bool = Field(
+        description="False when the dose is for another population (given) than the range's regimen is for."
+    )
     verification: str | None = Field(description="The range's verification: primary, secondary or article-claim.")
     documents: bool = Field(
         description="True when the dose lies inside this range, the route fits and the range is checked "
@@ -156,9 +174,11 @@ class DoseMatch(BaseModel):
 class DoseWarningOut(BaseModel):
     code: str = Field(
         description="label-contraindication, label-warning (the hepatotoxicity warning that remains on the "
-        "label), route-mismatch, weight-based-limit, weight-limit-exceeded, "
-        "claimed-only (only an unchecked claim covers the dose), above-all-ranges (above every checked "
-        "range; names the labelled dose) or not-documented."
+        "label), route-mismatch, weight-based-limit, weight-limit-exceeded, weight-limit-daily-total-not-checked "
+        "(a range that states no frequency: one administration keeps to its weight-based limit, the day's "
+        "administrations add up to more), population-not-documented (a child's dose that only ranges stating "
+        "no population hold), schedule-not-documented, claimed-only (only an unchecked claim covers the dose), "
+        "above-all-ranges (above every checked range; names the labelled dose) or not-documented."
     )
     message: str = Field(description="The warning, for a clinician.")
     source: str | None = Field(description="Slug of the source the warning rests on (null: our reasoning).")

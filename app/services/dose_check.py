@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.domain.dosing import (
+    POPULATIONS,
     Assessment,
     Dose,
     DoseInputError,
@@ -44,6 +45,8 @@ class DoseRequest:
     route: str | None = None
     weight_kg: Decimal | str | int | float | None = None
     schedule: str | None = None
+    population: str | None = None
+    """``adults`` or ``children`` (see app.domain.dosing.POPULATIONS), or ``None``: not said."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +98,11 @@ class _Context:
                     "mg_per_day_min": number(m.mg_per_day_min),
                     "mg_per_day_max": number(m.mg_per_day_max),
                 },
+                "population": m.range.population,
                 "position": None,
                 "comparable": m.comparable,
                 "route_fits": m.route_fits,
+                "population_fits": m.population_fits,
                 "verification": m.range.verification,
                 "documents": None,
                 "basis": m.basis,
@@ -135,6 +140,13 @@ process with random doses, a CDS call took 181 µs with 16 kept against 191 µs 
 
 def parse(request: DoseRequest) -> Dose:
     """The request as a normalised dose (raises app.domain.dosing.DoseInputError naming the field)."""
+    if request.population is not None and request.population not in POPULATIONS:
+        raise DoseInputError("population", f"must be one of {', '.join(POPULATIONS)} (or left out)")
+    dose = _parsed_dose(request)
+    return dose if request.population is None else replace(dose, population=request.population)
+
+
+def _parsed_dose(request: DoseRequest) -> Dose:
     if request.schedule and (request.amount is not None or request.unit or request.frequency):
         raise DoseInputError("schedule", "give a weekly schedule or an amount, a unit and a frequency, not both")
     if request.schedule:
@@ -238,6 +250,7 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
             "frequency": dose.frequency,
             "route": dose.route,
             "weight_kg": number(dose.weight_kg),
+            "population": dose.population,
         },
         "normalized": {
             "mg_per_administration": number(dose.mg_per_administration),
@@ -246,6 +259,7 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
             "period_days": number(dose.period_days),
             "frequency": dose.frequency_description,
             "route": dose.route,
+            "population": dose.population,
         },
         "dose_text": assessment.dose_text,
         "indicator": assessment.indicator,
@@ -377,7 +391,15 @@ def check_dose_in(model: ReadModel, request: DoseRequest) -> dict[str, Any]:
     Raises :class:`app.domain.dosing.DoseInputError` naming the field for a dose it cannot read.
     """
     snapshot = _model_snapshot(model)
-    key = (request.amount, request.unit, request.frequency, request.route, request.weight_kg, request.schedule)
+    key = (
+        request.amount,
+        request.unit,
+        request.frequency,
+        request.route,
+        request.weight_kg,
+        request.schedule,
+        request.population,
+    )
     with _states_lock:
         answer = snapshot.answers.get(key)
     if answer is None:

@@ -252,7 +252,16 @@ SUMMARIES = [
     ),
     ("380", "mg", "every 4 weeks", "im", "Naltrexone 380 mg IM every 4 weeks: labelled dose"),
     ("380", "mg", "monthly", "intramuscular", "Naltrexone 380 mg IM every 4 weeks: labelled dose"),
-    ("380", "mg", "every 2 weeks", "im", "Naltrexone 380 mg IM every 2 weeks is 2× the label's 380 mg every 4 weeks"),
+    (
+        "380",
+        "mg",
+        "every 2 weeks",
+        "im",
+        "Naltrexone 380 mg IM every 2 weeks is 2× as often as the label's 380 mg every 4 weeks",
+    ),
+    # no ratio of averages across dosing intervals (the audit: "3.7× the label's 380 mg every 4 weeks")
+    ("100", "mg", "every other day", "im", "Naltrexone 100 mg IM every other day: documented only for oral use"),
+    ("190", "mg", "weekly", "im", "Naltrexone 190 mg IM weekly: above every checked range"),
     ("50", "mg", "daily", "oral", "Naltrexone 50 mg daily: labelled dose"),
     ("4.5", "mg", "daily", "oral", "Naltrexone 4.5 mg daily: low-dose (off-label)"),
     ("1", "mg", "twice daily", "oral", "Naltrexone 1 mg twice daily: low-dose (off-label)"),

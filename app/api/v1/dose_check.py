@@ -19,7 +19,7 @@ from app.api.shortcuts import replay
 from app.domain.dosing import DoseInputError
 from app.errors import ProblemError
 from app.readmodel import ReadModel
-from app.schemas.dose_check import DoseCheckRequest, DoseCheckResponse
+from app.schemas.dose_check import DoseCheckRequest, DoseCheckResponse, Population
 from app.services.dose_check import DoseRequest, check_dose_in
 
 router = APIRouter(prefix="/v1", tags=["dose intelligence"])
@@ -31,7 +31,8 @@ day: inside the review's 1–5 mg and equal to the most studied dose, above the 
 every verdict comes back, attributed. `documented` is true when the dose lies inside at least one checked range
 whose route fits. The answer also carries the mechanisms and indications documented for the matching
 regimens, and warnings: the label's contraindications (at every dose), a route that does not fit (an
-"injection" at 4.5 mg), the paediatric trial's weight-based limit when `weight_kg` is given, and a dose
+"injection" at 4.5 mg), the paediatric trial's weight-based limit when `weight_kg` is given (a children's limit: give
+`population: adults` for an adult, and a range for children is then not compared), and a dose
 that lies in no documented regimen or above every one.
 
 Numbers (`amount`, `weight_kg`) are ASCII decimal notation only: digits, an optional sign, one `.` and
@@ -87,7 +88,9 @@ async def post_dose_check(body: DoseCheckRequest, http: Request) -> Response:
 
 
 def _dose_request(body: DoseCheckRequest) -> DoseRequest:
-    return DoseRequest(body.amount, body.unit, body.frequency, body.route, body.weight_kg, body.schedule)
+    return DoseRequest(
+        body.amount, body.unit, body.frequency, body.route, body.weight_kg, body.schedule, body.population
+    )
 
 
 def _parsed(raw: bytes) -> DoseCheckRequest | None:
@@ -120,9 +123,13 @@ async def get_dose_check(
         str | None, Query(max_length=40, description="Body weight in kg, a plain decimal (required with mg/kg).")
     ] = None,
     schedule: Annotated[str | None, Query(max_length=200, description="A weekly schedule instead.")] = None,
+    population: Annotated[
+        Population | None, Query(description="adults or children, when known (see the body's `population`).")
+    ] = None,
 ) -> Response:
     model = await http.app.state.read_model.get()
-    return _answer(model, DoseRequest(amount, unit, frequency, route, weight_kg, schedule), "query")
+    request = DoseRequest(amount, unit, frequency, route, weight_kg, schedule, population)
+    return _answer(model, request, "query")
 
 
 class DoseCheckShortcut(BaseRoute):

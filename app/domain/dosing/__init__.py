@@ -59,7 +59,14 @@ from app.domain.dosing.classification import (
     route_mismatch,
     weight_based_check,
 )
-from app.domain.dosing.doses import Dose, ScheduleEntry, concurrent_schedule, parse_dose, parse_schedule
+from app.domain.dosing.doses import (
+    POPULATIONS,
+    Dose,
+    ScheduleEntry,
+    concurrent_schedule,
+    parse_dose,
+    parse_schedule,
+)
 from app.domain.dosing.frequencies import Frequency, parse_days, parse_frequency
 from app.domain.dosing.numbers import (
     MAX_MG_PER_ADMINISTRATION,
@@ -97,6 +104,7 @@ __all__ = [
     "MIN_MG_PER_ADMINISTRATION",
     "MIN_WEIGHT_KG",
     "PERIOD_DAYS",
+    "POPULATIONS",
     "AmountLike",
     "Assessment",
     "Classification",

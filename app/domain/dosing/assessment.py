@@ -41,8 +41,8 @@ def assess(dose: Dose, ranges: Sequence[RangeSpec], *, opioid_conflict: bool = F
     classification = classify(dose, ranges)
     warnings = list(dose_warnings(classification))
     for m in classification.matches if dose.weight_kg is not None else ():  # a limit needs a body weight
-        check = weight_based_check(dose, m.range) if m.route_fits and m.checked else None
-        if check is not None and not check.exceeds:
+        check = weight_based_check(dose, m.range) if m.comparable and m.checked else None
+        if check is not None and not check.exceeds and not check.daily_unchecked:
             warnings.append(DoseWarning("weight-based-limit", check.message, m.range.range_slug))
     return Assessment(
         classification=classification,
@@ -53,7 +53,7 @@ def assess(dose: Dose, ranges: Sequence[RangeSpec], *, opioid_conflict: bool = F
             documented=classification.documented,
             above_all_checked=classification.above_all,
             claimed_only=bool(classification.claimed_only_by) and not classification.documented,
-            limit_exceeded=bool(classification.limits_exceeded),
+            limit_exceeded=classification.limited,
         ),
         summary=clinician_summary(classification),
         dose_text=dose_phrase(dose),

@@ -6,9 +6,9 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import Literal
+from typing import Final, Literal
 
-from app.domain.dosing.doses import Dose, parse_schedule
+from app.domain.dosing.doses import POPULATIONS, Dose, parse_schedule
 from app.domain.dosing.numbers import (
     _CTX,
     PERIOD_DAYS,
@@ -43,8 +43,11 @@ class RangeSpec:
     ``source_title`` names the source in verdicts (the slug when missing); ``is_reference`` and
     ``approval_status`` (of the regimen) let the rules name the labelled dose. ``schedule`` is the
     weekly schedule the source states when its amounts differ by day (``"50 mg weekdays + 100 mg
-    Saturday"``): the range then records the weekly total and documents that schedule only. Invalid
-    data raises ``ValueError``.
+    Saturday"``): the range then records the weekly total and documents that schedule only.
+    ``population`` is its regimen's (``any``, ``adults``, ``children``): a range for one population is not
+    compared with a dose for the other, and a child's dose is documented only by a range for children (the
+    content records children's dosing apart; a range that states no population comes from adults' studies
+    and labels). Invalid data raises ``ValueError``.
 
     A range documents only the dosing pattern its source states (see :func:`pattern_fits`): an amount
     per day documents a dose given every day (once or several times a day), an amount per longer period
@@ -73,6 +76,7 @@ class RangeSpec:
     is_reference: bool = False
     approval_status: str | None = None
     schedule: str | None = None
+    population: str = "any"
     # Derived once, with the range (every dose check reads them for every range): not compared, not given.
     period_days: Decimal = field(init=False, repr=False, compare=False)
     """The period's length in days (trailing zeros removed)."""
@@ -117,6 +121,8 @@ class RangeSpec:
             problems.append("per must be 'period', 'administration' or 'administration-only'")
         if self.cap_unit is not None and self.cap is None:
             problems.append("cap_unit without cap")
+        if self.population not in RANGE_POPULATIONS:
+            problems.append(f"population must be one of {', '.join(RANGE_POPULATIONS)}")
         schedule_dose = None if problems or self.schedule is None else self._parse_schedule(route, problems)
         if problems:
             raise ValueError(f"range {self.range_slug}: " + "; ".join(problems))
@@ -168,6 +174,7 @@ class RangeSpec:
 
 
 _COMPARED = tuple(f for f in fields(RangeSpec) if f.compare)
+RANGE_POPULATIONS: Final = ("any", *POPULATIONS)
 
 
 @functools.lru_cache(maxsize=1024)  # the same few dozen ranges, described in every dose check
@@ -355,14 +362,40 @@ class Match:
     """The dose lies inside this range (route fits), but the source is not checked: a claim only."""
 
     def __post_init__(self) -> None:
-        inside = self.position == "inside" and self.plan.route_fits and self.plan.judges_frequency and self.pattern_fits
+        plan = self.plan
+        inside = (
+            self.position == "inside"
+            and plan.route_fits
+            and plan.population_fits
+            and plan.judges_frequency
+            and self.pattern_fits
+        )
         checked = self.range.checked
-        object.__setattr__(self, "documents", inside and checked)
+        object.__setattr__(self, "documents", inside and checked and plan.population_stated)
         object.__setattr__(self, "claims", inside and not checked)
 
     @property
     def comparable(self) -> bool:
-        return self.plan.route_fits and self.position is not None
+        return self.plan.route_fits and self.plan.population_fits and self.position is not None
+
+    @property
+    def population_unstated(self) -> bool:
+        """The dose (for children) lies inside this checked range on its pattern and route, but the range
+        states no population: it does not document a child's dose."""
+        return (
+            not self.plan.population_stated
+            and self.range.checked
+            and self.position == "inside"
+            and self.plan.route_fits
+            and self.plan.population_fits
+            and self.plan.judges_frequency
+            and self.pattern_fits
+        )
+
+    @property
+    def population_fits(self) -> bool:
+        """The range is not for another population than the dose's (see :class:`RangeSpec`)."""
+        return self.plan.population_fits
 
     @property
     def schedule_differs(self) -> bool:
@@ -444,6 +477,11 @@ class MatchPlan:
     tail: str
     """The notes after the first, each with its "; " before it."""
     judges_frequency: bool
+    population_fits: bool = True
+    """The range is for the dose's population, or for any, or the dose's population is not given."""
+    population_stated: bool = True
+    """The range may document a dose for this population: false for a child's dose and a range that states
+    no population (see :class:`RangeSpec`)."""
     lo_days: Decimal | None = None
     hi_days: Decimal | None = None
     """The bounds times the dose's period in days: what :func:`_place_planned_rate` compares with."""
@@ -451,10 +489,18 @@ class MatchPlan:
 
 @functools.lru_cache(maxsize=4096)  # per range and dose shape: a few per range in practice
 def _plan(
-    rng: RangeSpec, route: str | None, weight: Decimal | None, days: Decimal | None, periodic: bool, single: bool
+    rng: RangeSpec,
+    route: str | None,
+    weight: Decimal | None,
+    days: Decimal | None,
+    periodic: bool,
+    single: bool,
+    population: str | None = None,
 ) -> MatchPlan:
     range_route = rng.canonical_route
     route_fits = route is None or route == range_route
+    population_fits = population is None or rng.population in ("any", population)
+    population_stated = population != "children" or rng.population == "children"
     bounds = _bounds(rng, weight)
     notes: list[str] = []
     rule: Literal["none", "administration-only", "single", "both", "rate"]
@@ -482,6 +528,10 @@ def _plan(
         notes.append(f"route does not fit: the range is for {range_route} use, the dose is {route}")
     elif route is None:
         notes.append(f"no route given: the range is for {range_route} use")
+    if not population_fits:
+        notes.append(f"population does not fit: the range is for {rng.population}, the dose for {population}")
+    elif not population_stated:
+        notes.append("the range states no population: it does not document a dose for children")
     return MatchPlan(
         route_fits=route_fits,
         bounds=bounds,
@@ -490,6 +540,8 @@ def _plan(
         describe=rng.describe(),
         tail="".join(f"; {n}" for n in notes),
         judges_frequency=rng.per != "administration-only" or single,
+        population_fits=population_fits,
+        population_stated=population_stated,
         lo_days=None if bounds is None or bounds.lo is None or days is None else _mul(bounds.lo, days),
         hi_days=None if bounds is None or bounds.hi is None or days is None else _mul(bounds.hi, days),
     )
@@ -518,7 +570,7 @@ def _position(dose: Dose, plan: MatchPlan) -> Position | None:
 
 def _match(dose: Dose, rng: RangeSpec, dose_text: str, shape: DoseShape) -> Match:
     periodic = dose.period_days is not None and dose.mg_per_period is not None
-    plan = _plan(rng, dose.route, dose.weight_kg, dose.period_days, periodic, dose.single)
+    plan = _plan(rng, dose.route, dose.weight_kg, dose.period_days, periodic, dose.single, dose.population)
     return _planned_match(dose, rng, plan, dose_text, shape)
 
 
@@ -539,9 +591,10 @@ def _plans(
     period_days: Decimal | None,
     periodic: bool,
     single: bool,
+    population: str | None,
 ) -> tuple[MatchPlan, ...]:
     """The plan of every range for one dose shape, in order: one lookup a check instead of one a range."""
-    return tuple(_plan(rng, route, weight_kg, period_days, periodic, single) for rng in ranges)
+    return tuple(_plan(rng, route, weight_kg, period_days, periodic, single, population) for rng in ranges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -557,8 +610,11 @@ class Classification:
     ``schedule_differs``: the checked ranges whose amount the dose matches on average but whose dosing
     pattern it does not follow (see :func:`pattern_fits`), when nothing documents the dose.
     ``limits_exceeded``: the weight-based limits of checked ranges (route fits) that the dose exceeds for
-    the body weight given; then the dose is not documented, whatever range its amount lies in, and
-    ``regimens`` and ``bands`` are empty.
+    the body weight given; ``limits_unchecked``: those whose source states no frequency, that one
+    administration keeps to while the day's administrations add up to more; in either case the dose is
+    not documented, whatever range its amount lies in, and ``regimens`` and ``bands`` are empty.
+    ``population_unstated``: for a child's dose that nothing documents, the checked ranges that would but
+    state no population (see :class:`RangeSpec`).
     """
 
     dose: Dose
@@ -572,6 +628,13 @@ class Classification:
     claimed_only_by: tuple[Match, ...] = ()
     schedule_differs: tuple[Match, ...] = ()
     limits_exceeded: tuple[WeightCheck, ...] = ()
+    limits_unchecked: tuple[WeightCheck, ...] = ()
+    population_unstated: tuple[Match, ...] = ()
+
+    @property
+    def limited(self) -> bool:
+        """A weight-based limit is exceeded, or the dose's daily total is not covered by one."""
+        return bool(self.limits_exceeded or self.limits_unchecked)
 
 
 def _plural(n: int, word: str) -> str:
@@ -598,6 +661,10 @@ def _verdict(
                 *(
                     f"exceeds the weight-based limit of {w.range.cited} for {_tidy(w.weight_kg)} kg "
                     f"({w.limit_mg} mg): not documented for this body weight"
+                    if w.exceeds
+                    else f"the day's administrations add up to more than the weight-based limit of {w.range.cited} "
+                    f"for {_tidy(w.weight_kg)} kg ({w.limit_mg} mg), which states no frequency: not documented "
+                    "for this body weight"
                     for w in limits
                 ),
                 _verdict(dose, matches, any(m.documents for m in matches), above_all, below_all),
@@ -620,6 +687,11 @@ def _verdict(
             )
     if not documented:
         for m in checked:
+            if m.population_unstated:
+                parts.append(
+                    f"the dose fits {m.range.cited}: '{m.range.label}', which states no population: it does not "
+                    "document a dose for children"
+                )
             if m.schedule_differs:
                 parts.append(
                     f"the amount per day fits {m.range.cited}: '{m.range.label}', but that source states "
@@ -688,8 +760,19 @@ def _verdict_of(
     where others fell."""
     key = (
         dose.route,
-        tuple((w.range, w.weight_kg, w.limit_mg) for w in limits),
-        *((m.range, m.position, m.plan.route_fits, m.plan.judges_frequency, m.pattern_fits) for m in matches),
+        tuple((w.range, w.weight_kg, w.limit_mg, w.exceeds) for w in limits),
+        *(
+            (
+                m.range,
+                m.position,
+                m.plan.route_fits,
+                m.plan.judges_frequency,
+                m.pattern_fits,
+                m.plan.population_fits,
+                m.plan.population_stated,
+            )
+            for m in matches
+        ),
     )
     verdict = _VERDICTS.get(key)
     if verdict is None:
@@ -705,11 +788,13 @@ def classify(dose: Dose, ranges: Sequence[RangeSpec]) -> Classification:
     dose_text = _dose_text(dose)
     shape = dose_shape(dose)
     periodic = dose.period_days is not None and dose.mg_per_period is not None
-    plans = _plans(tuple(ranges), dose.route, dose.weight_kg, dose.period_days, periodic, dose.single)
+    plans = _plans(tuple(ranges), dose.route, dose.weight_kg, dose.period_days, periodic, dose.single, dose.population)
     matches = tuple(_planned_match(dose, rng, plan, dose_text, shape) for rng, plan in zip(ranges, plans, strict=True))
     checked = [m for m in matches if m.comparable and m.checked]
-    limits = _limits_exceeded(dose, checked)
-    inside = [m for m in matches if m.documents] if not limits else []
+    weights = _weight_checks(dose, checked)
+    limits = tuple(w for w in weights if w.exceeds)
+    unchecked = tuple(w for w in weights if w.daily_unchecked)
+    inside = [m for m in matches if m.documents] if not (limits or unchecked) else []
     documented = bool(inside)
     above_all = bool(checked) and all(m.position == "above" for m in checked)
     below_all = bool(checked) and all(m.position == "below" for m in checked)
@@ -721,19 +806,41 @@ def classify(dose: Dose, ranges: Sequence[RangeSpec]) -> Classification:
         below_all=below_all,
         regimens=_ordered(m.range.regimen for m in inside),
         bands=_ordered(m.range.band for m in inside),
-        verdict=_verdict_of(dose, matches, documented, above_all, below_all, limits),
+        verdict=_verdict_of(dose, matches, documented, above_all, below_all, (*limits, *unchecked)),
         claimed_only_by=tuple(m for m in matches if m.claims),
         schedule_differs=() if any(m.documents for m in matches) else tuple(m for m in checked if m.schedule_differs),
         limits_exceeded=limits,
+        limits_unchecked=unchecked,
+        population_unstated=()
+        if any(m.documents for m in matches)
+        else tuple(m for m in matches if m.population_unstated),
     )
 
 
-def _limits_exceeded(dose: Dose, checked: Sequence[Match]) -> tuple[WeightCheck, ...]:
-    """The weight-based limits of the checked, comparable ranges that the dose exceeds (a body weight given)."""
+def _weight_checks(dose: Dose, checked: Sequence[Match]) -> tuple[WeightCheck, ...]:
+    """The weight-based limits of the checked, comparable ranges, for the body weight given."""
     if dose.weight_kg is None:
         return ()
     found = (weight_based_check(dose, m.range) for m in checked if m.range.weight_based)
-    return tuple(w for w in found if w is not None and w.exceeds)
+    return tuple(w for w in found if w is not None)
+
+
+def _most_in_one_day(dose: Dose) -> tuple[Decimal, int] | None:
+    """The most mg given in one day and in how many administrations, when some day has more than one."""
+    if dose.period_days is None or dose.mg_per_period is None:
+        return None
+    by_day = dose_shape(dose).by_day
+    if by_day is not None:
+        days: dict[int, list[Decimal]] = {}
+        for day, mg in by_day:
+            days.setdefault(day, []).append(mg)
+        busiest = max(days.values(), key=lambda amounts: (sum(amounts), len(amounts)))
+        return (sum(busiest, Decimal(0)), len(busiest)) if len(busiest) > 1 else None
+    per_day = _CTX.divide(Decimal(dose.administrations_per_period), dose.period_days)
+    if per_day <= 1:
+        return None
+    times = int(per_day.to_integral_value(rounding="ROUND_CEILING"))
+    return _tidy(_mul(dose.mg_per_administration, Decimal(times))), times
 
 
 # --------------------------------------------------------------------------------------------------
@@ -760,6 +867,9 @@ class WeightCheck:
     dose_mg: Decimal
     exceeds: bool
     message: str
+    daily_unchecked: bool = False
+    """The source states no frequency; one administration keeps to the limit, but the administrations of
+    one day add up to more than it: that day's total is not checked by the source."""
 
 
 def weight_based_check(dose: Dose, rng: RangeSpec) -> WeightCheck | None:
@@ -797,6 +907,31 @@ def weight_based_check(dose: Dose, rng: RangeSpec) -> WeightCheck | None:
     else:
         how = f"the cap is {cap} mg"
     verb = "exceeds" if exceeds else "does not exceed"
+    whose = ""
+    if rng.population != "any" and dose.population is None:
+        other = "an adult" if rng.population == "children" else "a child"
+        whose = (
+            f". This is a limit for {rng.population}: if the patient is {other}, give the population "
+            f'("{"adults" if rng.population == "children" else "children"}") and it does not apply'
+        )
+    busiest = _most_in_one_day(dose) if rng.per == "administration-only" and not exceeds else None
+    if busiest is not None and (busiest[0] > limit or (busiest[0] == limit and not inclusive)):
+        return WeightCheck(
+            range=rng,
+            weight_kg=weight,
+            mg_per_kg=per_kg,
+            computed_mg=computed,
+            cap_mg=cap,
+            limit_mg=limit,
+            capped=capped,
+            period_days=period,
+            dose_mg=dose_mg,
+            exceeds=False,
+            daily_unchecked=True,
+            message=f"{how}: one administration ({dose_mg} mg) keeps to {limit} mg ({rng.cited}), but "
+            f"{busiest[1]} administrations in one day give {_display(busiest[0])} mg; the source states no "
+            "frequency, so a day's total above one administration's limit is not checked by it" + whose,
+        )
     return WeightCheck(
         range=rng,
         weight_kg=weight,
@@ -809,7 +944,8 @@ def weight_based_check(dose: Dose, rng: RangeSpec) -> WeightCheck | None:
         dose_mg=dose_mg,
         exceeds=exceeds,
         message=f"{how}: the dose ({dose_mg} mg {basis}) {verb} {limit} mg ({rng.cited})"
-        + ("; the source states no frequency" if rng.per == "administration-only" else ""),
+        + ("; the source states no frequency" if rng.per == "administration-only" else "")
+        + (whose if exceeds else ""),
     )
 
 
@@ -836,20 +972,36 @@ def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
     claim, a dose above every checked range, or in none."""
     dose = classification.dose
     out: list[DoseWarning] = []
-    exceeded = {w.range: w for w in classification.limits_exceeded}
+    exceeded = {w.range: w for w in (*classification.limits_exceeded, *classification.limits_unchecked)}
     for m in classification.matches:
         if not m.route_fits and m.position == "inside":
+            schedule = (
+                ""
+                if m.pattern_fits
+                else f" Its schedule differs too: the source states {label_phrase(m.range)}, the dose is "
+                f"{dose_phrase(dose)}."
+            )
             out.append(
                 DoseWarning(
                     "route-mismatch",
                     f"The amount fits {m.range.cited}: '{m.range.label}' ({m.range.band}), documented for "
-                    f"{m.range.canonical_route} use, but the dose is {dose.route}.",
+                    f"{m.range.canonical_route} use, but the dose is {dose.route}.{schedule}",
                     m.range.range_slug,
                 )
             )
         check = exceeded.get(m.range)
         if check is not None:
-            out.append(DoseWarning("weight-limit-exceeded", check.message, m.range.range_slug))
+            code = "weight-limit-exceeded" if check.exceeds else "weight-limit-daily-total-not-checked"
+            out.append(DoseWarning(code, check.message, m.range.range_slug))
+    for m in classification.population_unstated:
+        out.append(
+            DoseWarning(
+                "population-not-documented",
+                f"The dose fits {m.range.cited}: '{m.range.label}', which states no population. No checked "
+                f"source gives this dose for children{_childrens_ranges(classification)}.",
+                m.range.range_slug,
+            )
+        )
     for m in classification.schedule_differs:
         out.append(
             DoseWarning(
@@ -871,16 +1023,40 @@ def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
                 )
             )
     label = label_reference(classification)
-    label_text = (
-        f" The label gives {label_phrase(label)} ({label.cited})." if label is not None and label.checked else ""
-    )
+    named = label if label is not None and label.checked else None
+    label_text = "" if named is None else f" The label gives {label_phrase(named)} ({named.cited})."
+    label_slug = None if named is None else named.range_slug  # the warning rests on the label it names
     if classification.above_all:
-        out.append(DoseWarning("above-all-ranges", "The dose lies above every checked documented range." + label_text))
-    elif not classification.documented and classification.matches and not exceeded:
+        out.append(
+            DoseWarning(
+                "above-all-ranges", "The dose lies above every checked documented range." + label_text, label_slug
+            )
+        )
+    elif (
+        not classification.documented
+        and classification.matches
+        and not exceeded
+        and not classification.population_unstated
+    ):
         out.append(
             DoseWarning(
                 "not-documented",
                 f"The dose lies in no documented regimen ({classification.verdict})." + label_text,
+                label_slug,
             )
         )
     return tuple(out)
+
+
+def _childrens_ranges(classification: Classification) -> str:
+    """The checked children's ranges, named: ``; the only children's range is …``, or nothing."""
+    ranges = _ordered(
+        f"{m.range.cited}: '{m.range.label}'"
+        for m in classification.matches
+        if m.range.population == "children" and m.range.checked
+    )
+    if not ranges:
+        return ""
+    return ("; the only children's range is " if len(ranges) == 1 else "; the children's ranges are ") + "; ".join(
+        ranges
+    )

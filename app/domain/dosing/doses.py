@@ -30,6 +30,9 @@ from app.domain.dosing.numbers import (
 # --------------------------------------------------------------------------------------------------
 # Doses
 
+POPULATIONS: Final = ("adults", "children")
+"""Who a dose is for, when the caller says: a range for another population never documents it."""
+
 
 @dataclass(frozen=True, slots=True)
 class ScheduleEntry:
@@ -70,6 +73,8 @@ class Dose:
     administrations_per_day: Decimal | None
     days_of_week: tuple[int, ...] = ()
     schedule: tuple[ScheduleEntry, ...] = ()
+    population: str | None = None
+    """``adults`` or ``children`` when the caller says (see :data:`POPULATIONS`), else ``None``: unknown."""
 
     @property
     def single(self) -> bool:

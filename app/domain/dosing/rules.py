@@ -202,8 +202,12 @@ def label_phrase(rng: RangeSpec) -> str:
     return f"{amount} {_every(rng.period_days)}"
 
 
-def _ratio(dose: Dose, rng: RangeSpec) -> Decimal | None:
-    """How many times the range's single figure the dose is, on the average-per-day basis."""
+def _ratio(classification: Classification, rng: RangeSpec) -> tuple[Decimal, str] | None:
+    """How many times the range's single figure the dose is, on the average-per-day basis, and how to say it:
+    ``"×"`` for a dose on the range's own dosing pattern (150 mg daily is 3× 50 mg daily), ``"× as often
+    as"`` for the range's own amount given at another interval (380 mg every 2 weeks), else ``None``: 100 mg
+    every other day is no multiple of 380 mg every 4 weeks."""
+    dose = classification.dose
     if (
         dose.mg_per_period is None
         or dose.period_days is None
@@ -220,9 +224,21 @@ def _ratio(dose: Dose, rng: RangeSpec) -> Decimal | None:
     )
     if figure == 0:
         return None
+    if any(m.pattern_fits for m in classification.matches if m.range is rng):
+        how = "×"
+    elif (
+        dose.administrations_per_period == 1
+        and not dose.schedule
+        and rng.schedule is None
+        and (rng.per == "administration" or rng.period_days > 1)
+        and dose.mg_per_administration == figure
+    ):
+        how = "× as often as"
+    else:
+        return None
     # (dose mg / dose days) / (figure / range days), exact then rounded for display
     value = _CTX.divide(_mul(dose.mg_per_period, rng.period_days), _mul(figure, dose.period_days))
-    return _tidy(value.quantize(Decimal("0.1"), context=_CTX))
+    return _tidy(value.quantize(Decimal("0.1"), context=_CTX)), how
 
 
 _LN_2: Final = _CTX.ln(Decimal(2))
@@ -276,8 +292,16 @@ def clinician_summary(classification: Classification) -> str:
     head = _with_route(dose)
     if classification.limits_exceeded:
         limit = classification.limits_exceeded[0]
+        whose = "the children's" if limit.range.population == "children" else "the"
         return _fit(
-            f"{head}: exceeds the weight-based limit ({_number(limit.limit_mg)} mg for {_number(limit.weight_kg)} kg)"
+            f"{head}: exceeds {whose} weight-based limit ({_number(limit.limit_mg)} mg for "
+            f"{_number(limit.weight_kg)} kg)"
+        )
+    if classification.limits_unchecked:
+        limit = classification.limits_unchecked[0]
+        return _fit(
+            f"{head}: a day's total above the weight-based limit ({_number(limit.limit_mg)} mg per administration "
+            f"for {_number(limit.weight_kg)} kg)"
         )
     checked_inside = [m for m in classification.matches if m.documents]
     if checked_inside:
@@ -287,14 +311,16 @@ def clinician_summary(classification: Classification) -> str:
         approved = [m for m in checked_inside if m.range.approval_status == "approved"]
         if approved:
             reference = label_reference(classification)
-            ratio = None if reference is None else _ratio(dose, reference)
+            ratio = None if reference is None else _ratio(classification, reference)
             text = f"{head}: documented ({approved[0].range.label})"
-            if reference is not None and ratio is not None and ratio != 1:
-                text += f"; {_number(ratio)}× the label's {label_phrase(reference)}"
+            if reference is not None and ratio is not None and ratio[0] != 1:
+                text += f"; {_number(ratio[0])}{ratio[1]} the label's {label_phrase(reference)}"
             return _fit(text)
         bands = ", ".join(dict.fromkeys(m.range.band for m in checked_inside))
         statuses = {m.range.approval_status for m in checked_inside}
         return _fit(f"{head}: {bands} (off-label)" if statuses == {"off-label"} else f"{head}: {bands}")
+    if classification.population_unstated:
+        return _fit(f"{head}: not documented for children")
     if classification.schedule_differs:
         stated = next((m for m in classification.schedule_differs if m.range.is_reference), None)
         stated = stated or classification.schedule_differs[0]
@@ -302,10 +328,14 @@ def clinician_summary(classification: Classification) -> str:
     claimed = bool(classification.claimed_only_by)
     tail = "; only an article claims this dose" if claimed else ""
     reference = label_reference(classification)
-    ratio = None if reference is None else _ratio(dose, reference)
-    if reference is not None and ratio is not None and ratio > 1:
-        return _fit(f"{head} is {_number(ratio)}× the label's {label_phrase(reference)}{tail}")
-    other_route = [m for m in classification.matches if not m.route_fits and m.position == "inside" and m.checked]
+    ratio = None if reference is None else _ratio(classification, reference)
+    if reference is not None and ratio is not None and ratio[0] > 1:
+        return _fit(f"{head} is {_number(ratio[0])}{ratio[1]} the label's {label_phrase(reference)}{tail}")
+    other_route = [
+        m
+        for m in classification.matches
+        if not m.route_fits and m.position == "inside" and m.checked and m.pattern_fits and m.population_fits
+    ]
     if other_route:
         routes = " or ".join(dict.fromkeys(m.range.canonical_route for m in other_route))
         return _fit(f"{head}: documented only for {routes} use")
