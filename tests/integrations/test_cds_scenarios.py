@@ -81,6 +81,14 @@ def _together(resource_id: str, med: dict[str, Any], lines: list[tuple[int, dict
     return resource
 
 
+def _unsequenced(resource_id: str, med: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Dosage lines with no sequence (or one that is not an integer): taken together or one after another,
+    the order does not say."""
+    resource = order(resource_id, med)
+    resource["dosageInstruction"] = lines
+    return resource
+
+
 def _by_full_url(body: dict[str, Any]) -> dict[str, Any]:
     """Draft orders without ids, named by urn:uuid fullUrls (as some EHRs send them)."""
     for n, entry in enumerate(body["context"]["draftOrders"]["entry"], start=1):
@@ -546,6 +554,31 @@ SCENARIOS: list[Scenario] = [
             prefetch=EMPTY,
         ),
         Card("info", ("2 mg daily + 2.5 mg daily",), ("taken together", "4.5 mg a day", "line 3: Naltrexone 4.5 mg")),
+    ),
+    # Lines without a sequence: together or one after another is not said, so both readings are assessed.
+    _s(
+        "two lines without a sequence: taken together they are 9 mg a day",
+        lambda _: order_sign(_unsequenced("n1", LDN, [daily(4.5), daily(4.5)]), prefetch=EMPTY),
+        Card("warning", ("4.5 mg daily + 4.5 mg daily",), ("no sequence", "if taken together", "9 mg a day")),
+    ),
+    _s(
+        "two lines without a sequence, documented either way",
+        lambda _: order_sign(_unsequenced("n1", LDN, [daily(1.5), daily(1.5)]), prefetch=EMPTY),
+        Card("info", ("1.5 mg daily",), ("no sequence", "if taken together", "3 mg a day")),
+    ),
+    _s(
+        "a sequence written 1.0 is sequence 1",
+        lambda _: order_sign(_together("n1", LDN, [(1.0, daily(4.5)), (1.0, daily(4.5))]), prefetch=EMPTY),  # type: ignore[list-item]
+        Card("warning", ("4.5 mg daily + 4.5 mg daily",), ("taken together (one sequence)", "9 mg a day")),
+        absent=("(off-label)", "no sequence"),
+    ),
+    _s(
+        "a sequence that is not an integer is no sequence",
+        lambda _: order_sign(
+            _unsequenced("n1", LDN, [{**daily(4.5), "sequence": "1"}, {**daily(4.5), "sequence": 1.5}]),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("4.5 mg daily + 4.5 mg daily",), ("no sequence", "if taken together")),
     ),
     # What the order leaves uncertain is never reassuring (the audit of this session).
     _s(

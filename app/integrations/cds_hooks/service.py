@@ -265,18 +265,27 @@ def _together(numbers: Sequence[int]) -> str:
     return "lines " + ", ".join(named[:-1]) + " and " + named[-1]
 
 
+ONE_SEQUENCE: Final = "are taken together (one sequence)"
+NO_SEQUENCE: Final = "give no sequence; if taken together"
+
+
 def _concurrent_decision(
-    entry: Entry, numbers: Sequence[int], decisions: Sequence[DoseDecision], check: DoseCheck
+    entry: Entry,
+    numbers: Sequence[int],
+    decisions: Sequence[DoseDecision],
+    check: DoseCheck,
+    *,
+    together: str = ONE_SEQUENCE,
 ) -> DoseDecision:
     """Dosage lines that share a ``sequence`` are taken at the same time (FHIR R4 Dosage.sequence): their
-    total is the dose assessed, never each line alone. What cannot be added up is said, not assessed."""
+    total is the dose assessed, never each line alone. What cannot be added up is said, not assessed.
+    ``together`` says why they are added up (:data:`ONE_SEQUENCE`, or :data:`NO_SEQUENCE`: one reading of
+    lines whose order does not say)."""
     label = _together(numbers)
     for n, decision in zip(numbers, decisions, strict=True):
         if decision.answer is None or decision.reading.amount is None:
             why = decision.problem or decision.reading.problem or "its dose could not be read"
-            return DoseDecision(
-                entry, decision.reading, None, f"{label} are taken together (one sequence), and line {n}: {why}"
-            )
+            return DoseDecision(entry, decision.reading, None, f"{label} {together}, and line {n}: {why}")
     readings = [d.reading for d in decisions]
     try:
         doses = [parse_dose(r.amount or 0, r.unit or "", r.frequency or "", r.route) for r in readings]
@@ -285,22 +294,45 @@ def _concurrent_decision(
         total = parse_schedule(schedule, route=route).mg_per_day
         answer = check(DoseRequest(None, None, None, route=route, schedule=schedule))
     except DoseInputError as exc:
-        return DoseDecision(entry, readings[0], None, f"{label} are taken together (one sequence), but {exc.message}")
-    notes = [f"{label} are taken together (one sequence): assessed as one dose, {total:f} mg a day in all"]
+        return DoseDecision(entry, readings[0], None, f"{label} {together}: not assessed, {exc.message}")
+    notes = [f"{label} {together}: assessed as one dose, {total:f} mg a day in all"]
     notes += [note for r in readings for note in r.notes]
     uncertain = next((r.uncertain for r in readings if r.uncertain), None)
     reading = DoseReading(route=route, notes=list(dict.fromkeys(notes)), uncertain=uncertain)
     return DoseDecision(entry, reading, _never_reassuring(answer, uncertain))
 
 
+def _sequence(dosage: dict[str, Any]) -> int | None:
+    """A line's ``sequence`` (an integer; ``1.0`` is 1), or ``None`` when it gives none it can be read by."""
+    sequence = dosage.get("sequence")
+    if isinstance(sequence, bool):
+        return None
+    if isinstance(sequence, int):
+        return sequence
+    if isinstance(sequence, float) and sequence.is_integer():
+        return int(sequence)
+    return None
+
+
 def _sequence_groups(dosages: Sequence[dict[str, Any]]) -> list[list[int]]:
     """Line indexes grouped by ``sequence``, in order of first appearance; a line without one stands alone."""
     groups: dict[object, list[int]] = {}
     for n, dosage in enumerate(dosages):
-        sequence = dosage.get("sequence")
-        key = sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else ("line", n)
-        groups.setdefault(key, []).append(n)
+        sequence = _sequence(dosage)
+        groups.setdefault(("line", n) if sequence is None else sequence, []).append(n)
     return list(groups.values())
+
+
+def _unsequenced_step(entry: Entry, each: Sequence[DoseDecision], check: DoseCheck) -> tuple[str, DoseDecision] | None:
+    """Two or more assessed lines with no sequence: the order does not say whether they are taken together
+    or one after another, so the together reading is a step of its own beside each line (the most severe
+    leads). ``None`` when fewer than two such lines, or one of them is not assessed (its step says so)."""
+    lines = [n for n, dosage in enumerate(entry.dosages[: len(each)]) if _sequence(dosage) is None]
+    if len(lines) < 2 or any(each[n].answer is None for n in lines):
+        return None
+    numbers = [n + 1 for n in lines]
+    decision = _concurrent_decision(entry, numbers, [each[n] for n in lines], check, together=NO_SEQUENCE)
+    return f"{_together(numbers)}, if taken together", decision
 
 
 def _dose_decision(entry: Entry, naltrexone: Naltrexone, check: DoseCheck) -> DoseDecision:
@@ -328,9 +360,17 @@ def _dose_decision(entry: Entry, naltrexone: Naltrexone, check: DoseCheck) -> Do
             numbers = [n + 1 for n in group]
             decision = _concurrent_decision(entry, numbers, [each[n] for n in group], check)
             steps.append((f"{_together(numbers)}, taken together", decision))
+    unsequenced = _unsequenced_step(entry, each, check)
+    if unsequenced is not None:
+        steps.append(unsequenced)
     if len(steps) == 1 and len(entry.dosages) <= MAX_DOSAGE_LINES:
         return steps[0][1]
     lead = min(range(len(steps)), key=lambda n: _severity(steps[n][1]))
+    if unsequenced is not None and steps[lead][1] is not unsequenced[1]:
+        lead_decision = steps[lead][1]  # the note on the together reading goes with the card, whichever leads
+        said = unsequenced[1].reading.notes[:1] or [unsequenced[1].problem or ""]
+        reading = replace(lead_decision.reading, notes=[*said, *lead_decision.reading.notes])
+        steps[lead] = (steps[lead][0], replace(lead_decision, reading=reading))
     others = []
     for n, (label, decision) in enumerate(steps):
         if n == lead:
