@@ -11,6 +11,11 @@ From ../shared/reference/naltrexone-facts.md §8 and §8a (nothing here beyond i
 Naloxone, nalmefene and naltrexone are opioid antagonists, never opioids. An order that carries only
 codes (no ATC, no readable name) cannot be classified from the reference: the reference records no RxNorm
 code of an opioid product, so :func:`classify` answers ``"unknown"`` and the caller must say so.
+
+Only an ATC code outside the opioid classes, or a name that names an antagonist, says a medication is
+not an opioid. A name that names no opioid the reference lists is ``"unrecognised"``: the brand list is
+of common US brands, so a brand it does not hold (a fentanyl spray sold under its own name) cannot be
+ruled out by name, and the caller says it was not checked.
 """
 
 from __future__ import annotations
@@ -107,9 +112,10 @@ class OpioidFinding:
 
 @dataclass(frozen=True, slots=True)
 class OpioidCheck:
-    """The answer for one medication: an opioid, not an opioid, or not classifiable from what it carries."""
+    """The answer for one medication: an opioid, not an opioid, a name the reference does not recognise
+    (``unrecognised``), or nothing readable at all (``unknown``)."""
 
-    status: Literal["opioid", "not-opioid", "unknown"]
+    status: Literal["opioid", "not-opioid", "unrecognised", "unknown"]
     finding: OpioidFinding | None = None
 
 
@@ -158,7 +164,8 @@ def find_opioid(atc_codes: Iterable[str], texts: Iterable[str], *, name: str | N
 
 
 def classify(atc_codes: Iterable[str], texts: Iterable[str], *, name: str | None = None) -> OpioidCheck:
-    """Opioid, not an opioid, or ``unknown`` when the medication carries neither an ATC code nor a name.
+    """Opioid; not an opioid (an ATC code outside the opioid classes, or an antagonist named);
+    ``unrecognised`` (only names, none the reference knows); ``unknown`` (neither an ATC code nor a name).
 
     An EHR sends the same few medications over and over: the answer for short names and codes is kept
     (bounded), keyed by exactly what it reads."""
@@ -189,6 +196,16 @@ def _classify(atc_codes: tuple[str, ...], texts: tuple[str, ...], name: str | No
     finding = find_opioid(codes, readable, name=name)
     if finding is not None:
         return OpioidCheck("opioid", finding)
-    if codes or readable:
+    if codes or any(antagonist_named(text) for text in readable):
         return OpioidCheck("not-opioid")
+    if readable:
+        return OpioidCheck("unrecognised")
     return OpioidCheck("unknown")
+
+
+def antagonist_named(text: str) -> bool:
+    """Whether ``text`` names an opioid antagonist (naloxone, nalmefene, naltrexone) as a whole word."""
+    return not ANTAGONIST_WORDS.isdisjoint(_WORD.findall(text.lower()))
+
+
+ANTAGONIST_WORDS: Final = frozenset(ANTAGONISTS)

@@ -54,8 +54,13 @@ CASES: list[tuple[str, list[str], list[str], str, str | None, str | None, str | 
     ("naloxone is not an opioid", [], ["Narcan (naloxone) nasal spray"], "not-opioid", None, None, None),
     ("nalmefene is not an opioid", [], ["nalmefene"], "not-opioid", None, None, None),
     ("naltrexone is not an opioid", [], ["naltrexone 50 mg"], "not-opioid", None, None, None),
-    ("a brand name inside another word is not a brand", [], ["Norcotine 5 mg"], "not-opioid", None, None, None),
-    ("an ingredient inside another word is not it", [], ["morphinexyz"], "not-opioid", None, None, None),
+    ("a brand name inside another word is not a brand", [], ["Norcotine 5 mg"], "unrecognised", None, None, None),
+    ("an ingredient inside another word is not it", [], ["morphinexyz"], "unrecognised", None, None, None),
+    # A name that names no opioid the reference lists is not "not an opioid": a brand the reference does not
+    # list (Subsys is fentanyl) cannot be ruled out by name. Only an ATC code, or an antagonist, rules out.
+    ("a brand the reference does not list", [], ["Subsys 400 mcg spray"], "unrecognised", None, None, None),
+    ("a plain non-opioid name", [], ["sertraline 50 mg tablet"], "unrecognised", None, None, None),
+    ("a non-opioid ATC code rules out", ["N07BB04"], ["Revia 50 mg tablet"], "not-opioid", None, None, None),
     ("nothing readable: unknown", [], ["", "  "], "unknown", None, None, None),
     ("no codes, no texts: unknown", [], [], "unknown", None, None, None),
 ]

@@ -102,11 +102,18 @@ def test_naltrexone_recognised_by_name_and_order_select_uses_selections(client: 
     body["prefetch"] = EMPTY
     indicators = [c["indicator"] for c in client.post(SELECT, json=body).json()["cards"]]
     assert indicators == ["critical", "info"]
-    # A selection that is neither: nothing about naltrexone to say.
+    # A selection that is neither (its ATC code says so): nothing about naltrexone to say.
+    lofexidine = medication_request("lof-1", "Lucemyra 0.18 MG Oral Tablet", atc="N07BC04", dose_mg=0.18)
+    body = order_select(by_name, lofexidine, selections=["MedicationRequest/lof-1"])
+    body["prefetch"] = EMPTY
+    assert client.post(SELECT, json=body).json() == {"cards": []}
+    # A selection named only, by a name the reference does not recognise: it could be an opioid brand the
+    # reference does not list, so it is said not to be checked (never silently "not an opioid").
     amoxicillin = medication_request("amx-1", "amoxicillin 500 MG Oral Capsule", dose_mg=500)
     body = order_select(by_name, amoxicillin, selections=["MedicationRequest/amx-1"])
     body["prefetch"] = EMPTY
-    assert client.post(SELECT, json=body).json() == {"cards": []}
+    cards = client.post(SELECT, json=body).json()["cards"]
+    assert [c["indicator"] for c in cards] == ["warning"] and "amoxicillin" in cards[0]["detail"]
 
 
 def test_no_naltrexone_no_cards(client: TestClient) -> None:

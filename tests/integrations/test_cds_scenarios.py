@@ -625,6 +625,25 @@ SCENARIOS: list[Scenario] = [
         Card("warning", ("not assessed",), ("taken together",)),
         absent=("(off-label)",),
     ),
+    # --- a medication named but not recognised is not checked, never "not an opioid" ----------------
+    _s(
+        "LDN + an active opioid brand the reference does not list (Subsys)",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch=active(order("a1", concept("Subsys 400 mcg sublingual spray"), status="active")),
+        ),
+        Card("warning", ("could not be checked",), ("Subsys 400 mcg sublingual spray", "not recognised")),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
+        "LDN + an active non-opioid with its ATC code (lofexidine): nothing more to say",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch=active(order("a1", concept("Lucemyra 0.18 MG Oral Tablet", atc="N07BC04"), status="active")),
+        ),
+        Card("info", ("4.5 mg daily",)),
+        absent=("could not be checked",),
+    ),
     # --- the opioid contraindication, in every direction -----------------------------------------
     _s(
         "LDN + oxycodone draft",
@@ -700,13 +719,24 @@ SCENARIOS: list[Scenario] = [
         path=SELECT,
     ),
     _s(
-        "order-select: unrelated selection",
+        "order-select: unrelated selection (its ATC code says it is not an opioid)",
+        lambda _: order_select(
+            order("n1", TAB50, dosage_=daily(50)),
+            order("lof", concept("Lucemyra 0.18 MG Oral Tablet", atc="N07BC04")),
+            selections=["MedicationRequest/lof"],
+            prefetch=EMPTY,
+        ),
+        path=SELECT,
+    ),
+    _s(
+        "order-select: a selection named only, not recognised, beside a naltrexone draft",
         lambda _: order_select(
             order("n1", TAB50, dosage_=daily(50)),
             order("amx", concept("amoxicillin 500 MG Oral Capsule")),
             selections=["MedicationRequest/amx"],
             prefetch=EMPTY,
         ),
+        Card("warning", ("could not be checked",), ("amoxicillin", "not recognised")),
         path=SELECT,
     ),
     _s(

@@ -355,7 +355,9 @@ async def call_service(service_id: ServiceId, request: Request, _auth: AuthDep) 
     - one card per naltrexone order with the dose decision (`info` documented by a checked source,
       `warning` otherwise or when the dose cannot be read, said in words);
     - **warning**, one card, listing the medications that could not be checked (a code the reference cannot
-      classify, a Medication that could not be read, no active medication list).
+      classify; beside a naltrexone order, a name with no ATC code that names no opioid ingredient or brand
+      the reference lists, since a brand it does not list cannot be ruled out; a Medication that could not
+      be read; no active medication list).
 
     `{"cards": []}` when nothing applies. With JWT issuers configured, the token is checked before the
     body is read."""

@@ -181,9 +181,16 @@ class _Classified:
     kind: str  # naltrexone | opioid | other | unknown
     finding: OpioidFinding | None = None
     why: str | None = None
+    named: bool = False
+    """An unknown medication with a name the reference does not recognise as an opioid (not a missing one)."""
 
 
-def _unknown_why(entry: Entry, *, fhir_unread: str | None) -> str:
+def _unknown_why(entry: Entry, *, fhir_unread: str | None, unrecognised: bool = False) -> str:
+    if unrecognised:
+        return (
+            "its name is not recognised: it names no opioid ingredient or brand the reference lists and carries "
+            "no ATC code, and a brand the reference does not list cannot be ruled out"
+        )
     if entry.medication is None and (entry.reference or "").startswith("#"):
         return f"it refers to a contained Medication ({entry.reference}) that the order does not contain"
     if entry.medication is None:
@@ -202,8 +209,9 @@ def _classify(entry: Entry, naltrexone: Naltrexone, *, fhir_unread: str | None) 
         return _Classified(entry, "opioid", finding=check.finding)
     if naltrexone.matches(medication):
         return _Classified(entry, "naltrexone")
-    if check.status == "unknown":
-        return _Classified(entry, "unknown", why=_unknown_why(entry, fhir_unread=fhir_unread))
+    if check.status in ("unknown", "unrecognised"):
+        why = _unknown_why(entry, fhir_unread=fhir_unread, unrecognised=check.status == "unrecognised")
+        return _Classified(entry, "unknown", why=why, named=check.status == "unrecognised")
     return _Classified(entry, "other")
 
 
@@ -438,8 +446,10 @@ def decide(
     # 3. What could not be checked, when it matters to naltrexone.
     items: list[tuple[str, str]] = []
     unknown = [c for c in classified if c.kind == "unknown"]
-    if naltrexone_selected or opioid_selected:  # any of them might be the other half of the conflict
+    if naltrexone_selected:  # any of them might be an opioid
         relevant = unknown
+    elif opioid_selected:  # any of them might be naltrexone; a name not recognised as an opioid says nothing of it
+        relevant = [c for c in unknown if not c.named]
     elif naltrexone_all:
         relevant = [c for c in unknown if is_selected(c)]
     else:  # naltrexone nowhere: only a drafted order whose medication could not be read at all
