@@ -163,8 +163,10 @@ class DoseMatch(BaseModel):
     )
     verification: str | None = Field(description="The range's verification: primary, secondary or article-claim.")
     documents: bool = Field(
-        description="True when the dose lies inside this range, the route fits and the range is checked "
-        "(primary or secondary): only such a match documents the dose."
+        description="True when the dose lies inside this range on its dosing pattern, the route and the "
+        "population fit, the range is checked (primary or secondary) and no weight-based limit keeps the "
+        "dose from being documented: only such a match documents the dose (`documented` is true exactly "
+        "when one does)."
     )
     basis: str = Field(description="average-per-day, per-administration or both.")
     note: str = Field(description="How the comparison was made.")

@@ -77,10 +77,11 @@ class _Context:
             self.range_sources[rng.range_slug] = rng.source
         self.label_warnings.extend(_label_warnings(self.contraindications, self.label_changes))
 
-    def match_entry(self, m: Match) -> dict[str, Any]:
+    def match_entry(self, m: Match, *, limited: bool = False) -> dict[str, Any]:
         """A match as the answer shows it. All but its position, note and whether it documents the dose is
         the same for every dose of one shape (route, body weight, period), so that part is made once and
-        copied (its key order is the answer's)."""
+        copied (its key order is the answer's). ``limited``: a weight-based limit keeps the dose from being
+        documented, so no match documents it."""
         plan = m.plan  # one per range and dose shape: it decides all of the template
         kept = self._match_templates.get(id(plan))
         if kept is not None and kept[0] is plan:
@@ -112,7 +113,7 @@ class _Context:
             self._match_templates[id(plan)] = (plan, template)  # the plan kept: its id is not reused meanwhile
         entry = template.copy()
         entry["position"] = m.position
-        entry["documents"] = m.documents
+        entry["documents"] = m.documents and not limited
         entry["note"] = m.note
         return entry
 
@@ -231,7 +232,8 @@ def _answer(context: _Context, request: DoseRequest) -> dict[str, Any]:
     dose = parse(request)
     assessment = assess(dose, context.ranges)
     classification = assessment.classification
-    matches = [context.match_entry(m) for m in classification.matches]
+    limited = classification.limited
+    matches = [context.match_entry(m, limited=limited) for m in classification.matches]
     claimed = [
         {
             "regimen": m.range.regimen,

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def _check(client: TestClient, **body: Any) -> dict[str, Any]:
@@ -146,3 +148,49 @@ def test_a_route_mismatch_on_another_schedule_says_the_schedule_differs_too(clie
     mismatch = [w for w in data["warnings"] if w["code"] == "route-mismatch"]
     assert all("schedule" in w["message"] for w in mismatch), mismatch
     assert "documented only for intramuscular use" not in data["summary"], data["summary"]
+
+
+# --- the same rules over many doses (hypothesis): never reassuring where a rule says not ------------------
+
+NEVER_WITH_INFO = {
+    "weight-limit-exceeded",
+    "weight-limit-daily-total-not-checked",
+    "population-not-documented",
+    "schedule-not-documented",
+    "not-documented",
+    "above-all-ranges",
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    amount=st.sampled_from(["0.5", "1", "1.5", "2", "3", "4.5", "6", "25", "50", "100", "190", "380"]),
+    frequency=st.sampled_from(
+        ["daily", "twice daily", "three times daily", "every other day", "weekly", "every 4 weeks"]
+    ),
+    route=st.sampled_from([None, "oral", "intramuscular"]),
+    weight=st.sampled_from([None, "8", "15", "30", "45", "80"]),
+    population=st.sampled_from([None, "adults", "children"]),
+)
+def test_population_and_limits_hold_for_every_dose(
+    client: TestClient, amount: str, frequency: str, route: str | None, weight: str | None, population: str | None
+) -> None:
+    body: dict[str, Any] = {"amount": amount, "unit": "mg", "frequency": frequency}
+    for key, value in (("route", route), ("weight_kg", weight), ("population", population)):
+        if value is not None:
+            body[key] = value
+    data = _check(client, **body)
+    codes = _codes(data)
+    # a match never "documents" a dose the answer says is not documented (a weight limit, a population)
+    assert data["documented"] == bool(data["regimens"]) == any(m["documents"] for m in data["matches"]), body
+    if data["indicator"] == "info":
+        assert data["documented"] and not (codes & NEVER_WITH_INFO), (body, codes)
+    children = {m["regimen"] for m in data["matches"] if m["population"] == "children"}
+    if population == "children" and data["documented"]:
+        assert {r["slug"] for r in data["regimens"]} <= children, body
+    if population == "adults":
+        assert not [m for m in data["matches"] if m["regimen"] in children and (m["comparable"] or m["documents"])]
+        limited = [w for w in data["warnings"] if w["code"].startswith("weight-")]
+        assert not limited, (body, limited)
+    if weight is not None and population != "adults" and data["documented"]:
+        assert not codes & {"weight-limit-exceeded", "weight-limit-daily-total-not-checked"}
