@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -87,6 +88,21 @@ def _unsequenced(resource_id: str, med: dict[str, Any], lines: list[dict[str, An
     resource = order(resource_id, med)
     resource["dosageInstruction"] = lines
     return resource
+
+
+def _born(years_ago: int, *, precision: str = "day") -> str:
+    """A FHIR birthDate ``years_ago`` years before today (a year or a month only, for a partial date)."""
+    today = datetime.now(UTC).date()
+    born = today.replace(year=today.year - years_ago, day=min(today.day, 28))
+    return {"year": f"{born.year}", "month": f"{born:%Y-%m}", "day": born.isoformat()}[precision]
+
+
+def _for_patient(birth_date: str | None, base: dict[str, Any] = EMPTY) -> dict[str, Any]:
+    """A prefetch with the Patient (``Patient/{{context.patientId}}``), born on ``birth_date``."""
+    patient: dict[str, Any] = {"resourceType": "Patient", "id": "1288992"}
+    if birth_date is not None:
+        patient["birthDate"] = birth_date
+    return {**base, "patient": patient}
 
 
 def _by_full_url(body: dict[str, Any]) -> dict[str, Any]:
@@ -624,6 +640,37 @@ SCENARIOS: list[Scenario] = [
         ),
         Card("warning", ("not assessed",), ("taken together",)),
         absent=("(off-label)",),
+    ),
+    # --- the patient's age (prefetch Patient.birthDate): a child's dose only a children's range documents --
+    _s(
+        "a child's LDN 4.5 mg daily: not documented for children",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch=_for_patient(_born(10))),
+        Card("warning", ("not documented for children",), ("the patient is a child",)),
+        absent=("(off-label)",),
+    ),
+    _s(
+        "a child's Vivitrol: not documented for children",
+        lambda _: order_sign(
+            order("v1", VIVITROL, dosage_=dosage(dose=quantity(380), timing=repeat(1, 4, "wk"), route="IM")),
+            prefetch=_for_patient(_born(12, precision="month")),
+        ),
+        Card("warning", ("not documented for children",), ("the patient is a child",)),
+        absent=("labelled dose",),
+    ),
+    _s(
+        "an adult's LDN 4.5 mg daily: low-dose",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch=_for_patient(_born(40, precision="year"))),
+        Card("info", ("4.5 mg daily", "(off-label)"), ("the patient is an adult",)),
+    ),
+    _s(
+        "a birth year that may be 18 years ago or not: said, judged without a population",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch=_for_patient(_born(18, precision="year"))),
+        Card("info", ("4.5 mg daily",), ("does not say whether they are 18",)),
+    ),
+    _s(
+        "no Patient in the prefetch: said",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch=EMPTY),
+        Card("info", ("4.5 mg daily",), ("age was not given",)),
     ),
     # --- a medication named but not recognised is not checked, never "not an opioid" ----------------
     _s(

@@ -227,9 +227,12 @@ def dose_card(
     hook_instance: str,
     base_url: str,
     label_warnings: Sequence[str] = (),
+    patient_note: str | None = None,
 ) -> dict[str, Any]:
-    """One card per naltrexone order: the domain's decision, or why it could not be assessed."""
+    """One card per naltrexone order: the domain's decision, or why it could not be assessed, with who the
+    patient is (``patient_note``: adult, child, or why that is not known)."""
     order, reading, answer = decision.order, decision.reading, decision.answer
+    patient = [f"Patient: {patient_note}."] if patient_note else []
     uid = card_id(hook_instance, "dose", order.key)
     if answer is None:
         problem = decision.problem or reading.problem or "the order's dose could not be read"
@@ -240,6 +243,7 @@ def dose_card(
         ]
         if reading.notes:
             lines += ["", "Read from the order: " + "; ".join(reading.notes) + "."]
+        lines += ["", *patient] if patient else []
         lines += _other_lines(decision)
         lines += _warning_line(label_warnings)
         lines += ["", DISCLAIMER]
@@ -260,6 +264,7 @@ def dose_card(
     lines = [f"**Order:** {order.name}; assessed as {dose_text}."]
     if reading.notes:
         lines.append("Read from the order: " + "; ".join(reading.notes) + ".")
+    lines += patient
     heading, shown = _shown_ranges(answer, regimens)
     lines += _range_lines(heading, shown)
     claims = [c for c in answer.get("claimed_only_by") or []]

@@ -36,11 +36,14 @@ _Body = TypeVar("_Body", bound=BaseModel)
 PREFETCH = {
     "activeMedications": "MedicationRequest?patient={{context.patientId}}&status=active",
     "activeStatements": "MedicationStatement?patient={{context.patientId}}&status=active",
+    "patient": "Patient/{{context.patientId}}",
 }
 _USAGE = (
     "draftOrders with MedicationRequest resources. The prefetch (active MedicationRequests and "
-    "MedicationStatements) is optional: without it the active medications are read from fhirServer when "
-    "one is given, and otherwise the card says they were not checked."
+    "MedicationStatements, and the Patient) is optional: without it the active medications are read from "
+    "fhirServer when one is given, and otherwise the card says they were not checked. The Patient's birthDate "
+    "tells a child (under 18) from an adult: a child's dose is documented only by a range for children; "
+    "without it the card says children's dosing was not considered."
 )
 SERVICES: dict[str, dict[str, Any]] = {
     "ldn-kb-order-select": {

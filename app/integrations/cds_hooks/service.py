@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from app.domain.dosing import DoseInputError, concurrent_schedule, parse_dose, parse_schedule
@@ -43,6 +44,7 @@ from app.integrations.cds_hooks.medications import (
     resolve,
     with_display_only,
 )
+from app.integrations.cds_hooks.patient import PATIENT_KEY, PatientPopulation, patient_population
 from app.services.dose_check import DoseRequest
 
 ACTIVE_KEY: Final = "activeMedications"
@@ -69,6 +71,8 @@ class Gathered:
     """Whether the active medication list was available (prefetch or FHIR server)."""
     active_note: str | None = None
     index: dict[str, dict[str, Any]] = field(default_factory=dict)
+    patient: PatientPopulation | None = None
+    """Who the orders are for, from the prefetched Patient (``None``: not read, as for a bare call)."""
 
 
 def _prefetch_bundles(prefetch: Mapping[str, Any] | None) -> tuple[list[Any], bool, str | None]:
@@ -79,6 +83,8 @@ def _prefetch_bundles(prefetch: Mapping[str, Any] | None) -> tuple[list[Any], bo
     read = False
     failed = False
     for key, value in prefetch.items():
+        if key == PATIENT_KEY:
+            continue
         if value is None:
             read = read or key == ACTIVE_KEY  # the client's "no data": an empty list
             continue
@@ -98,8 +104,11 @@ def _prefetch_bundles(prefetch: Mapping[str, Any] | None) -> tuple[list[Any], bo
     return bundles, False, why
 
 
-def gather(hook: str, context: Mapping[str, Any], prefetch: Mapping[str, Any] | None) -> Gathered:
-    """Everything the request itself carries, references resolved from its own Bundles."""
+def gather(
+    hook: str, context: Mapping[str, Any], prefetch: Mapping[str, Any] | None, *, today: date | None = None
+) -> Gathered:
+    """Everything the request itself carries, references resolved from its own Bundles, and who the patient
+    is (adult, child or not known) on ``today`` (default: today in UTC)."""
     draft_bundle = context.get("draftOrders")
     drafts = read_entries(draft_bundle, "draft", where="draft orders")
     bundles, active_read, why = _prefetch_bundles(prefetch if isinstance(prefetch, Mapping) else None)
@@ -121,7 +130,8 @@ def gather(hook: str, context: Mapping[str, Any], prefetch: Mapping[str, Any] | 
         selected = selected or keys  # selections that match no draft: judge every draft
     else:
         selected = keys
-    return Gathered(drafts, active, selected, active_read, why, index)
+    patient = patient_population(prefetch, today or datetime.now(UTC).date())
+    return Gathered(drafts, active, selected, active_read, why, index, patient)
 
 
 async def fill_gaps(
@@ -430,9 +440,12 @@ def decide(
         )
         cards.append(opioid_card(conflict, contraindications, hook_instance=hook_instance, base_url=base_url))
 
-    # 2. The dose of each naltrexone order this call is about.
+    # 2. The dose of each naltrexone order this call is about, for the patient's population when known.
+    patient = gathered.patient
+    population = None if patient is None else patient.population
+    check_for = check if population is None else lambda request: check(replace(request, population=population))
     for c in naltrexone_selected:
-        decision = _dose_decision(c.entry, naltrexone, check)
+        decision = _dose_decision(c.entry, naltrexone, check_for)
         cards.append(
             dose_card(
                 decision,
@@ -440,6 +453,7 @@ def decide(
                 hook_instance=hook_instance,
                 base_url=base_url,
                 label_warnings=label_warnings,
+                patient_note=None if patient is None else patient.note,
             )
         )
 
