@@ -557,3 +557,25 @@ def test_what_dose_checks_keep_per_shape_stays_bounded_and_answers_the_same(
     assert 0 < len(dose_check._model_snapshot(model).context._match_templates) <= 4
     monkeypatch.setattr(dose_check, "MATCH_TEMPLATES_KEPT", 4096)
     assert answers() == bounded
+
+
+# --- a frequency with a decimal or negative interval is refused, never read as another one (audit) --------
+
+
+@pytest.mark.parametrize(
+    "frequency",
+    ["every 0.5 days", "every 4.0 weeks", "every 12.5 hours", "every -4 weeks", "every -1 days", "q-4h", "every −2 days",
+     "every 1,5 days", "1.5 times daily", "-2 times a day"],
+)  # fmt: skip
+def test_a_decimal_or_negative_interval_is_a_422_on_frequency(client: TestClient, frequency: str) -> None:
+    for response in (
+        client.post("/v1/dose-check", json={"amount": 380, "unit": "mg", "frequency": frequency}),
+        client.get("/v1/dose-check", params={"amount": "380", "unit": "mg", "frequency": frequency}),
+    ):
+        assert response.status_code == 422, (frequency, response.text[:300])
+        assert [e["field"] for e in response.json()["errors"]] == ["frequency"]
+
+
+@pytest.mark.parametrize("frequency", ["b.i.d.", "q.d.", "t.i.d.", "q.o.d.", "mon-fri", "every 4 weeks", "q4h"])
+def test_abbreviations_with_dots_and_day_spans_still_read(client: TestClient, frequency: str) -> None:
+    assert client.post("/v1/dose-check", json={"amount": 4.5, "unit": "mg", "frequency": frequency}).status_code == 200

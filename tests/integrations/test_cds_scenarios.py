@@ -641,6 +641,15 @@ SCENARIOS: list[Scenario] = [
         Card("warning", ("not assessed",), ("taken together",)),
         absent=("(off-label)",),
     ),
+    _s(
+        "a timing text with a negative interval: not assessed, never the labelled dose",
+        lambda _: order_sign(
+            order("v1", VIVITROL, dosage_=dosage(dose=quantity(380), timing={"code": {"text": "every -4 weeks"}})),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("not assessed",)),
+        absent=("labelled dose",),
+    ),
     # --- the patient's age (prefetch Patient.birthDate): a child's dose only a children's range documents --
     _s(
         "a child's LDN 4.5 mg daily: not documented for children",

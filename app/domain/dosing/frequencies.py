@@ -218,6 +218,13 @@ _TIMING_SUFFIXES: Final = (
 )
 
 
+_DECIMAL_RE: Final = re.compile(r"[0-9]\s*[.,]\s*[0-9]|(?<![0-9a-z])[.,][0-9]", re.IGNORECASE)
+"""A decimal number ("0.5", "4.0", "1,5", ".5"): never read with its separator dropped (0.5 as 5)."""
+_NEGATIVE_RE: Final = re.compile(r"(?<![0-9])[-\u2212\u2013\u2014]\s*[0-9]")
+"""A minus sign before a number ("every -4 weeks", "q-4h"): never read as the positive number. A hyphen
+between words (``mon-fri``) is not one."""
+
+
 def _number(text: str) -> int:
     digits = re.match(r"[0-9]+", text)
     return int(digits.group()) if digits else _WORD_NUMBERS[text]
@@ -271,7 +278,13 @@ def parse_frequency(frequency: str) -> Frequency:
     Saturday``, ``mon-fri``, ``mon/wed/fri``): one administration, of the same amount, on each day named
     (see :func:`parse_schedule` for different amounts on different days). Unknown text is an error.
     """
-    norm = frequency.strip().lower().replace(".", "")
+    if _DECIMAL_RE.search(frequency):
+        raise DoseInputError(
+            "frequency", f"{frequency!r} has a decimal number: give whole hours, days, weeks or administrations"
+        )
+    if _NEGATIVE_RE.search(frequency):
+        raise DoseInputError("frequency", f"{frequency!r} has a negative number")
+    norm = frequency.strip().lower().replace(".", "")  # dotted abbreviations: b.i.d., q.d.
     norm = re.sub(r"[-_–]", " ", norm).replace("/", " per ")
     norm = re.sub(r"\s+", " ", norm).strip()
     if not norm:
