@@ -194,3 +194,13 @@ def test_population_and_limits_hold_for_every_dose(
         assert not limited, (body, limited)
     if weight is not None and population != "adults" and data["documented"]:
         assert not codes & {"weight-limit-exceeded", "weight-limit-daily-total-not-checked"}
+
+
+@pytest.mark.parametrize(("amount", "frequency"), [(3, "every other day"), (31.5, "weekly"), (4.5, "weekly")])
+def test_a_childs_dose_on_another_schedule_never_points_to_an_adults_range(
+    client: TestClient, amount: float, frequency: str
+) -> None:
+    data = _check(client, amount=amount, unit="mg", frequency=frequency, weight_kg=30, population="children")
+    assert data["indicator"] == "warning" and not data["documented"]
+    assert "documented:" not in data["summary"] and "(documented" not in data["summary"], data["summary"]
+    assert "schedule-not-documented" not in _codes(data), data["warnings"]

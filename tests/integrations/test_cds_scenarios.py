@@ -583,6 +583,28 @@ SCENARIOS: list[Scenario] = [
         Card("info", ("1.5 mg daily",), ("no sequence", "if taken together", "3 mg a day")),
     ),
     _s(
+        "a line with a sequence and one without: they may be taken together",
+        lambda _: order_sign(_unsequenced("n1", LDN, [{**daily(4.5), "sequence": 1}, daily(4.5)]), prefetch=EMPTY),
+        Card("warning", ("4.5 mg daily + 4.5 mg daily",), ("no sequence", "if taken together")),
+    ),
+    _s(
+        "a line without a sequence before a sequenced one",
+        lambda _: order_sign(_unsequenced("n1", LDN, [daily(4.5), {**daily(4.5), "sequence": 2}]), prefetch=EMPTY),
+        Card("warning", ("4.5 mg daily + 4.5 mg daily",), ("no sequence", "if taken together")),
+    ),
+    _s(
+        "a sequence that is not an integer beside sequence 1",
+        lambda _: order_sign(
+            _unsequenced("n1", LDN, [{**daily(4.5), "sequence": "1"}, {**daily(4.5), "sequence": 1}]), prefetch=EMPTY
+        ),
+        Card("warning", ("4.5 mg daily + 4.5 mg daily",), ("no sequence", "if taken together")),
+    ),
+    _s(
+        "two unsequenced lines, both readings documented: the together reading leads",
+        lambda _: order_sign(_unsequenced("n1", TAB50, [daily(50), daily(50)]), prefetch=EMPTY),
+        Card("info", ("50 mg daily + 50 mg daily",), ("no sequence", "line 1: Naltrexone 50 mg daily")),
+    ),
+    _s(
         "a sequence written 1.0 is sequence 1",
         lambda _: order_sign(_together("n1", LDN, [(1.0, daily(4.5)), (1.0, daily(4.5))]), prefetch=EMPTY),  # type: ignore[list-item]
         Card("warning", ("4.5 mg daily + 4.5 mg daily",), ("taken together (one sequence)", "9 mg a day")),

@@ -380,8 +380,8 @@ class Match:
 
     @property
     def population_unstated(self) -> bool:
-        """The dose (for children) lies inside this checked range on its pattern and route, but the range
-        states no population: it does not document a child's dose."""
+        """The dose (for children) lies inside this checked range on its route, but the range states no
+        population: it does not document a child's dose, on its own schedule or another."""
         return (
             not self.plan.population_stated
             and self.range.checked
@@ -389,7 +389,6 @@ class Match:
             and self.plan.route_fits
             and self.plan.population_fits
             and self.plan.judges_frequency
-            and self.pattern_fits
         )
 
     @property
@@ -402,7 +401,11 @@ class Match:
         """The amount (on average per day) lies inside the range, the route fits, but the dose follows
         another dosing pattern than the one the source states: the schedule is not checked by it."""
         return (
-            not self.pattern_fits and self.position == "inside" and self.plan.route_fits and self.plan.judges_frequency
+            not self.pattern_fits
+            and self.position == "inside"
+            and self.plan.route_fits
+            and self.plan.judges_frequency
+            and self.plan.population_stated
         )
 
     @property
@@ -689,7 +692,7 @@ def _verdict(
         for m in checked:
             if m.population_unstated:
                 parts.append(
-                    f"the dose fits {m.range.cited}: '{m.range.label}', which states no population: it does not "
+                    f"the amount fits {m.range.cited}: '{m.range.label}', which states no population: it does not "
                     "document a dose for children"
                 )
             if m.schedule_differs:
@@ -997,7 +1000,7 @@ def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
         out.append(
             DoseWarning(
                 "population-not-documented",
-                f"The dose fits {m.range.cited}: '{m.range.label}', which states no population. No checked "
+                f"The amount fits {m.range.cited}: '{m.range.label}', which states no population. No checked "
                 f"source gives this dose for children{_childrens_ranges(classification)}.",
                 m.range.range_slug,
             )

@@ -341,16 +341,29 @@ def _sequence_groups(dosages: Sequence[dict[str, Any]]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _unsequenced_step(entry: Entry, each: Sequence[DoseDecision], check: DoseCheck) -> tuple[str, DoseDecision] | None:
-    """Two or more assessed lines with no sequence: the order does not say whether they are taken together
-    or one after another, so the together reading is a step of its own beside each line (the most severe
-    leads). ``None`` when fewer than two such lines, or one of them is not assessed (its step says so)."""
-    lines = [n for n, dosage in enumerate(entry.dosages[: len(each)]) if _sequence(dosage) is None]
-    if len(lines) < 2 or any(each[n].answer is None for n in lines):
-        return None
-    numbers = [n + 1 for n in lines]
-    decision = _concurrent_decision(entry, numbers, [each[n] for n in lines], check, together=NO_SEQUENCE)
-    return f"{_together(numbers)}, if taken together", decision
+def _unsequenced_steps(entry: Entry, each: Sequence[DoseDecision], check: DoseCheck) -> list[tuple[str, DoseDecision]]:
+    """Assessed lines with no sequence (or one that is not an integer): the order does not say whether they
+    are taken together or one after another, nor with which sequenced step. Each reading in which they are
+    taken together (with each other, or with each sequenced step) is a step of its own beside the lines
+    alone (the most severe leads). Readings with a line not assessed are left out (that line's step says so)."""
+    dosages = entry.dosages[: len(each)]
+    loose = [n for n, dosage in enumerate(dosages) if _sequence(dosage) is None]
+    if not loose or len(dosages) < 2:
+        return []
+    sequenced: dict[int, list[int]] = {}
+    for n, dosage in enumerate(dosages):
+        sequence = _sequence(dosage)
+        if sequence is not None:
+            sequenced.setdefault(sequence, []).append(n)
+    readings = [sorted([*group, *loose]) for group in sequenced.values()] or [loose]
+    steps = []
+    for lines in readings:
+        if len(lines) < 2 or any(each[n].answer is None for n in lines):
+            continue
+        numbers = [n + 1 for n in lines]
+        decision = _concurrent_decision(entry, numbers, [each[n] for n in lines], check, together=NO_SEQUENCE)
+        steps.append((f"{_together(numbers)}, if taken together", decision))
+    return steps
 
 
 def _dose_decision(entry: Entry, naltrexone: Naltrexone, check: DoseCheck) -> DoseDecision:
@@ -378,15 +391,18 @@ def _dose_decision(entry: Entry, naltrexone: Naltrexone, check: DoseCheck) -> Do
             numbers = [n + 1 for n in group]
             decision = _concurrent_decision(entry, numbers, [each[n] for n in group], check)
             steps.append((f"{_together(numbers)}, taken together", decision))
-    unsequenced = _unsequenced_step(entry, each, check)
-    if unsequenced is not None:
-        steps.append(unsequenced)
+    readings = _unsequenced_steps(entry, each, check)
+    steps += readings
     if len(steps) == 1 and len(entry.dosages) <= MAX_DOSAGE_LINES:
         return steps[0][1]
-    lead = min(range(len(steps)), key=lambda n: _severity(steps[n][1]))
-    if unsequenced is not None and steps[lead][1] is not unsequenced[1]:
-        lead_decision = steps[lead][1]  # the note on the together reading goes with the card, whichever leads
-        said = unsequenced[1].reading.notes[:1] or [unsequenced[1].problem or ""]
+    # The most severe step leads; on a tie a together reading (the larger dose) leads, the first of them.
+    together = {id(decision) for _, decision in readings}
+    lead = min(range(len(steps)), key=lambda n: (_severity(steps[n][1]), id(steps[n][1]) not in together, n))
+    if readings and id(steps[lead][1]) not in together:
+        lead_decision = steps[lead][1]  # what the together readings found goes with the card, whichever leads
+        said = [
+            d.reading.notes[0] if d.answer is not None and d.reading.notes else d.problem or "" for _, d in readings
+        ]
         reading = replace(lead_decision.reading, notes=[*said, *lead_decision.reading.notes])
         steps[lead] = (steps[lead][0], replace(lead_decision, reading=reading))
     others = []
