@@ -703,6 +703,69 @@ SCENARIOS: list[Scenario] = [
         lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch=EMPTY),
         Card("info", ("4.5 mg daily",), ("age was not given",)),
     ),
+    # --- an active medication list that came incomplete is said, never taken for the whole list -------
+    _s(
+        "the MedicationStatements could not be fetched (OperationOutcome)",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch={**EMPTY, "activeStatements": {"resourceType": "OperationOutcome", "issue": []}},
+        ),
+        Card("warning", ("check incomplete",), ("MedicationStatement",)),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
+        "the MedicationStatements were not sent",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch={"activeMedications": bundle()}),
+        Card("warning", ("check incomplete",), ("MedicationStatement",)),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
+        "a list with more pages than were sent",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch={
+                **EMPTY,
+                "activeMedications": {**bundle(), "link": [{"relation": "next", "url": "https://ehr/fhir?page=2"}]},
+            },
+        ),
+        Card("warning", ("check incomplete",), ("more pages",)),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
+        "a list whose total is more than its entries",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY), prefetch={**EMPTY, "activeMedications": {**bundle(), "total": 3}}
+        ),
+        Card("warning", ("check incomplete",), ("3",)),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
+        "a list entry that is an OperationOutcome or has no resource",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch={
+                **EMPTY,
+                "activeMedications": {
+                    **bundle(),
+                    "entry": [{"resource": {"resourceType": "OperationOutcome", "issue": []}}, {"fullUrl": "urn:x"}],
+                },
+            },
+        ),
+        Card("warning", ("check incomplete",), ("could not be read",)),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
+        "an active statement of an opioid whose status is unknown: the contraindication",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch={
+                **EMPTY,
+                "activeStatements": bundle(statement("s1", concept("Percocet 5/325"), status="unknown")),
+            },
+        ),
+        Card("critical", ("oxycodone",), ("Percocet",), delete=("MedicationRequest/n1",)),
+        Card("info", ("4.5 mg daily",)),
+    ),
     # --- a medication named but not recognised is not checked, never "not an opioid" ----------------
     _s(
         "LDN + an active opioid brand the reference does not list (Subsys)",
@@ -898,7 +961,7 @@ SCENARIOS: list[Scenario] = [
         lambda _: order_sign(
             order("n1", reference="Medication/123", dosage_=dosage(dose=quantity(50), timing=gts("QD"))),
             oxy_order(),
-            prefetch={"activeMedications": bundle(medication("123", TAB50))},
+            prefetch={"activeMedications": bundle(medication("123", TAB50)), "activeStatements": bundle()},
         ),
         Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
         Card("info", ("50 mg daily",)),
@@ -968,7 +1031,7 @@ SCENARIOS: list[Scenario] = [
         lambda _: order_sign(
             _r5(order("n1", TAB50, dosage_=daily(50))),
             _r5(order("o1", reference="Medication/oxy", dosage_=daily(5))),
-            prefetch={"activeMedications": bundle(medication("oxy", OXYCODONE))},
+            prefetch={"activeMedications": bundle(medication("oxy", OXYCODONE)), "activeStatements": bundle()},
         ),
         Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
         Card("info", ("50 mg daily",)),

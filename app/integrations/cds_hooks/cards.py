@@ -380,11 +380,14 @@ def opioid_card(
 
 
 def not_checked_card(
-    items: Sequence[tuple[str, str]], *, hook_instance: str, base_url: str, only_list: bool
+    items: Sequence[tuple[str, str]], *, hook_instance: str, base_url: str, only_list: bool, partial: bool = False
 ) -> dict[str, Any]:
-    """Warning: the opioid check is incomplete; ``items`` are (what, why) in clinician words."""
+    """Warning: the opioid check is incomplete; ``items`` are (what, why) in clinician words. ``only_list``:
+    the one item is the active medication list, which did not come (or, ``partial``, came incomplete)."""
     count = len(items)
-    if only_list:
+    if only_list and partial:
+        summary = "Naltrexone–opioid check incomplete: the patient's active medication list came incomplete"
+    elif only_list:
         summary = "Naltrexone–opioid check incomplete: the patient's active medications were not available"
     else:
         plural = "s" if count != 1 else ""

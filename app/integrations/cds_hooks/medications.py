@@ -28,9 +28,9 @@ ATC_SYSTEMS: Final = frozenset({ATC, "urn:oid:2.16.840.1.113883.6.73"})
 UCUM: Final = "http://unitsofmeasure.org"
 ORDER_TYPES: Final = ("MedicationRequest", "MedicationStatement")
 #: Statuses of a medication-list entry that mean "not taken now" (others, or none, count as current).
-ENDED: Final = frozenset(
-    {"completed", "stopped", "cancelled", "entered-in-error", "not-taken", "revoked", "ended", "unknown"}
-)
+ENDED: Final = frozenset({"completed", "stopped", "cancelled", "entered-in-error", "not-taken", "revoked", "ended"})
+"""Statuses of a medication-list line that has ended. ``unknown`` is not one: a line whose status is not
+known may be active, and an opioid on it is never left out of the contraindication check."""
 _FHIR_ID: Final = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _SYSTEM_NAMES: Final = {RXNORM: "RxNorm", ATC: "ATC", SNOMED: "SNOMED CT", "http://hl7.org/fhir/sid/ndc": "NDC"}
 

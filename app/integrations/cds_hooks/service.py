@@ -75,13 +75,20 @@ class Gathered:
     """Who the orders are for, from the prefetched Patient (``None``: not read, as for a bare call)."""
 
 
+_LISTS: Final = {ACTIVE_KEY: "MedicationRequests", STATEMENTS_KEY: "MedicationStatements"}
+"""The two active lists discovery asks for, by prefetch key, and what each holds."""
+
+
 def _prefetch_bundles(prefetch: Mapping[str, Any] | None) -> tuple[list[Any], bool, str | None]:
-    """The prefetched Bundles, whether the active list came, and why not (in words) when it did not."""
+    """The prefetched Bundles, whether the active list came, and what is missing from it, in words: a list
+    that did not come (or came as an OperationOutcome), more pages or a larger total than were sent,
+    entries that cannot be read. A list that came in part is never taken for the whole list."""
     if not prefetch:
         return [], False, "the EHR sent no active medication list"
     bundles: list[Any] = []
     read = False
     failed = False
+    gaps: list[str] = []
     for key, value in prefetch.items():
         if key == PATIENT_KEY:
             continue
@@ -92,16 +99,46 @@ def _prefetch_bundles(prefetch: Mapping[str, Any] | None) -> tuple[list[Any], bo
             continue
         kind = value.get("resourceType")
         if kind == "OperationOutcome":
-            failed = failed or key in {ACTIVE_KEY, STATEMENTS_KEY}
+            failed = failed or key in _LISTS
+            if key in _LISTS:
+                gaps.append(f"the EHR could not fetch the active {_LISTS[key]}")
             continue
         bundles.append(value)
         has_orders = any(r.get("resourceType") in ORDER_TYPES for r in bundle_resources(value))
         if (key == ACTIVE_KEY and kind == "Bundle") or has_orders:
             read = True
+        if key in _LISTS and kind == "Bundle":
+            gaps += _bundle_gaps(value, _LISTS[key])
     if read:
-        return bundles, True, None
+        gaps += [f"the EHR sent no active {name}" for key, name in _LISTS.items() if key not in prefetch]
+        return bundles, True, "; ".join(dict.fromkeys(gaps)) or None
     why = "the EHR could not fetch the active medication list" if failed else "the EHR sent no active medication list"
     return bundles, False, why
+
+
+def _bundle_gaps(bundle: Mapping[str, Any], name: str) -> list[str]:
+    """What a prefetched list Bundle says it left out: more pages, a larger total, entries not readable."""
+    entry, link = bundle.get("entry"), bundle.get("link")
+    entries: list[Any] = entry if isinstance(entry, list) else []
+    links: list[Any] = link if isinstance(link, list) else []
+    gaps = []
+    if any(isinstance(link, dict) and link.get("relation") == "next" for link in links):
+        gaps.append(f"the active {name} came with more pages than were sent")
+    total = bundle.get("total")
+    if isinstance(total, int) and not isinstance(total, bool) and total > len(entries):
+        gaps.append(f"the active {name} list gives a total of {total} but holds {len(entries)}")
+    unreadable = len(
+        [
+            item
+            for item in entries
+            if not isinstance(item, dict)
+            or not isinstance(item.get("resource"), dict)
+            or item["resource"].get("resourceType") == "OperationOutcome"
+        ]
+    )
+    if unreadable:
+        gaps.append(f"{unreadable} {'entry' if unreadable == 1 else 'entries'} of the active {name} could not be read")
+    return gaps
 
 
 def gather(
@@ -495,7 +532,12 @@ def decide(
         items.append(("The patient's active medications", why))
     if items:
         only_list = len(items) == 1 and items[0][0] == "The patient's active medications"
-        cards.append(not_checked_card(items, hook_instance=hook_instance, base_url=base_url, only_list=only_list))
+        partial = only_list and gathered.active_read
+        cards.append(
+            not_checked_card(
+                items, hook_instance=hook_instance, base_url=base_url, only_list=only_list, partial=partial
+            )
+        )
     cards.sort(key=lambda card: _SEVERITY.get(card["indicator"], 3))
     return _unique_ids(cards)
 
