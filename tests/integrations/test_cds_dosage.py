@@ -278,3 +278,45 @@ def test_route_texts_are_read_alike_whether_kept_or_not() -> None:
     dosage._route({"route": {"text": "oral " + "x" * 200}})
     assert dosage._text_route.cache_info().currsize == before, "a long text was kept"
     assert dosage._text_route.cache_info().maxsize == 1024
+
+
+# --------------------------------------------------------------------------------------------------
+# A timing.repeat value that is not valid is never read as another value (audit finding 1)
+
+
+def _repeat_with(**values: Any) -> dict[str, Any]:
+    return {"repeat": {**repeat(1)["repeat"], **values}}
+
+
+_NOT_WHOLE: list[Any] = ["2", 1.5, 0, -1, True, [2], {"value": 2}]
+INVALID_REPEATS: list[tuple[str, dict[str, Any], str]] = [
+    *[(f"frequency {v!r}", _repeat_with(frequency=v), "times per period") for v in _NOT_WHOLE],
+    *[(f"frequencyMax {v!r}", _repeat_with(frequencyMax=v), "most times per period") for v in ("2", 1.5, 0, -1, True)],
+    *[(f"period {v!r}", _repeat_with(period=v), "period") for v in ("1", 0, -1, True, float("nan"))],
+    *[(f"periodMax {v!r}", _repeat_with(periodMax=v), "longest period") for v in ("2", 0, -2, False)],
+    *[(f"count {v!r}", _repeat_with(count=v), "number of doses in all") for v in ("1", 1.5, 0, -1, True)],
+    *[(f"countMax {v!r}", _repeat_with(countMax=v), "most doses in all") for v in ("3", 2.5, 0, True)],
+    ("frequency as a string, no period", {"repeat": {"frequency": "2"}}, "times per period"),
+    ("count as a string alone", {"repeat": {"count": "1"}}, "number of doses in all"),
+    ("period unit not a unit of time", _repeat_with(periodUnit="fortnight"), "unit of time"),
+    ("frequencyMax below frequency", _repeat_with(frequency=3, frequencyMax=2), "below"),
+    ("periodMax below period", _repeat_with(period=2, periodMax=1), "shorter"),
+    ("countMax below count", _repeat_with(count=5, countMax=2), "below"),
+]
+
+
+@pytest.mark.parametrize(("name", "timing", "words"), INVALID_REPEATS, ids=[r[0] for r in INVALID_REPEATS])
+def test_an_invalid_repeat_value_is_not_assessed(name: str, timing: dict[str, Any], words: str) -> None:
+    """FHIR R4: frequency, frequencyMax, count and countMax are positiveInt, period and periodMax decimals
+    above zero. Anything else is said, never read as 1 (4.5 mg with frequency "2" was read as daily)."""
+    for with_code in (timing, {**timing, **gts("QD")}):  # a readable code never stands in for a broken repeat
+        reading = read_dosage(_with(timing=with_code), None)
+        assert reading.problem is not None and words in reading.problem, (name, reading.problem)
+        assert "could not be read" in reading.problem and ":" not in reading.problem
+        assert reading.frequency is None
+
+
+def test_a_whole_number_written_as_a_decimal_is_that_number() -> None:
+    reading = read_dosage(_with(timing=_repeat_with(frequency=2.0, period=1.0)), None)
+    assert reading.problem is None and reading.frequency is not None
+    assert parse_frequency(reading.frequency).administrations == 2

@@ -130,10 +130,23 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
-def _positive_int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+def _whole(value: Any) -> int | None:
+    """A FHIR positiveInt (a JSON number; ``2.0`` is 2); ``None`` for anything else (``"2"``, 1.5, 0, true)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or value < 1:
         return None
     return value
+
+
+def _leave_open(reading: DoseReading, what: str) -> None:
+    """Add ``what`` to what the order leaves open (each is said, none replaces another)."""
+    if reading.uncertain is None:
+        reading.uncertain = what
+    elif what not in reading.uncertain.split("; "):
+        reading.uncertain = f"{reading.uncertain}; {what}"
 
 
 def _fmt(value: Decimal | Fraction | int) -> str:
@@ -172,10 +185,47 @@ def _interval_phrase(per_hours: Fraction, administrations: int) -> str | None:
     return None
 
 
+#: ``timing.repeat``'s numbers (FHIR R4: ``positiveInt``, or a ``decimal`` above zero), in a clinician's words.
+_REPEAT_WHOLE: Final = {
+    "frequency": "how many times per period it is given",
+    "frequencyMax": "the most times per period it may be given",
+    "count": "the number of doses in all",
+    "countMax": "the most doses in all",
+}
+_REPEAT_DECIMAL: Final = {
+    "period": "the period it is repeated over",
+    "periodMax": "the longest period it is repeated over",
+}
+_REPEAT_BOUNDS: Final = (
+    ("frequency", "frequencyMax", "the most times per period it may be given is below the fewest"),
+    ("period", "periodMax", "the longest period it is repeated over is shorter than the shortest"),
+    ("count", "countMax", "the most doses in all is below the fewest"),
+)
+
+
+def _repeat_problem(repeat: dict[str, Any]) -> str | None:
+    """Why ``timing.repeat`` cannot be read as the order wrote it (a value that is not valid is never read as
+    another: frequency "2" is not 1), or ``None``."""
+    for key, what in _REPEAT_WHOLE.items():
+        if key in repeat and _whole(repeat[key]) is None:
+            return f"{what} is not a whole number above zero"
+    for key, what in _REPEAT_DECIMAL.items():
+        if key in repeat and _number(repeat[key]) is None:
+            return f"{what} is not a number above zero"
+    if "periodUnit" in repeat and _str(repeat["periodUnit"]) not in _PERIOD_HOURS:
+        return "its period is not in a unit of time"
+    for least, most, why in _REPEAT_BOUNDS:
+        low, high = _number(repeat.get(least)), _number(repeat.get(most))
+        if low is not None and high is not None and high < low:
+            return why
+    return None
+
+
 def _repeat_frequency(repeat: dict[str, Any], reading: DoseReading) -> str | bool | None:
-    """A frequency from ``timing.repeat``; ``False`` when the repeat says nothing about how often."""
-    frequency = _positive_int(repeat.get("frequency"))
-    frequency_max = _positive_int(repeat.get("frequencyMax"))
+    """A frequency from ``timing.repeat`` (its values valid, see :func:`_repeat_problem`); ``False`` when the
+    repeat says nothing about how often."""
+    frequency = _whole(repeat.get("frequency"))
+    frequency_max = _whole(repeat.get("frequencyMax"))
     period = _number(repeat.get("period"))
     period_max = _number(repeat.get("periodMax"))
     unit = _str(repeat.get("periodUnit"))
@@ -253,6 +303,10 @@ def _normalised(text: str) -> str | None:
 def _timing(dosage: dict[str, Any], reading: DoseReading) -> str | None:
     timing = _dict(dosage.get("timing"))
     repeat = _dict(timing.get("repeat"))
+    invalid = _repeat_problem(repeat)
+    if invalid is not None:  # never read as another value, nor replaced by the timing's code
+        reading.problem = f"how often it is given could not be read from the order's timing, as {invalid}"
+        return None
     from_repeat = _repeat_frequency(repeat, reading) if repeat else False
     if isinstance(from_repeat, str):
         return from_repeat
