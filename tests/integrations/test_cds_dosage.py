@@ -320,3 +320,32 @@ def test_a_whole_number_written_as_a_decimal_is_that_number() -> None:
     reading = read_dosage(_with(timing=_repeat_with(frequency=2.0, period=1.0)), None)
     assert reading.problem is None and reading.frequency is not None
     assert parse_frequency(reading.frequency).administrations == 2
+
+
+# --------------------------------------------------------------------------------------------------
+# A dose range is read with both its ends (audit finding 3)
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(quantity(9), quantity(4.5)), (quantity(9000, "ug"), quantity(4.5)), (quantity(4.5), quantity(4.5, "ug"))],
+)
+def test_an_inverted_dose_range_is_not_assessed(low: dict[str, Any], high: dict[str, Any]) -> None:
+    reading = read_dosage({"doseAndRate": [{"doseRange": {"low": low, "high": high}}], "timing": gts("QD")}, None)
+    assert reading.problem is not None and "low" in reading.problem and "above its high" in reading.problem
+    assert reading.amount is None
+
+
+def test_a_dose_range_in_two_units_is_read_in_both() -> None:
+    dose_range = {"low": quantity(500, "ug"), "high": quantity(4.5)}
+    reading = read_dosage({"doseAndRate": [{"doseRange": dose_range}], "timing": gts("QD")}, None)
+    assert reading.problem is None and (reading.amount, reading.unit) == (Decimal("4.5"), "mg")
+    assert "dose range 500 ug–4.5 mg: assessed at the upper end" in reading.notes
+
+
+@pytest.mark.parametrize("end", ["low", "high"])
+def test_a_dose_range_end_whose_amount_cannot_be_read_is_not_dropped(end: str) -> None:
+    dose_range = {"low": quantity(1), "high": quantity(4.5), end: quantity("4.5")}
+    reading = read_dosage({"doseAndRate": [{"doseRange": dose_range}], "timing": gts("QD")}, None)
+    assert reading.problem is not None and f"no readable amount at its {end} end" in reading.problem
+    assert reading.uncertain is None and reading.amount is None

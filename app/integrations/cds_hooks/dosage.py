@@ -24,7 +24,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Final
 
-from app.domain.dosing import DoseInputError, parse_amount, parse_frequency, parse_route
+from app.domain.dosing import DoseInputError, normalise_unit, parse_amount, parse_frequency, parse_route, to_mg
 
 _TABLET_UNITS: Final = frozenset(
     {"{tbl}", "tbl", "{tab}", "tab", "tabs", "tablet", "tablets", "{tablet}", "{tablets}", "oral tablet"}
@@ -339,22 +339,65 @@ def _amount(dosage: dict[str, Any], reading: DoseReading) -> tuple[Decimal, str]
             return value, unit
         dose_range = _dict(dose_and_rate.get("doseRange"))
         if dose_range:
-            low, low_unit = _quantity(_dict(dose_range.get("low")))
-            high, high_unit = _quantity(_dict(dose_range.get("high")))
-            if high is not None:
-                if low is not None:
-                    reading.notes.append(f"dose range {_fmt(low)}–{_fmt(high)} {high_unit}: assessed at the upper end")
-                else:
-                    reading.notes.append("assessed at the dose range's upper limit")
-                return high, high_unit or low_unit
-            if low is not None:
-                reading.notes.append("the dose range has no upper limit: assessed at its lower limit only")
-                reading.uncertain = "the dose range has no upper limit"
-                return low, low_unit
-            reading.problem = "the dose range in the order has no readable amount"
-            return None
+            return _range(dose_range, reading)
     reading.problem = "the order states no dose amount"
     return None
+
+
+def _range(dose_range: dict[str, Any], reading: DoseReading) -> tuple[Decimal, str] | None:
+    """A ``doseRange`` at its upper end; an end given whose amount cannot be read, or a low end above the
+    high end, is not assessed (never read as a range without that end, nor turned around)."""
+    ends: dict[str, tuple[Decimal, str] | None] = {}
+    for end in ("low", "high"):
+        given = _dict(dose_range.get(end))
+        value, unit = _quantity(given)
+        if given and value is None and "value" in given:
+            reading.problem = f"the dose range in the order has no readable amount at its {end} end"
+            return None
+        ends[end] = (value, unit) if value is not None else None
+    low, high = ends["low"], ends["high"]
+    if high is None and low is not None:
+        reading.notes.append("the dose range has no upper limit: assessed at its lower limit only")
+        _leave_open(reading, "the dose range has no upper limit")
+        return low
+    if high is None:
+        reading.problem = "the dose range in the order has no readable amount"
+        return None
+    if low is None:
+        reading.notes.append("assessed at the dose range's upper limit")
+        return high
+    low_unit, high_unit = low[1] or high[1], high[1] or low[1]  # one end's unit stands for both
+    above = _above(low[0], low_unit, high[0], high_unit)
+    if above is None:
+        reading.problem = "the two ends of the dose range in the order are in units that cannot be compared"
+        return None
+    if above:
+        reading.problem = (
+            f"the dose range's low end ({_fmt(low[0])} {low_unit}) is above its high end ({_fmt(high[0])} {high_unit})"
+        )
+        return None
+    shown = f"{_fmt(low[0])}–{_fmt(high[0])} {high_unit}"
+    if not _same_unit(low_unit, high_unit):
+        shown = f"{_fmt(low[0])} {low_unit}–{_fmt(high[0])} {high_unit}"
+    reading.notes.append(f"dose range {shown}: assessed at the upper end")
+    return high[0], high_unit
+
+
+def _same_unit(first: str, second: str) -> bool:
+    return first.strip().lower() == second.strip().lower()
+
+
+def _above(first: Decimal, first_unit: str, second: Decimal, second_unit: str) -> bool | None:
+    """Whether ``first`` is more than ``second`` (in mg when their units differ); ``None`` when it cannot
+    be said (units that are not the same and not both units of mass, or one per kg and one not)."""
+    if _same_unit(first_unit, second_unit):
+        return first > second
+    try:
+        if normalise_unit(first_unit).endswith("/kg") != normalise_unit(second_unit).endswith("/kg"):
+            return None
+        return to_mg(first, first_unit) > to_mg(second, second_unit)
+    except DoseInputError:
+        return None
 
 
 def _unit(value: Decimal, unit: str, strength: tuple[Decimal, str] | None, reading: DoseReading) -> bool:
