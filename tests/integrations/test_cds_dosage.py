@@ -349,3 +349,78 @@ def test_a_dose_range_end_whose_amount_cannot_be_read_is_not_dropped(end: str) -
     reading = read_dosage({"doseAndRate": [{"doseRange": dose_range}], "timing": gts("QD")}, None)
     assert reading.problem is not None and f"no readable amount at its {end} end" in reading.problem
     assert reading.uncertain is None and reading.amount is None
+
+
+# --------------------------------------------------------------------------------------------------
+# A dose's unit and code, and its comparator (audit finding 5)
+
+
+@pytest.mark.parametrize(
+    ("unit", "code"),
+    [("ug", "mg"), ("mg", "ug"), ("g", "mg"), ("mcg", "mg"), ("tablet", "mg"), ("mg", "{tbl}"), ("capsule", "{tbl}")],
+)
+def test_a_unit_and_a_code_that_disagree_are_not_assessed(unit: str, code: str) -> None:
+    dosage = {"doseAndRate": [{"doseQuantity": quantity(4.5, unit, code)}], "timing": gts("QD")}
+    reading = read_dosage(dosage, TABLET_50)
+    assert reading.problem is not None and "disagree" in reading.problem, reading.problem
+    assert reading.amount is None and ":" not in reading.problem
+
+
+@pytest.mark.parametrize(
+    ("unit", "code", "amount", "as_unit"),
+    [
+        ("milligram", "mg", "4.5", "mg"),
+        ("MG", "mg", "4.5", "mg"),
+        ("mcg", "ug", "4.5", "ug"),
+        ("mg (milligram)", "mg", "4.5", "mg"),  # a unit text not recognised: the code is read
+        ("tablet(s)", "{tbl}", "225", "mg"),
+        ("each", "{tbl}", "225", "mg"),
+    ],
+)
+def test_a_unit_and_a_code_that_agree_are_read(unit: str, code: str, amount: str, as_unit: str) -> None:
+    dosage = {"doseAndRate": [{"doseQuantity": quantity(4.5, unit, code)}], "timing": gts("QD")}
+    reading = read_dosage(dosage, TABLET_50)
+    assert reading.problem is None, reading.problem
+    assert (reading.amount, reading.unit) == (Decimal(amount), as_unit)
+
+
+@pytest.mark.parametrize(("comparator", "words"), [(">=", "at least"), (">", "more than")])
+def test_a_dose_with_no_upper_limit_never_reassures(comparator: str, words: str) -> None:
+    dosage = {"doseAndRate": [{"doseQuantity": {**quantity(4.5), "comparator": comparator}}], "timing": gts("QD")}
+    reading = read_dosage(dosage, None)
+    assert reading.problem is None and reading.amount == Decimal("4.5")
+    assert reading.uncertain is not None and "no upper limit" in reading.uncertain
+    assert any(words in note for note in reading.notes)
+
+
+@pytest.mark.parametrize(("comparator", "words"), [("<=", "at most"), ("<", "less than")])
+def test_a_dose_given_as_at_most_is_assessed_at_that_amount(comparator: str, words: str) -> None:
+    dosage = {"doseAndRate": [{"doseQuantity": {**quantity(4.5), "comparator": comparator}}], "timing": gts("QD")}
+    reading = read_dosage(dosage, None)
+    assert reading.problem is None and reading.amount == Decimal("4.5")
+    assert reading.uncertain is not None and any(words in note for note in reading.notes)
+
+
+def test_a_dose_range_whose_upper_end_has_no_limit_never_reassures() -> None:
+    dose_range = {"low": quantity(1), "high": {**quantity(4.5), "comparator": ">="}}
+    reading = read_dosage({"doseAndRate": [{"doseRange": dose_range}], "timing": gts("QD")}, None)
+    assert reading.problem is None and reading.amount == Decimal("4.5")
+    assert reading.uncertain is not None and "no upper limit" in reading.uncertain
+
+
+@pytest.mark.parametrize("comparator", ["ad", "~", "=", 5, ["<"]])
+def test_a_comparator_that_cannot_be_read_is_said(comparator: Any) -> None:
+    dosage = {"doseAndRate": [{"doseQuantity": {**quantity(4.5), "comparator": comparator}}], "timing": gts("QD")}
+    reading = read_dosage(dosage, None)
+    assert reading.problem is not None and "cannot be read" in reading.problem and reading.amount is None
+
+
+def test_uncertainties_add_up() -> None:
+    dosage = {
+        "doseAndRate": [{"doseQuantity": {**quantity(4.5), "comparator": ">="}}],
+        "timing": gts("QD"),
+        "route": {"text": "nasal"},
+    }
+    reading = read_dosage(dosage, None)
+    assert reading.uncertain is not None
+    assert "route not recognised" in reading.uncertain and "no upper limit" in reading.uncertain

@@ -322,9 +322,55 @@ def _timing(dosage: dict[str, Any], reading: DoseReading) -> str | None:
 # Amount, unit, route
 
 
-def _quantity(quantity: dict[str, Any]) -> tuple[Decimal | None, str]:
-    unit = _str(quantity.get("code")) or _str(quantity.get("unit"))
-    return _number(quantity.get("value")), unit
+#: FHIR R4 Quantity.comparator: how the value is to be understood, in a clinician's words.
+_COMPARATORS: Final = {"<": "less than", "<=": "at most", ">=": "at least", ">": "more than"}
+_NO_UPPER_LIMIT: Final = frozenset({">=", ">"})
+_COUNTED: Final = frozenset({"tablet", "injection", "capsule"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Quantity:
+    value: Decimal | None
+    unit: str
+    """The unit the dose check reads: the UCUM code, else the unit text."""
+    comparator: str
+    """``<``, ``<=``, ``>=``, ``>``; ``""`` when the value is the amount itself."""
+
+    def shown(self) -> str:
+        return f"{_fmt(self.value)} {self.unit}" if self.value is not None else self.unit
+
+
+def _unit_kind(text: str) -> str | None:
+    """What a unit names: a unit of mass (its canonical code), a tablet, injection or capsule, or one of
+    the product (``each``); ``None`` when it is not recognised."""
+    lowered = text.strip().lower()
+    for kind, units in (
+        ("tablet", _TABLET_UNITS),
+        ("injection", _INJECTION_UNITS),
+        ("capsule", _CAPSULE_UNITS),
+        ("each", _EACH_UNITS),
+    ):
+        if lowered in units:
+            return kind
+    try:
+        return normalise_unit(text)
+    except DoseInputError:
+        return None
+
+
+def _quantity(quantity: dict[str, Any], reading: DoseReading) -> _Quantity | None:
+    """A Quantity as the order wrote it; ``None`` (why in ``reading.problem``) when its unit and its code
+    name different units (ug and mg: never one of them silently), or its comparator cannot be read."""
+    code, text = _str(quantity.get("code")), _str(quantity.get("unit"))
+    kinds = {_unit_kind(code), _unit_kind(text)} if code and text else set()
+    if None not in kinds and len(kinds) > 1 and not ("each" in kinds and kinds - {"each"} <= _COUNTED):
+        reading.problem = f"the dose's unit ({text}) and its code ({code}) disagree"
+        return None
+    comparator = quantity.get("comparator", "")
+    if not isinstance(comparator, str) or (comparator and comparator not in _COMPARATORS):
+        reading.problem = "the dose amount is qualified in a way that cannot be read (neither at most nor at least)"
+        return None
+    return _Quantity(_number(quantity.get("value")), code or text, comparator)
 
 
 def _amount(dosage: dict[str, Any], reading: DoseReading) -> tuple[Decimal, str] | None:
@@ -332,11 +378,25 @@ def _amount(dosage: dict[str, Any], reading: DoseReading) -> tuple[Decimal, str]
         dose_and_rate = _dict(dose_and_rate)
         quantity = _dict(dose_and_rate.get("doseQuantity"))
         if quantity:
-            value, unit = _quantity(quantity)
-            if value is None:
+            read = _quantity(quantity, reading)
+            if read is None:
+                return None
+            if read.value is None:
                 reading.problem = "the dose amount in the order is not a number above zero"
                 return None
-            return value, unit
+            if read.comparator in _NO_UPPER_LIMIT:  # as a dose range without its high end
+                reading.notes.append(
+                    f"the order gives the dose as {_COMPARATORS[read.comparator]} {read.shown()}, with no upper "
+                    "limit: assessed at that amount only"
+                )
+                _leave_open(reading, "the dose has no upper limit")
+            elif read.comparator:
+                reading.notes.append(
+                    f"the order gives the dose as {_COMPARATORS[read.comparator]} {read.shown()}: assessed at "
+                    "that amount"
+                )
+                _leave_open(reading, "the order gives only the most the dose may be")
+            return read.value, read.unit
         dose_range = _dict(dose_and_rate.get("doseRange"))
         if dose_range:
             return _range(dose_range, reading)
@@ -348,13 +408,17 @@ def _range(dose_range: dict[str, Any], reading: DoseReading) -> tuple[Decimal, s
     """A ``doseRange`` at its upper end; an end given whose amount cannot be read, or a low end above the
     high end, is not assessed (never read as a range without that end, nor turned around)."""
     ends: dict[str, tuple[Decimal, str] | None] = {}
+    open_ended = False
     for end in ("low", "high"):
         given = _dict(dose_range.get(end))
-        value, unit = _quantity(given)
-        if given and value is None and "value" in given:
+        read = _quantity(given, reading)
+        if read is None:
+            return None
+        if given and read.value is None and "value" in given:
             reading.problem = f"the dose range in the order has no readable amount at its {end} end"
             return None
-        ends[end] = (value, unit) if value is not None else None
+        ends[end] = (read.value, read.unit) if read.value is not None else None
+        open_ended = end == "high" and read.value is not None and read.comparator in _NO_UPPER_LIMIT
     low, high = ends["low"], ends["high"]
     if high is None and low is not None:
         reading.notes.append("the dose range has no upper limit: assessed at its lower limit only")
@@ -363,6 +427,9 @@ def _range(dose_range: dict[str, Any], reading: DoseReading) -> tuple[Decimal, s
     if high is None:
         reading.problem = "the dose range in the order has no readable amount"
         return None
+    if open_ended:  # "high >= 4.5 mg": as a range without its high end
+        reading.notes.append("the dose range's upper end is given with no limit: assessed at that amount only")
+        _leave_open(reading, "the dose range has no upper limit")
     if low is None:
         reading.notes.append("assessed at the dose range's upper limit")
         return high
