@@ -424,3 +424,63 @@ def test_uncertainties_add_up() -> None:
     reading = read_dosage(dosage, None)
     assert reading.uncertain is not None
     assert "route not recognised" in reading.uncertain and "no upper limit" in reading.uncertain
+
+
+# --------------------------------------------------------------------------------------------------
+# Every doseAndRate entry is read (audit finding 2)
+
+
+def _typed(type_text: str, dose: dict[str, Any]) -> dict[str, Any]:
+    return {"type": {"text": type_text}, **dose}
+
+
+def test_different_doses_are_assessed_at_the_largest_and_never_reassure() -> None:
+    calculated = _typed("calculated", {"doseQuantity": quantity(4.5)})
+    ordered = _typed("ordered", {"doseQuantity": quantity(50)})
+    for entries in ([calculated, ordered], [ordered, calculated]):
+        reading = read_dosage({"doseAndRate": entries, "timing": gts("QD")}, None)
+        assert reading.problem is None
+        assert (reading.amount, reading.unit) == (Decimal(50), "mg")
+        assert reading.uncertain is not None and "different doses" in reading.uncertain
+        said = "; ".join(reading.notes)
+        assert "4.5 mg (calculated)" in said and "50 mg (ordered)" in said and "largest" in said
+
+
+def test_different_doses_in_other_units_and_forms_are_compared_in_mg() -> None:
+    entries = [
+        {"type": {"coding": [{"code": "calculated", "display": "Calculated"}]}, "doseQuantity": quantity(4500, "ug")},
+        {"doseQuantity": quantity(1, "tablet", "{tbl}")},
+    ]
+    reading = read_dosage({"doseAndRate": entries, "timing": gts("QD")}, TABLET_50)
+    assert (reading.amount, reading.unit) == (Decimal(50), "mg") and reading.uncertain is not None
+    entries = [{"doseQuantity": quantity(60, "ug")}, {"doseRange": {"low": quantity(1), "high": quantity(4.5)}}]
+    reading = read_dosage({"doseAndRate": entries, "timing": gts("QD")}, None)
+    assert (reading.amount, reading.unit) == (Decimal("4.5"), "mg") and reading.uncertain is not None
+
+
+def test_entries_giving_the_same_dose_are_one_dose() -> None:
+    entries = [_typed("calculated", {"doseQuantity": quantity(4.5)}), {"doseQuantity": quantity(4500, "ug")}]
+    reading = read_dosage({"doseAndRate": entries, "timing": gts("QD")}, None)
+    assert reading.problem is None and reading.uncertain is None
+    assert (reading.amount, reading.unit) == (Decimal("4.5"), "mg")
+
+
+def test_an_entry_without_a_dose_is_not_a_dose() -> None:
+    entries = [{"rateQuantity": quantity(1, "mg/h")}, {"doseQuantity": quantity(4.5)}]
+    reading = read_dosage({"doseAndRate": entries, "timing": gts("QD")}, None)
+    assert reading.problem is None and reading.uncertain is None and reading.amount == Decimal("4.5")
+
+
+@pytest.mark.parametrize(
+    ("second", "words"),
+    [
+        ({"doseQuantity": quantity("50")}, "not a number"),
+        ({"doseQuantity": quantity(1, "tablet", "{tbl}")}, "strength"),
+        ({"doseQuantity": quantity(0.1, "mg/kg")}, "cannot be compared"),
+        ({"doseQuantity": quantity(5, "mL")}, "cannot be compared"),
+    ],
+)
+def test_a_second_dose_that_cannot_be_read_is_said(second: dict[str, Any], words: str) -> None:
+    for entries in ([{"doseQuantity": quantity(4.5)}, second], [second, {"doseQuantity": quantity(4.5)}]):
+        reading = read_dosage({"doseAndRate": entries, "timing": gts("QD")}, None)
+        assert reading.problem is not None and words in reading.problem, reading.problem

@@ -373,35 +373,104 @@ def _quantity(quantity: dict[str, Any], reading: DoseReading) -> _Quantity | Non
     return _Quantity(_number(quantity.get("value")), code or text, comparator)
 
 
-def _amount(dosage: dict[str, Any], reading: DoseReading) -> tuple[Decimal, str] | None:
-    for dose_and_rate in _list(dosage.get("doseAndRate")):
-        dose_and_rate = _dict(dose_and_rate)
-        quantity = _dict(dose_and_rate.get("doseQuantity"))
-        if quantity:
-            read = _quantity(quantity, reading)
-            if read is None:
-                return None
-            if read.value is None:
-                reading.problem = "the dose amount in the order is not a number above zero"
-                return None
-            if read.comparator in _NO_UPPER_LIMIT:  # as a dose range without its high end
-                reading.notes.append(
-                    f"the order gives the dose as {_COMPARATORS[read.comparator]} {read.shown()}, with no upper "
-                    "limit: assessed at that amount only"
-                )
-                _leave_open(reading, "the dose has no upper limit")
-            elif read.comparator:
-                reading.notes.append(
-                    f"the order gives the dose as {_COMPARATORS[read.comparator]} {read.shown()}: assessed at "
-                    "that amount"
-                )
-                _leave_open(reading, "the order gives only the most the dose may be")
-            return read.value, read.unit
-        dose_range = _dict(dose_and_rate.get("doseRange"))
-        if dose_range:
-            return _range(dose_range, reading)
-    reading.problem = "the order states no dose amount"
-    return None
+def _doses(dosage: dict[str, Any], strength: tuple[Decimal, str] | None, reading: DoseReading) -> bool:
+    """Every ``doseAndRate`` entry's dose into ``reading``; ``False`` (why in ``reading.problem``) when one
+    cannot be read. Entries that give different doses (a calculated and an ordered dose) are assessed at the
+    largest, the safer reading for an upper limit, never reassuring; the same dose twice is one dose."""
+    parts = []
+    for entry in map(_dict, _list(dosage.get("doseAndRate"))):
+        part = _entry_dose(entry, strength)
+        if part is None:
+            continue
+        reading.notes.extend(note for note in part.notes if note not in reading.notes)
+        if part.problem is not None or part.amount is None or part.unit is None:
+            reading.problem = part.problem or "the dose amount in the order could not be read"
+            return False
+        for what in (part.uncertain or "").split("; "):
+            if what:
+                _leave_open(reading, what)
+        parts.append((entry, part, part.amount, part.unit))
+    if not parts:
+        reading.problem = "the order states no dose amount"
+        return False
+    lead = 0
+    if len(parts) > 1:
+        in_mg = _in_mg([(amount, unit) for _, _, amount, unit in parts])
+        if in_mg is None:
+            reading.problem = "the order gives several doses in units that cannot be compared"
+            return False
+        lead = max(range(len(parts)), key=lambda n: (in_mg[n], -n))  # the first of the largest
+        if len(set(in_mg)) > 1:
+            listed = [f"{_fmt(amount)} {unit}{_dose_type(entry)}" for entry, _, amount, unit in parts]
+            reading.notes.insert(
+                0,
+                f"the order gives different doses, {', '.join(listed[:-1])} and {listed[-1]}: assessed at the "
+                f"largest, {_fmt(parts[lead][2])} {parts[lead][3]}",
+            )
+            _leave_open(reading, "the order gives different doses")
+    reading.amount, reading.unit = parts[lead][2], parts[lead][3]
+    return True
+
+
+def _in_mg(doses: list[tuple[Decimal, str]]) -> list[Decimal] | None:
+    """The doses in mg (or all in mg/kg); ``None`` when they cannot all be put in one unit."""
+    try:
+        per_kg = {normalise_unit(unit).endswith("/kg") for _, unit in doses}
+        in_mg = [to_mg(amount, unit) for amount, unit in doses]
+    except DoseInputError:
+        return None
+    return in_mg if len(per_kg) == 1 else None
+
+
+def _dose_type(entry: dict[str, Any]) -> str:
+    """`` (ordered)``: the kind of dose an entry gives (its ``type``), or ``""``."""
+    concept = _dict(entry.get("type"))
+    codings = [_dict(c) for c in _list(concept.get("coding"))]
+    labels = [_str(concept.get("text"))] + [_str(c.get("display")) for c in codings]
+    label = next((t for t in labels + [_str(c.get("code")) for c in codings] if t), "")
+    return f" ({label[:_TYPE_SHOWN]})" if label else ""
+
+
+_TYPE_SHOWN: Final = 40
+
+
+def _entry_dose(entry: dict[str, Any], strength: tuple[Decimal, str] | None) -> DoseReading | None:
+    """One ``doseAndRate`` entry's dose as a reading of its own (amount, unit, notes, what it leaves open or
+    why it cannot be read); ``None`` when the entry gives no dose (a rate only)."""
+    part = DoseReading()
+    quantity = _dict(entry.get("doseQuantity"))
+    dose_range = _dict(entry.get("doseRange"))
+    if quantity:
+        amount = _dose_quantity(quantity, part)
+    elif dose_range:
+        amount = _range(dose_range, part)
+    else:
+        return None
+    if amount is not None:
+        _unit(amount[0], amount[1], strength, part)
+    return part
+
+
+def _dose_quantity(quantity: dict[str, Any], reading: DoseReading) -> tuple[Decimal, str] | None:
+    """A ``doseQuantity`` as the amount to assess; its comparator is said and never reassures."""
+    read = _quantity(quantity, reading)
+    if read is None:
+        return None
+    if read.value is None:
+        reading.problem = "the dose amount in the order is not a number above zero"
+        return None
+    if read.comparator in _NO_UPPER_LIMIT:  # as a dose range without its high end
+        reading.notes.append(
+            f"the order gives the dose as {_COMPARATORS[read.comparator]} {read.shown()}, with no upper "
+            "limit: assessed at that amount only"
+        )
+        _leave_open(reading, "the dose has no upper limit")
+    elif read.comparator:
+        reading.notes.append(
+            f"the order gives the dose as {_COMPARATORS[read.comparator]} {read.shown()}: assessed at that amount"
+        )
+        _leave_open(reading, "the order gives only the most the dose may be")
+    return read.value, read.unit
 
 
 def _range(dose_range: dict[str, Any], reading: DoseReading) -> tuple[Decimal, str] | None:
@@ -549,10 +618,7 @@ def read_dosage(dosage: dict[str, Any], strength: tuple[Decimal, str] | None) ->
         reading.uncertain = "route not recognised"
     as_needed = dosage.get("asNeededBoolean") is True or isinstance(dosage.get("asNeededCodeableConcept"), dict)
     reading.as_needed = as_needed
-    amount = _amount(dosage, reading)
-    if amount is None:
-        return reading
-    if not _unit(amount[0], amount[1], strength, reading):
+    if not _doses(dosage, strength, reading):
         return reading
     frequency = _timing(dosage, reading)
     if frequency is None:
