@@ -69,7 +69,7 @@ TIMINGS: list[tuple[str, dict[str, Any], tuple[int, int] | str]] = [
         (2, 1),
     ),
     ("repeat count 1", _with(timing={"repeat": {"count": 1}}), "once"),
-    ("repeat with a code as well: repeat wins", _with(timing={**repeat(2), **gts("QD")}), (2, 1)),
+    ("repeat 2/d, code QD: the more frequent (see below)", _with(timing={**repeat(2), **gts("QD")}), (2, 1)),
 ]
 
 
@@ -484,3 +484,49 @@ def test_a_second_dose_that_cannot_be_read_is_said(second: dict[str, Any], words
     for entries in ([{"doseQuantity": quantity(4.5)}, second], [second, {"doseQuantity": quantity(4.5)}]):
         reading = read_dosage({"doseAndRate": entries, "timing": gts("QD")}, None)
         assert reading.problem is not None and words in reading.problem, reading.problem
+
+
+# --------------------------------------------------------------------------------------------------
+# A timing's code and repeat that disagree (audit finding 4)
+
+DISAGREEING_TIMINGS: list[tuple[str, dict[str, Any], tuple[int, int]]] = [
+    ("code BID, repeat daily", {**repeat(1), **gts("BID")}, (2, 1)),
+    ("code QD, repeat twice a day", {**repeat(2), **gts("QD")}, (2, 1)),
+    ("code text twice daily, repeat daily", {**repeat(1), "code": {"text": "twice daily"}}, (2, 1)),
+    ("code QOD, repeat weekly", {**repeat(1, 1, "wk"), **gts("QOD")}, (1, 2)),
+    ("code BID, its display once daily", gts("BID", "once daily"), (2, 1)),
+    ("code QD, its text three times a day", {"code": {**gts("QD")["code"], "text": "3 times a day"}}, (3, 1)),
+]
+
+
+@pytest.mark.parametrize(("name", "timing", "expected"), DISAGREEING_TIMINGS, ids=[t[0] for t in DISAGREEING_TIMINGS])
+def test_a_timing_that_disagrees_with_itself_is_assessed_at_the_most_frequent(
+    name: str, timing: dict[str, Any], expected: tuple[int, int]
+) -> None:
+    reading = read_dosage(_with(timing=timing), None)
+    assert reading.problem is None and reading.frequency is not None, (name, reading.problem)
+    frequency = parse_frequency(reading.frequency)
+    assert (frequency.administrations, frequency.period_days) == (expected[0], Decimal(expected[1])), name
+    assert reading.uncertain is not None and "different frequencies" in reading.uncertain, name
+    assert any("different frequencies" in note and "most frequent" in note for note in reading.notes), name
+
+
+@pytest.mark.parametrize(
+    "timing",
+    [
+        {**repeat(2), **gts("BID")},
+        {**repeat(1), "code": {"text": "nightly"}},
+        gts("BID", "twice daily"),
+        {**repeat(1, 8, "h"), **gts("Q8H")},
+    ],
+)
+def test_a_timing_that_agrees_with_itself_is_not_uncertain(timing: dict[str, Any]) -> None:
+    reading = read_dosage(_with(timing=timing), None)
+    assert reading.problem is None and reading.frequency is not None
+    assert reading.uncertain is None and not reading.notes
+
+
+def test_a_repeat_that_cannot_be_read_is_not_replaced_by_the_code() -> None:
+    unread = {"repeat": {"dayOfWeek": ["mon"], "timeOfDay": ["08:00:00", "20:00:00"]}}
+    reading = read_dosage(_with(timing={**unread, **gts("QD")}), None)
+    assert reading.problem is not None and "could not be read" in reading.problem

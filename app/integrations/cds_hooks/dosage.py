@@ -269,26 +269,43 @@ def _period_phrase(period: Decimal, unit: str, count: int) -> str | None:
     return _interval_phrase(Fraction(str(period)) * _PERIOD_HOURS[unit], count)
 
 
-def _code_frequency(concept: dict[str, Any]) -> str | None:
+def _code_frequencies(concept: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each frequency ``timing.code`` gives, with what gives it: its codes (GTS), then its text and the
+    codings' displays read as a frequency."""
+    found: list[tuple[str, str]] = []
     for coding in _list(concept.get("coding")):
         code = _str(_dict(coding).get("code")).upper()
         if code in GTS:
-            return GTS[code]
+            found.append((f"its code {code}", GTS[code]))
+            continue
         every = _GTS_EVERY.match(code)
         if every:
             n, unit = int(every.group(1)), every.group(2)
-            if n >= 1:
-                return _normalised(f"every {n} {_GTS_UNIT_WORDS[unit]}")
+            frequency = _normalised(f"every {n} {_GTS_UNIT_WORDS[unit]}") if n >= 1 else None
+            if frequency:
+                found.append((f"its code {code}", frequency))
     texts = [_str(concept.get("text"))] + [_str(_dict(c).get("display")) for c in _list(concept.get("coding"))]
     for text in texts:
         if not text:
             continue
         if text.upper() in GTS:
-            return GTS[text.upper()]
+            found.append(("its text", GTS[text.upper()]))
+            continue
         normalised = _normalised(text)
         if normalised:
-            return normalised
-    return None
+            found.append(("its text", normalised))
+    return found
+
+
+def _per_day(frequency: str) -> Fraction | None:
+    """Administrations a day on average (a single administration: 0); ``None`` when it cannot be read."""
+    try:
+        read = parse_frequency(frequency)
+    except DoseInputError:
+        return None
+    if read.period_days is None:
+        return Fraction(0)
+    return Fraction(read.administrations) / Fraction(str(read.period_days))
 
 
 def _normalised(text: str) -> str | None:
@@ -308,14 +325,30 @@ def _timing(dosage: dict[str, Any], reading: DoseReading) -> str | None:
         reading.problem = f"how often it is given could not be read from the order's timing, as {invalid}"
         return None
     from_repeat = _repeat_frequency(repeat, reading) if repeat else False
-    if isinstance(from_repeat, str):
-        return from_repeat
-    from_code = _code_frequency(_dict(timing.get("code")))
-    if from_code is not None:
-        return from_code
-    if from_repeat is None:
+    if from_repeat is None:  # never replaced by the code: the repeat may say more often
         reading.problem = "how often it is given could not be read from the order's timing"
-    return None
+        return None
+    given = [("its schedule", from_repeat)] if isinstance(from_repeat, str) else []
+    given += _code_frequencies(_dict(timing.get("code")))
+    if len(given) <= 1:
+        return given[0][1] if given else None
+    rates = [_per_day(frequency) for _, frequency in given]
+    known = [rate for rate in rates if rate is not None]
+    if len(known) < len(rates):
+        reading.problem = "how often it is given could not be read from the order's timing"
+        return None
+    lead = max(range(len(given)), key=lambda n: (known[n], -n))  # the first of the most frequent
+    if len(set(known)) > 1:
+        said = []
+        for source, frequency in given:
+            if f"{frequency} by {source}" not in said:
+                said.append(f"{frequency} by {source}")
+        reading.notes.append(
+            f"the order's timing gives different frequencies ({', '.join(said)}): assessed at the most "
+            f"frequent, {given[lead][1]}"
+        )
+        _leave_open(reading, "the order's timing gives different frequencies")
+    return given[lead][1]
 
 
 # --------------------------------------------------------------------------------------------------
