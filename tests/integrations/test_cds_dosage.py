@@ -530,3 +530,37 @@ def test_a_repeat_that_cannot_be_read_is_not_replaced_by_the_code() -> None:
     unread = {"repeat": {"dayOfWeek": ["mon"], "timeOfDay": ["08:00:00", "20:00:00"]}}
     reading = read_dosage(_with(timing={**unread, **gts("QD")}), None)
     assert reading.problem is not None and "could not be read" in reading.problem
+
+
+# --------------------------------------------------------------------------------------------------
+# A timing's total number of doses (audit finding 6)
+
+
+@pytest.mark.parametrize(
+    "timing",
+    [
+        _repeat_with(frequency=2, count=1),
+        {"repeat": {"count": 1}, **gts("BID")},
+        _repeat_with(frequency=1, period=1, periodUnit="wk", count=1, countMax=1),
+    ],
+)
+def test_a_single_dose_in_all_is_read_as_once(timing: dict[str, Any]) -> None:
+    reading = read_dosage(_with(timing=timing), None)
+    assert reading.problem is None and reading.frequency is not None
+    assert parse_frequency(reading.frequency).single
+    assert any("a single administration" in note for note in reading.notes), reading.notes
+
+
+@pytest.mark.parametrize(
+    ("timing", "words"),
+    [
+        (_repeat_with(frequency=2, count=10), "10 doses in all"),
+        (_repeat_with(frequency=2, count=1, countMax=6), "1–6 doses in all"),
+        ({"repeat": {"count": 14}, **gts("BID")}, "14 doses in all"),
+    ],
+)
+def test_a_total_number_of_doses_is_said(timing: dict[str, Any], words: str) -> None:
+    reading = read_dosage(_with(timing=timing), None)
+    assert reading.problem is None and reading.frequency is not None
+    assert parse_frequency(reading.frequency).administrations == 2
+    assert any(words in note for note in reading.notes), reading.notes

@@ -2,17 +2,24 @@
 
 - ``timing.code``: HL7 GTS abbreviations (QD, BID, TID, QID, QOD, QHS, QAM, QPM, AM, PM, BED, WK, MO,
   Q4H, Q4W, ...), matched by code, else the coding's display or the concept's text read as a frequency;
-- ``timing.repeat``: ``frequency``/``frequencyMax`` per ``period``/``periodMax`` ``periodUnit``, ``count``
-  (a single dose), ``dayOfWeek``, ``when``/``timeOfDay`` (one administration a day per time or event
-  given, and never fewer than they name when a frequency is given too);
-- ``doseAndRate``: ``doseQuantity`` or ``doseRange``; UCUM mass units, or tablets/injections (``{tbl}``,
-  ``tablet``, ``tab``, ...) when the product's strength is known (the reference's RxNorm product codes, or a
-  Medication that states its strength);
+- ``timing.repeat``: ``frequency``/``frequencyMax`` per ``period``/``periodMax`` ``periodUnit``, ``count``/
+  ``countMax`` (1 in all: a single administration; more: said), ``dayOfWeek``, ``when``/``timeOfDay`` (one
+  administration a day per time or event given, and never fewer than they name when a frequency is given
+  too). A value that is not valid (a frequency ``"2"``, 1.5 or 0, a period of 0, a maximum below its
+  minimum) makes the line not assessed: it is never read as another value, nor replaced by the code;
+- a timing whose repeat, codes and texts give different frequencies is assessed at the most frequent;
+- ``doseAndRate``: every entry's ``doseQuantity`` or ``doseRange`` (different doses: the largest is assessed);
+  UCUM mass units, or tablets/injections (``{tbl}``, ``tablet``, ``tab``, ...) when the product's strength
+  is known (the reference's RxNorm product codes, or a Medication that states its strength). A unit and
+  code that name different units, or a range whose low end is above its high end, are not assessed; a
+  ``comparator`` is read (``>=``: no upper limit; ``<=``: at most);
 - ``asNeeded[x]``; ``route`` by SNOMED CT code (the route codes of FHIR's example value set), coding display
   or text.
 
 A range (dose or frequency) is assessed at its upper end, the most the order allows, and the note says so.
-What cannot be assessed is said in words for a clinician (``problem``), never as a field error.
+What the order leaves open (no upper limit, different doses or frequencies, a route not recognised) is
+said in ``uncertain``, each of them, and the decision is then never reassuring. What cannot be assessed is
+said in words for a clinician (``problem``), never as a field error.
 """
 
 from __future__ import annotations
@@ -240,8 +247,6 @@ def _repeat_frequency(repeat: dict[str, Any], reading: DoseReading) -> str | boo
             return " ".join(days)
         if times or when:
             return "daily" if named <= 1 else f"{named} times a day"
-        if repeat.get("count") == 1:
-            return "once"
         return False
     if period is None or unit not in _PERIOD_HOURS:
         return None
@@ -328,6 +333,20 @@ def _timing(dosage: dict[str, Any], reading: DoseReading) -> str | None:
     if from_repeat is None:  # never replaced by the code: the repeat may say more often
         reading.problem = "how often it is given could not be read from the order's timing"
         return None
+    least, most = _whole(repeat.get("count")) or 1, _whole(repeat.get("countMax")) or _whole(repeat.get("count"))
+    if most == 1:  # FHIR R4 Timing.repeat.count: one administration in all, however often it would repeat
+        reading.notes.append("a single administration: the order's timing gives 1 dose in all")
+        return "once"
+    frequency = _given_frequency(timing, from_repeat, reading)
+    if frequency is not None and most is not None:
+        total = f"{least}–{most}" if least != most else str(most)
+        reading.notes.append(f"the order's timing gives {total} doses in all")
+    return frequency
+
+
+def _given_frequency(timing: dict[str, Any], from_repeat: str | bool, reading: DoseReading) -> str | None:
+    """The frequency the timing gives; when its repeat, codes and texts give different ones, the most
+    frequent, said and never reassuring."""
     given = [("its schedule", from_repeat)] if isinstance(from_repeat, str) else []
     given += _code_frequencies(_dict(timing.get("code")))
     if len(given) <= 1:
