@@ -465,6 +465,47 @@ SCENARIOS: list[Scenario] = [
         Card("info", ("50 mg daily",)),
     ),
     _s(
+        "a contained Medication whose only stated strength is another ingredient's",
+        lambda _: order_sign(
+            order(
+                "n1",
+                reference="#m1",
+                contained=[
+                    {
+                        **medication("m1", concept("naltrexone/bupropion tablet"), strength_mg=4.5),
+                        "ingredient": [
+                            {
+                                "itemCodeableConcept": {"text": "bupropion hydrochloride"},
+                                "strength": {
+                                    "numerator": quantity(4.5),
+                                    "denominator": {"value": 1, "unit": "tablet", "code": "{tbl}"},
+                                },
+                            }
+                        ],
+                    }
+                ],
+                dosage_=dosage(dose=quantity(1, "tablet", "{tbl}"), timing=gts("QD")),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("not assessed", "strength")),
+        absent=("(off-label)",),
+    ),
+    _s(
+        "a coded 50 mg tablet whose contained Medication states 4.5 mg: the strengths disagree",
+        lambda _: order_sign(
+            order(
+                "n1",
+                reference="#m1",
+                contained=[medication("m1", TAB50, strength_mg=4.5)],
+                dosage_=dosage(dose=quantity(1, "tablet", "{tbl}"), timing=gts("QD")),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("warning", ("not assessed", "strength"), ("do not give one strength",)),
+        absent=("labelled dose",),
+    ),
+    _s(
         "compounded LDN in capsules, strength not coded",
         lambda _: order_sign(
             order("n1", LDN, dosage_=dosage(dose=quantity(1, "capsule", "{cap}"), timing=gts("QHS"))), prefetch=EMPTY
@@ -697,6 +738,32 @@ SCENARIOS: list[Scenario] = [
         "a birth year that may be 18 years ago or not: said, judged without a population",
         lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch=_for_patient(_born(18, precision="year"))),
         Card("info", ("4.5 mg daily",), ("does not say whether they are 18",)),
+    ),
+    _s(
+        "a birth date that cannot be read: never reassuring",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch=_for_patient("10/05/2015")),
+        Card("warning", ("birth date",), ("not readable",)),
+    ),
+    _s(
+        "a birth date after today: never reassuring",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch=_for_patient(_born(-2))),
+        Card("warning", ("birth date",), ("after today",)),
+    ),
+    _s(
+        "the Patient in a Bundle is read",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch={**EMPTY, "patient": bundle(_for_patient(_born(10))["patient"])},
+        ),
+        Card("warning", ("not documented for children",), ("the patient is a child",)),
+    ),
+    _s(
+        "a prefetched Patient that is not the call's patient is not used",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY),
+            prefetch={**EMPTY, "patient": {**_for_patient(_born(40))["patient"], "id": "someone-else"}},
+        ),
+        Card("warning", ("4.5 mg daily",), ("not this call's patient",)),
     ),
     _s(
         "no Patient in the prefetch: said",

@@ -610,7 +610,7 @@ def _unit(value: Decimal, unit: str, strength: tuple[Decimal, str] | None, readi
         if strength is None:
             reading.problem = (
                 f"the dose is given as {_fmt(value)} {what}{'s' if value != 1 else ''} and the product's "
-                "strength is not known from the order's code"
+                "strength is not known from the order (its code and its Medication do not give one strength)"
             )
             return False
         mg, source = strength

@@ -107,10 +107,24 @@ def _quantity_mg(quantity: Any) -> Decimal | None:
     return Decimal(str(value))
 
 
+_NALTREXONE_WORD: Final = re.compile(r"\bnaltrexone\b", re.IGNORECASE)
+
+
+def _names_naltrexone(ingredient: Mapping[str, Any]) -> bool:
+    """Whether an ingredient's item (R4 itemCodeableConcept or itemReference, R5 item) names naltrexone."""
+    item = _dict(ingredient.get("item"))
+    concepts = [ingredient.get("itemCodeableConcept"), item.get("concept"), item]
+    references = [ingredient.get("itemReference"), item.get("reference")]
+    texts = [t for c in concepts for t in concept_info(c).texts]
+    texts += [_str(_dict(r).get("display")) for r in references]
+    return any(_NALTREXONE_WORD.search(t) for t in texts)
+
+
 def medication_resource_info(resource: Mapping[str, Any]) -> MedicationInfo:
-    """A Medication resource: its code, and the strength of a single ingredient stated in mg per 1 unit."""
+    """A Medication resource: its code, and naltrexone's strength in mg per 1 unit, read from the one
+    ingredient whose item names naltrexone (another ingredient's strength is never taken for it)."""
     info = concept_info(resource.get("code"))
-    ingredients = [i for i in _list(resource.get("ingredient")) if isinstance(i, dict)]
+    ingredients = [i for i in _list(resource.get("ingredient")) if isinstance(i, dict) and _names_naltrexone(i)]
     strength = None
     if len(ingredients) == 1:
         ratio = _dict(ingredients[0].get("strength"))
@@ -304,12 +318,16 @@ class Naltrexone:
         return any(code in self.oral_tablets for code in medication.rxnorm)
 
     def strength(self, medication: MedicationInfo) -> tuple[Decimal, str] | None:
-        """mg per unit (tablet, injection) from the order's RxNorm code, or the Medication's own strength."""
-        for code in medication.rxnorm:
-            if code in self.strengths:
-                return self.strengths[code]
-        if medication.strength_mg is not None:
-            return medication.strength_mg, STATED_BY_MEDICATION
+        """mg per unit (tablet, injection) from the order's RxNorm code, or the Medication's own strength;
+        ``None`` when neither gives one, or when they give different ones (which the order does not say)."""
+        coded = {self.strengths[code] for code in medication.rxnorm if code in self.strengths}
+        stated = medication.strength_mg
+        if len({mg for mg, _ in coded} | ({stated} if stated is not None else set())) > 1:
+            return None
+        if coded:
+            return min(coded)
+        if stated is not None:
+            return stated, STATED_BY_MEDICATION
         return None
 
 

@@ -26,10 +26,31 @@ _ADULT_YEARS: Final = int(ADULT_AGE_YEARS)
 
 @dataclass(frozen=True, slots=True)
 class PatientPopulation:
-    """``population`` (``adults``, ``children`` or ``None``: not known) and ``note``, in words for the card."""
+    """``population`` (``adults``, ``children`` or ``None``: not known) and ``note``, in words for the card.
+    ``uncertain``: the EHR sent a Patient whose age cannot be known from it (a birth date that is not a
+    FHIR date, or after today; another patient's record): the dose is then never reassuring, and this says
+    why."""
 
     population: str | None
     note: str
+    uncertain: str | None = None
+
+
+def _the_patient(value: Any) -> dict[str, Any] | None:
+    """The Patient resource itself, or the one Patient of a Bundle."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("resourceType") == "Patient":
+        return value
+    entries = value.get("entry") if value.get("resourceType") == "Bundle" else None
+    found = [
+        item["resource"]
+        for item in (entries if isinstance(entries, list) else [])
+        if isinstance(item, dict)
+        and isinstance(item.get("resource"), dict)
+        and item["resource"].get("resourceType") == "Patient"
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _birth_span(text: str) -> tuple[date, date] | None:
@@ -59,25 +80,32 @@ def _birthday(born: date, years: int) -> date:
         return date(born.year + years, 3, 1)
 
 
-def patient_population(prefetch: Any, today: date) -> PatientPopulation:
-    """The population of the prefetched Patient on ``today`` (see the module)."""
-    patient = prefetch.get(PATIENT_KEY) if isinstance(prefetch, dict) else None
-    if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
+def patient_population(prefetch: Any, today: date, patient_id: Any = None) -> PatientPopulation:
+    """The population of the prefetched Patient on ``today`` (see the module). A Patient whose id is not
+    the call's ``patient_id`` is another patient's record: not read, and never reassuring."""
+    patient = _the_patient(prefetch.get(PATIENT_KEY) if isinstance(prefetch, dict) else None)
+    if patient is None:
         return PatientPopulation(
             None,
             "the patient's age was not given (no Patient in the prefetch), so children's dosing was not considered",
         )
+    found_id = patient.get("id")
+    if isinstance(patient_id, str) and isinstance(found_id, str) and found_id != patient_id:
+        why = f"the prefetched Patient ({found_id}) is not this call's patient ({patient_id})"
+        return PatientPopulation(None, f"{why}, so the patient's age is not known", uncertain=why)
     birth = patient.get("birthDate")
+    if birth is None:
+        return PatientPopulation(
+            None, "the patient's birth date was not given, so children's dosing was not considered"
+        )
     span = _birth_span(birth) if isinstance(birth, str) else None
     if span is None:
-        return PatientPopulation(
-            None, "the patient's birth date was not given or not readable, so children's dosing was not considered"
-        )
+        why = "the patient's birth date is not readable"
+        return PatientPopulation(None, f"{why} ({birth!r}), so the patient's age is not known", uncertain=why)
     earliest, latest = span
     if earliest > today:
-        return PatientPopulation(
-            None, f"the patient's birth date ({birth}) is after today, so children's dosing was not considered"
-        )
+        why = f"the patient's birth date ({birth}) is after today"
+        return PatientPopulation(None, f"{why}, so the patient's age is not known", uncertain=why)
     if _birthday(latest, _ADULT_YEARS) <= today:
         return PatientPopulation("adults", f"the patient is an adult (born {birth})")
     if _birthday(earliest, _ADULT_YEARS) > today:

@@ -167,7 +167,7 @@ def gather(
         selected = selected or keys  # selections that match no draft: judge every draft
     else:
         selected = keys
-    patient = patient_population(prefetch, today or datetime.now(UTC).date())
+    patient = patient_population(prefetch, today or datetime.now(UTC).date(), context.get("patientId"))
     return Gathered(drafts, active, selected, active_read, why, index, patient)
 
 
@@ -496,7 +496,12 @@ def decide(
     # 2. The dose of each naltrexone order this call is about, for the patient's population when known.
     patient = gathered.patient
     population = None if patient is None else patient.population
-    check_for = check if population is None else lambda request: check(replace(request, population=population))
+    unsure = None if patient is None else patient.uncertain
+
+    def check_for(request: DoseRequest) -> dict[str, Any]:
+        answer = check(request if population is None else replace(request, population=population))
+        return answer if unsure is None else _never_reassuring(answer, unsure)
+
     for c in naltrexone_selected:
         decision = _dose_decision(c.entry, naltrexone, check_for)
         cards.append(
