@@ -53,7 +53,7 @@ class DoseCheckRequest(BaseModel):
     unit: str | None = Field(
         default=None,
         max_length=20,
-        description="mg, mcg, ug, µg, g (UCUM codes accepted) or mg/kg (then weight_kg is required).",
+        description="mg, mcg, ug, µg, ng, g (UCUM codes accepted) or mg/kg (then weight_kg is required).",
         examples=["mg"],
     )
     frequency: str | None = Field(

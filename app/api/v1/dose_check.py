@@ -46,7 +46,7 @@ approved regimen. `indicator` is `warning` when the dose lies in no checked rang
 `summary` says it in one clinician sentence (under 140 characters) and `dose_text` writes the dose as
 a prescriber does ("380 mg every 4 weeks").
 
-Normalisation is exact (decimal arithmetic): units mg, mcg/ug/µg, g and mg/kg; periods d = 1, wk = 7,
+Normalisation is exact (decimal arithmetic): units mg, mcg/ug/µg, ng, g and mg/kg; periods d = 1, wk = 7,
 mo = 28 days. Bad input (zero, negative, NaN, infinite or absurd amounts; an unknown unit or frequency;
 mg/kg without a weight; text where a number belongs) is a 422 problem+json naming the field.
 """
@@ -116,7 +116,7 @@ async def get_dose_check(
             max_length=40, description="Amount per administration: a plain decimal (4.5, 0.1, 1e-3).", examples=["4.5"]
         ),
     ] = None,
-    unit: Annotated[str | None, Query(max_length=20, description="mg, mcg, ug, µg, g or mg/kg.")] = None,
+    unit: Annotated[str | None, Query(max_length=20, description="mg, mcg, ug, µg, ng, g or mg/kg.")] = None,
     frequency: Annotated[str | None, Query(max_length=80, description="daily, BID, every other day, ...")] = None,
     route: Annotated[str | None, Query(max_length=40, description="oral or intramuscular.")] = None,
     weight_kg: Annotated[
