@@ -47,18 +47,7 @@ Routes
 from __future__ import annotations
 
 from app.domain.dosing.assessment import Assessment, assess
-from app.domain.dosing.classification import (
-    Classification,
-    DoseWarning,
-    Match,
-    RangeSpec,
-    WeightCheck,
-    classify,
-    dose_warnings,
-    match_range,
-    route_mismatch,
-    weight_based_check,
-)
+from app.domain.dosing.classification import Classification, Match, RangeSpec, classify, match_range
 from app.domain.dosing.doses import (
     POPULATIONS,
     Dose,
@@ -68,6 +57,7 @@ from app.domain.dosing.doses import (
     parse_schedule,
 )
 from app.domain.dosing.frequencies import Frequency, parse_days, parse_frequency
+from app.domain.dosing.limits import WeightCheck, weight_based_check
 from app.domain.dosing.numbers import (
     MAX_MG_PER_ADMINISTRATION,
     MAX_MG_PER_DAY,
@@ -95,6 +85,7 @@ from app.domain.dosing.rules import (
     frequency_phrase,
     is_checked,
 )
+from app.domain.dosing.warnings import DoseWarning, dose_warnings, route_mismatch
 
 __all__ = [
     "CHECKED_VERIFICATIONS",

@@ -8,16 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.domain.dosing.classification import (
-    Classification,
-    DoseWarning,
-    RangeSpec,
-    classify,
-    dose_warnings,
-    weight_based_check,
-)
+from app.domain.dosing.classification import Classification, RangeSpec, classify
 from app.domain.dosing.doses import Dose
+from app.domain.dosing.limits import weight_based_check
 from app.domain.dosing.rules import Indicator, cds_indicator, clinician_summary, dose_phrase
+from app.domain.dosing.warnings import DoseWarning, dose_warnings
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,13 @@ from decimal import Decimal
 from typing import Final, Literal
 
 from app.domain.dosing.doses import POPULATIONS, Dose, parse_schedule
+from app.domain.dosing.limits import WeightCheck, weight_based_check
 from app.domain.dosing.numbers import (
     _CTX,
     PERIOD_DAYS,
     Basis,
     DoseInputError,
     Position,
-    _display,
     _div_display,
     _fmt,
     _mul,
@@ -23,7 +23,8 @@ from app.domain.dosing.numbers import (
     _unit,
     parse_route,
 )
-from app.domain.dosing.rules import dose_phrase, frequency_phrase, is_checked, label_phrase, label_reference
+from app.domain.dosing.patterns import DoseShape, dose_shape, pattern_fits
+from app.domain.dosing.rules import dose_phrase, frequency_phrase, is_checked, label_phrase
 
 # --------------------------------------------------------------------------------------------------
 # Ranges and classification
@@ -282,56 +283,6 @@ def _worst(positions: Iterable[Position]) -> Position:
     if "below" in seen:
         return "below"
     return "inside"
-
-
-@dataclass(frozen=True, slots=True)
-class DoseShape:
-    """How a repeated dose is spread over time, as the patterns of ranges are compared.
-
-    ``times_a_day``: administrations each day when the dose is the same every day (daily, twice daily,
-    every day of the week alike), else ``None``. ``by_day``: for a dose given on days of the week, its
-    administrations as sorted (day, mg) pairs (0 = Monday), else ``None``.
-    """
-
-    times_a_day: int | None
-    by_day: tuple[tuple[int, Decimal], ...] | None
-
-
-def dose_shape(dose: Dose) -> DoseShape:
-    """The :class:`DoseShape` of ``dose`` (a single administration has neither)."""
-    by_day: tuple[tuple[int, Decimal], ...] | None = None
-    if dose.schedule:
-        by_day = tuple(sorted((d, e.mg) for e in dose.schedule for d in e.days))
-    elif dose.days_of_week and dose.period_days == 7:
-        each, odd = divmod(dose.administrations_per_period, len(dose.days_of_week))
-        if not odd:
-            by_day = tuple((d, dose.mg_per_administration) for d in dose.days_of_week for _ in range(each))
-    times: int | None = None
-    if dose.period_days == 1 and not dose.schedule:
-        times = dose.administrations_per_period
-    elif by_day is not None and len({d for d, _ in by_day}) == 7:
-        days = [tuple(mg for d, mg in by_day if d == day) for day in range(7)]
-        times = len(days[0]) if all(day == days[0] for day in days) else None
-    return DoseShape(times, by_day)
-
-
-def pattern_fits(dose: Dose, shape: DoseShape, rng: RangeSpec) -> bool:
-    """Whether the dose follows the dosing pattern the range's source states (the amount aside).
-
-    A single administration, and a range that states no frequency, compare one administration: any
-    pattern fits. A stated weekly schedule fits the same administrations on the same days. An amount per
-    day fits a dose given every day alike, once or several times a day (its amount per day is compared);
-    one administration once a day fits a dose given once every day. An amount per longer period fits a
-    dose given once every such period. Nothing else: 31.5 mg weekly is not 4.5 mg daily, 190 mg every 2
-    weeks is not 380 mg every 4 weeks, although their averages per day are the same.
-    """
-    if rng.schedule_by_day is not None:  # one administration of a weekly total is no administration of it
-        return dose.period_days is not None and shape.by_day == rng.schedule_by_day
-    if dose.period_days is None or rng.per == "administration-only":
-        return True
-    if rng.period_days == 1:
-        return shape.times_a_day is not None and (rng.per == "period" or shape.times_a_day == 1)
-    return dose.administrations_per_period == 1 and dose.period_days == rng.period_days and not dose.schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -826,240 +777,3 @@ def _weight_checks(dose: Dose, checked: Sequence[Match]) -> tuple[WeightCheck, .
         return ()
     found = (weight_based_check(dose, m.range) for m in checked if m.range.weight_based)
     return tuple(w for w in found if w is not None)
-
-
-def _most_in_one_day(dose: Dose) -> tuple[Decimal, int] | None:
-    """The most mg given in one day and in how many administrations, when some day has more than one."""
-    if dose.period_days is None or dose.mg_per_period is None:
-        return None
-    by_day = dose_shape(dose).by_day
-    if by_day is not None:
-        days: dict[int, list[Decimal]] = {}
-        for day, mg in by_day:
-            days.setdefault(day, []).append(mg)
-        busiest = max(days.values(), key=lambda amounts: (sum(amounts), len(amounts)))
-        return (sum(busiest, Decimal(0)), len(busiest)) if len(busiest) > 1 else None
-    per_day = _CTX.divide(Decimal(dose.administrations_per_period), dose.period_days)
-    if per_day <= 1:
-        return None
-    times = int(per_day.to_integral_value(rounding="ROUND_CEILING"))
-    return _tidy(_mul(dose.mg_per_administration, Decimal(times))), times
-
-
-# --------------------------------------------------------------------------------------------------
-# Warning helpers
-
-
-@dataclass(frozen=True, slots=True)
-class WeightCheck:
-    """A weight-based range's limit for this body weight and whether the dose exceeds it.
-
-    ``limit_mg`` = ``mg_per_kg`` × ``weight_kg`` (``computed_mg``), lowered to ``cap_mg`` when the cap is
-    lower (``capped``); per period of ``period_days`` days, or per administration (range ``per``, or a
-    single dose). ``dose_mg`` is the dose on the same basis, rounded for display.
-    """
-
-    range: RangeSpec
-    weight_kg: Decimal
-    mg_per_kg: Decimal | None
-    computed_mg: Decimal | None
-    cap_mg: Decimal | None
-    limit_mg: Decimal
-    capped: bool
-    period_days: Decimal
-    dose_mg: Decimal
-    exceeds: bool
-    message: str
-    daily_unchecked: bool = False
-    """The source states no frequency; one administration keeps to the limit, but the administrations of
-    one day add up to more than it: that day's total is not checked by the source."""
-
-
-def weight_based_check(dose: Dose, rng: RangeSpec) -> WeightCheck | None:
-    """For a weight-based range and a dose with a body weight: the capped limit and whether it is exceeded.
-
-    ``None`` when the range is not weight-based, the dose has no weight, or the range has neither a
-    maximum nor a cap.
-    """
-    unit = _unit(rng.unit)
-    weight = dose.weight_kg
-    if not unit.per_kg or weight is None:
-        return None
-    per_kg = None if rng.max is None else _tidy(_mul(rng.max, unit.factor))
-    computed = None if per_kg is None else _tidy(_mul(per_kg, weight))
-    cap = None if rng.cap is None else _tidy(_mul(rng.cap, _unit(rng.cap_unit or unit.mass).factor))
-    candidates = [x for x in (computed, cap) if x is not None]
-    if not candidates:
-        return None
-    limit = min(candidates)
-    capped = cap is not None and (computed is None or cap < computed)
-    inclusive = True if capped or computed is None else rng.max_inclusive
-    period = rng.period_days
-    if dose.period_days is None or dose.mg_per_period is None or rng.per in {"administration", "administration-only"}:
-        value, bound, dose_mg = dose.mg_per_administration, limit, _display(dose.mg_per_administration)
-        basis = "per administration"
-    else:
-        value = _mul(dose.mg_per_period, period)
-        bound = _mul(limit, dose.period_days)
-        dose_mg = _div_display(value, dose.period_days)
-        basis = "per day" if period == 1 else f"per {_tidy(period)} days"
-    exceeds = value > bound or (value == bound and not inclusive)
-    if computed is not None and per_kg is not None:
-        how = f"{per_kg} mg/kg × {_tidy(weight)} kg = {computed} mg"
-        how += f", capped at {cap} mg" if capped else ""
-    else:
-        how = f"the cap is {cap} mg"
-    verb = "exceeds" if exceeds else "does not exceed"
-    whose = ""
-    if rng.population != "any" and dose.population is None:
-        other = "an adult" if rng.population == "children" else "a child"
-        whose = (
-            f". This is a limit for {rng.population}: if the patient is {other}, give the population "
-            f'("{"adults" if rng.population == "children" else "children"}") and it does not apply'
-        )
-    busiest = _most_in_one_day(dose) if rng.per == "administration-only" and not exceeds else None
-    if busiest is not None and (busiest[0] > limit or (busiest[0] == limit and not inclusive)):
-        return WeightCheck(
-            range=rng,
-            weight_kg=weight,
-            mg_per_kg=per_kg,
-            computed_mg=computed,
-            cap_mg=cap,
-            limit_mg=limit,
-            capped=capped,
-            period_days=period,
-            dose_mg=dose_mg,
-            exceeds=False,
-            daily_unchecked=True,
-            message=f"{how}: one administration ({dose_mg} mg) keeps to {limit} mg ({rng.cited}), but "
-            f"{busiest[1]} administrations in one day give {_display(busiest[0])} mg; the source states no "
-            "frequency, so a day's total above one administration's limit is not checked by it" + whose,
-        )
-    return WeightCheck(
-        range=rng,
-        weight_kg=weight,
-        mg_per_kg=per_kg,
-        computed_mg=computed,
-        cap_mg=cap,
-        limit_mg=limit,
-        capped=capped,
-        period_days=period,
-        dose_mg=dose_mg,
-        exceeds=exceeds,
-        message=f"{how}: the dose ({dose_mg} mg {basis}) {verb} {limit} mg ({rng.cited})"
-        + ("; the source states no frequency" if rng.per == "administration-only" else "")
-        + (whose if exceeds else ""),
-    )
-
-
-def route_mismatch(dose: Dose, ranges: Sequence[RangeSpec]) -> tuple[RangeSpec, ...]:
-    """The ranges documented for another route than the dose's (none when the dose gives no route)."""
-    if dose.route is None:
-        return ()
-    return tuple(r for r in ranges if r.canonical_route != dose.route)
-
-
-@dataclass(frozen=True, slots=True)
-class DoseWarning:
-    """A warning for a clinician: ``code`` is stable (``route-mismatch``, ``weight-limit-exceeded``,
-    ``above-all-ranges``, ``not-documented``)."""
-
-    code: str
-    message: str
-    range_slug: str | None = None
-
-
-def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
-    """Warnings from a classification: a fitting amount on the wrong route, a weight-based limit
-    exceeded, a fitting amount on a schedule no checked source states, a dose covered only by an unchecked
-    claim, a dose above every checked range, or in none."""
-    dose = classification.dose
-    out: list[DoseWarning] = []
-    exceeded = {w.range: w for w in (*classification.limits_exceeded, *classification.limits_unchecked)}
-    for m in classification.matches:
-        if not m.route_fits and m.position == "inside":
-            schedule = (
-                ""
-                if m.pattern_fits
-                else f" Its schedule differs too: the source states {label_phrase(m.range)}, the dose is "
-                f"{dose_phrase(dose)}."
-            )
-            out.append(
-                DoseWarning(
-                    "route-mismatch",
-                    f"The amount fits {m.range.cited}: '{m.range.label}' ({m.range.band}), documented for "
-                    f"{m.range.canonical_route} use, but the dose is {dose.route}.{schedule}",
-                    m.range.range_slug,
-                )
-            )
-        check = exceeded.get(m.range)
-        if check is not None:
-            code = "weight-limit-exceeded" if check.exceeds else "weight-limit-daily-total-not-checked"
-            out.append(DoseWarning(code, check.message, m.range.range_slug))
-    for m in classification.population_unstated:
-        out.append(
-            DoseWarning(
-                "population-not-documented",
-                f"The amount fits {m.range.cited}: '{m.range.label}', which states no population. No checked "
-                f"source gives this dose for children{_childrens_ranges(classification)}.",
-                m.range.range_slug,
-            )
-        )
-    for m in classification.schedule_differs:
-        out.append(
-            DoseWarning(
-                "schedule-not-documented",
-                f"The amount per day fits {m.range.cited}: '{m.range.label}', but that source states "
-                f"{label_phrase(m.range)}. This schedule ({dose_phrase(dose)}) was not checked: no checked "
-                "source states it.",
-                m.range.range_slug,
-            )
-        )
-    for m in classification.claimed_only_by:
-        if not classification.documented:
-            out.append(
-                DoseWarning(
-                    "claimed-only",
-                    f"Only “{m.range.cited}” states this dose ('{m.range.label}'), a claim no checked source "
-                    "supports: it does not document the dose.",
-                    m.range.range_slug,
-                )
-            )
-    label = label_reference(classification)
-    named = label if label is not None and label.checked else None
-    label_text = "" if named is None else f" The label gives {label_phrase(named)} ({named.cited})."
-    label_slug = None if named is None else named.range_slug  # the warning rests on the label it names
-    if classification.above_all:
-        out.append(
-            DoseWarning(
-                "above-all-ranges", "The dose lies above every checked documented range." + label_text, label_slug
-            )
-        )
-    elif (
-        not classification.documented
-        and classification.matches
-        and not exceeded
-        and not classification.population_unstated
-    ):
-        out.append(
-            DoseWarning(
-                "not-documented",
-                f"The dose lies in no documented regimen ({classification.verdict})." + label_text,
-                label_slug,
-            )
-        )
-    return tuple(out)
-
-
-def _childrens_ranges(classification: Classification) -> str:
-    """The checked children's ranges, named: ``; the only children's range is …``, or nothing."""
-    ranges = _ordered(
-        f"{m.range.cited}: '{m.range.label}'"
-        for m in classification.matches
-        if m.range.population == "children" and m.range.checked
-    )
-    if not ranges:
-        return ""
-    return ("; the only children's range is " if len(ranges) == 1 else "; the children's ranges are ") + "; ".join(
-        ranges
-    )
