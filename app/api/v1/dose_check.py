@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -12,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
+from app.api.json_body import loads
 from app.api.media import plain_json
 from app.api.problems import responses
 from app.api.responses import JSON_MEDIA_TYPE, record_body
@@ -96,7 +96,7 @@ def _dose_request(body: DoseCheckRequest) -> DoseRequest:
 def _parsed(raw: bytes) -> DoseCheckRequest | None:
     """The body as FastAPI reads it (``json.loads``, then the model), or None when it does not parse or validate."""
     try:
-        return DoseCheckRequest.model_validate(json.loads(raw))
+        return DoseCheckRequest.model_validate(loads(raw))
     except (ValueError, ValidationError, RecursionError):  # JSONDecodeError, UnicodeDecodeError: ValueErrors
         return None
 

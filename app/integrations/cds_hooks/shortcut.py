@@ -5,9 +5,10 @@ nothing can be cached: the answer is computed per call. Most of that call's time
 dependency solving and body validation, not to the cards (about 160 of 210 µs in process). This route,
 placed first in the app's router, answers the plain case itself: a known service, no query string, a
 ``Content-Type: application/json`` body that parses and validates, and no JWT check configured. It parses
-the body as FastAPI does (``json.loads``, then the same model), and answers with the same function as the
-documented route (:func:`~app.integrations.cds_hooks.router.answer_call`), inside the same middleware, so
-the headers, metrics, logs and problem+json errors are those of the documented route.
+the body as FastAPI does (``json.loads``'s value, read faster by app/api/json_body.py; then the same
+model), and answers with the same function as the documented route
+(:func:`~app.integrations.cds_hooks.router.answer_call`), inside the same middleware, so the headers,
+metrics, logs and problem+json errors are those of the documented route.
 
 Every other call, and any body that does not parse or validate, goes to the documented route with the
 body replayed, so its errors (422 with FastAPI's field locations, 401, 404) are produced there, unchanged.
@@ -15,8 +16,6 @@ A body nested deeper than the JSON parser goes is answered here, with a 400 prob
 """
 
 from __future__ import annotations
-
-import json
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -26,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
+from app.api.json_body import loads
 from app.api.media import plain_json
 from app.api.shortcuts import replay
 from app.errors import ProblemError, problem_response
@@ -72,7 +72,7 @@ class CdsCallShortcut(BaseRoute):
         request = Request(scope, receive)
         raw = await request.body()  # kept on the request, which answer_call reads
         try:
-            body = CdsRequest.model_validate(json.loads(raw))
+            body = CdsRequest.model_validate(loads(raw))
         except RecursionError:  # JSON nested deeper than the parser goes: a 400, never a 500
             self.answered += 1
             response = problem_response(
@@ -93,7 +93,7 @@ class CdsCallShortcut(BaseRoute):
         ``model``; None when the body does not parse or validate, or the call is a problem (the stack
         answers those as documented)."""
         try:
-            body = CdsRequest.model_validate(json.loads(raw))
+            body = CdsRequest.model_validate(loads(raw))
         except (ValueError, ValidationError, RecursionError):
             return None
         try:
