@@ -59,23 +59,36 @@ def _mul(first: Decimal, second: Decimal, *more: Decimal) -> Decimal:
     return result
 
 
+_ONE: Final = Decimal(1)
+
+
 def _tidy(value: Decimal) -> Decimal:
     """Trailing zeros removed, never in exponent form for whole numbers (100, not 1E+2)."""
-    if value == 0:
+    if not value:  # zero, of either sign
         return Decimal(0)
     out = _CTX.normalize(value)
-    exponent = out.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > 0:
-        out = out.quantize(Decimal(1), context=_CTX)
+    # A positive exponent (1E+2, 1.2E+3) leaves a whole number of 10 or more, which alone is then written
+    # in exponent form; read from the text, as asking for the exponent (``as_tuple``) cost five times more.
+    if out.adjusted() > 0 and "E+" in str(out):
+        out = out.quantize(_ONE, context=_CTX)
     return out
+
+
+_QUANTA: dict[int, Decimal] = {}
+"""``Decimal(1).scaleb(exponent)`` by exponent, made once (display rounding uses a few)."""
 
 
 def _display(value: Decimal) -> Decimal:
     """Rounded for display: 6 decimal places, or 6 significant digits for values below 0.1."""
-    if value == 0:
+    if not value:
         return Decimal(0)
     exponent = min(-6, value.adjusted() - 5)
-    return _tidy(value.quantize(Decimal(1).scaleb(exponent), context=_CTX))
+    quantum = _QUANTA.get(exponent)
+    if quantum is None:
+        quantum = _ONE.scaleb(exponent)
+        if len(_QUANTA) < 256:
+            _QUANTA[exponent] = quantum
+    return _tidy(value.quantize(quantum, context=_CTX))
 
 
 def _div_display(numerator: Decimal, denominator: Decimal) -> Decimal:
