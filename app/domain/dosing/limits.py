@@ -7,7 +7,7 @@ said not to be checked by it (:attr:`WeightCheck.daily_unchecked`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -104,25 +104,7 @@ def weight_based_check(dose: Dose, rng: RangeSpec) -> WeightCheck | None:
             f". This is a limit for {rng.population}: if the patient is {other}, give the population "
             f'("{"adults" if rng.population == "children" else "children"}") and it does not apply'
         )
-    busiest = _most_in_one_day(dose) if rng.per == "administration-only" and not exceeds else None
-    if busiest is not None and (busiest[0] > limit or (busiest[0] == limit and not inclusive)):
-        return WeightCheck(
-            range=rng,
-            weight_kg=weight,
-            mg_per_kg=per_kg,
-            computed_mg=computed,
-            cap_mg=cap,
-            limit_mg=limit,
-            capped=capped,
-            period_days=period,
-            dose_mg=dose_mg,
-            exceeds=False,
-            daily_unchecked=True,
-            message=f"{how}: one administration ({dose_mg} mg) keeps to {limit} mg ({rng.cited}), but "
-            f"{busiest[1]} administrations in one day give {_display(busiest[0])} mg; the source states no "
-            "frequency, so a day's total above one administration's limit is not checked by it" + whose,
-        )
-    return WeightCheck(
+    check = WeightCheck(
         range=rng,
         weight_kg=weight,
         mg_per_kg=per_kg,
@@ -136,4 +118,14 @@ def weight_based_check(dose: Dose, rng: RangeSpec) -> WeightCheck | None:
         message=f"{how}: the dose ({dose_mg} mg {basis}) {verb} {limit} mg ({rng.cited})"
         + ("; the source states no frequency" if rng.per == "administration-only" else "")
         + (whose if exceeds else ""),
+    )
+    busiest = _most_in_one_day(dose) if rng.per == "administration-only" and not exceeds else None
+    if busiest is None or busiest[0] < limit or (busiest[0] == limit and inclusive):
+        return check
+    return replace(
+        check,
+        daily_unchecked=True,
+        message=f"{how}: one administration ({dose_mg} mg) keeps to {limit} mg ({rng.cited}), but "
+        f"{busiest[1]} administrations in one day give {_display(busiest[0])} mg; the source states no "
+        "frequency, so a day's total above one administration's limit is not checked by it" + whose,
     )
