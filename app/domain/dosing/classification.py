@@ -313,17 +313,18 @@ class Match:
     """The dose lies inside this range (route fits), but the source is not checked: a claim only."""
 
     def __post_init__(self) -> None:
-        plan = self.plan
-        inside = (
-            self.position == "inside"
-            and plan.route_fits
-            and plan.population_fits
-            and plan.judges_frequency
-            and self.pattern_fits
-        )
+        inside = self.amount_fits and self.pattern_fits
         checked = self.range.checked
-        object.__setattr__(self, "documents", inside and checked and plan.population_stated)
+        object.__setattr__(self, "documents", inside and checked and self.plan.population_stated)
         object.__setattr__(self, "claims", inside and not checked)
+
+    @property
+    def amount_fits(self) -> bool:
+        """The amount lies inside the range, whose route and population fit the dose's and which judges its
+        frequency: all it takes to document the dose but the dosing pattern, the source's check and, for a
+        child, a range for children."""
+        plan = self.plan
+        return self.position == "inside" and plan.route_fits and plan.population_fits and plan.judges_frequency
 
     @property
     def comparable(self) -> bool:
@@ -333,14 +334,7 @@ class Match:
     def population_unstated(self) -> bool:
         """The dose (for children) lies inside this checked range on its route, but the range states no
         population: it does not document a child's dose, on its own schedule or another."""
-        return (
-            not self.plan.population_stated
-            and self.range.checked
-            and self.position == "inside"
-            and self.plan.route_fits
-            and self.plan.population_fits
-            and self.plan.judges_frequency
-        )
+        return not self.plan.population_stated and self.range.checked and self.amount_fits
 
     @property
     def population_fits(self) -> bool:
@@ -351,13 +345,7 @@ class Match:
     def schedule_differs(self) -> bool:
         """The amount (on average per day) lies inside the range, the route fits, but the dose follows
         another dosing pattern than the one the source states: the schedule is not checked by it."""
-        return (
-            not self.pattern_fits
-            and self.position == "inside"
-            and self.plan.route_fits
-            and self.plan.judges_frequency
-            and self.plan.population_stated
-        )
+        return not self.pattern_fits and self.plan.population_stated and self.amount_fits
 
     @property
     def route_fits(self) -> bool:
