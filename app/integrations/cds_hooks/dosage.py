@@ -131,10 +131,22 @@ def _number(value: Any) -> Decimal | None:
     """A FHIR decimal (a JSON number) read strictly; ``None`` for anything else (strings, booleans, 0, NaN)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
+    key = (type(value), value)  # 1 and 1.0 are equal keys but read as different Decimals
+    if key in _NUMBERS:
+        return _NUMBERS[key]
     try:
-        return parse_amount(value)
+        number: Decimal | None = parse_amount(value)
     except DoseInputError:
-        return None
+        number = None
+    if len(_NUMBERS) >= _NUMBERS_KEPT:
+        _NUMBERS.clear()
+    _NUMBERS[key] = number
+    return number
+
+
+_NUMBERS: dict[tuple[type, int | float], Decimal | None] = {}
+_NUMBERS_KEPT: Final = 512
+"""Numbers read, kept: a dosage's timing repeats the same few (1 a day, every 1 d), each read more than once."""
 
 
 def _whole(value: Any) -> int | None:
