@@ -119,6 +119,12 @@ class OpioidCheck:
     finding: OpioidFinding | None = None
 
 
+_ATC_SUBGROUP: Final = re.compile(r"[A-Z][0-9]{2}[A-Z]{2}(?:[0-9]{2})?")
+"""An ATC code that can rule an opioid out: a chemical subgroup (``N07BB``) or a substance (``M01AE01``). A
+code that is not ATC's shape (``XYZ``), or a wider group that holds the opioid classes (``N02``, ``N07B``),
+says nothing either way."""
+
+
 def opioid_by_atc(code: str) -> bool:
     value = code.strip().upper()
     return value.startswith(OPIOID_ATC_PREFIXES) and value not in NOT_OPIOID_ATC
@@ -164,7 +170,8 @@ def find_opioid(atc_codes: Iterable[str], texts: Iterable[str], *, name: str | N
 
 
 def classify(atc_codes: Iterable[str], texts: Iterable[str], *, name: str | None = None) -> OpioidCheck:
-    """Opioid; not an opioid (an ATC code outside the opioid classes, or an antagonist named);
+    """Opioid; not an opioid (an ATC subgroup or substance code outside the opioid classes, or an antagonist
+    named);
     ``unrecognised`` (only names, none the reference knows); ``unknown`` (neither an ATC code nor a name).
 
     An EHR sends the same few medications over and over: the answer for short names and codes is kept
@@ -196,7 +203,9 @@ def _classify(atc_codes: tuple[str, ...], texts: tuple[str, ...], name: str | No
     finding = find_opioid(codes, readable, name=name)
     if finding is not None:
         return OpioidCheck("opioid", finding)
-    if codes or any(antagonist_named(text) for text in readable):
+    if any(_ATC_SUBGROUP.fullmatch(c.strip().upper()) for c in codes) or any(
+        antagonist_named(text) for text in readable
+    ):
         return OpioidCheck("not-opioid")
     if readable:
         return OpioidCheck("unrecognised")

@@ -1185,6 +1185,98 @@ SCENARIOS: list[Scenario] = [
         Card("warning", ("could not be checked",), ("Medication/med-fent", "no FHIR server with an access token")),
         Card("info"),
     ),
+    # --- an unreadable or unrecognised medication that could complete the pair is said (audit 8) ------
+    _s(
+        "a draft known only by a code the reference cannot classify, beside an active opioid: said",
+        lambda _: order_sign(
+            order("n1", concept(rxnorm=UNKNOWN_RXNORM), dosage_=NIGHTLY),
+            prefetch=active(order("a1", OXYCODONE, status="active")),
+        ),
+        Card("warning", ("could not be checked",), ("RxNorm 0000001", "draft order")),
+    ),
+    _s(
+        "a draft whose coding is an object, not a list, beside an active opioid: said",
+        lambda _: order_sign(
+            order("n1", {"coding": {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "7243"}}),
+            prefetch=active(order("a1", OXYCODONE, status="active")),
+        ),
+        Card("warning", ("could not be checked",), ("draft order",)),
+    ),
+    _s(
+        "an opioid signed while LDN (the content's abbreviation) is active: the contraindication",
+        lambda _: order_sign(oxy_order(), prefetch=active(order("a1", concept("LDN 4.5 mg capsule"), status="active"))),
+        Card("critical", ("oxycodone",), ("LDN 4.5 mg capsule",), delete=("MedicationRequest/oxy-1",)),
+    ),
+    _s(
+        "LDN + an active medication with a malformed ATC code: not checked, never 'not an opioid'",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY), prefetch=active(order("a1", concept(atc="XYZ"), status="active"))
+        ),
+        Card("warning", ("could not be checked",), ("ATC XYZ",)),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
+        "LDN + an active medication coded only at an ATC group that holds the opioids (N02): not checked",
+        lambda _: order_sign(
+            order("n1", LDN, dosage_=NIGHTLY), prefetch=active(order("a1", concept(atc="N02"), status="active"))
+        ),
+        Card("warning", ("could not be checked",), ("ATC N02",)),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    _s(
+        "a contained Medication named only by its ingredient (naltrexone) beside an active opioid",
+        lambda _: order_sign(
+            order(
+                "n1",
+                reference="#m1",
+                contained=[
+                    {
+                        "resourceType": "Medication",
+                        "id": "m1",
+                        "ingredient": [{"itemCodeableConcept": {"text": "naltrexone hydrochloride"}}],
+                    }
+                ],
+                dosage_=NIGHTLY,
+            ),
+            prefetch=active(order("a1", OXYCODONE, status="active")),
+        ),
+        Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
+        Card("info", ("4.5 mg daily",)),
+    ),
+    # --- two naltrexone orders at once: their total is not assessed, and said (audit 8) ---------------
+    _s(
+        "two naltrexone drafts of 100 mg daily: neither card reassures, each names the other",
+        lambda _: order_sign(
+            order("n1", TAB50, dosage_=daily(100)), order("n2", TAB50, dosage_=daily(100)), prefetch=EMPTY
+        ),
+        Card("warning", ("100 mg daily",), ("another naltrexone order", "MedicationRequest/n2")),
+        Card("warning", ("100 mg daily",), ("another naltrexone order", "MedicationRequest/n1")),
+    ),
+    _s(
+        "a naltrexone draft beside an active naltrexone order: the total is not assessed",
+        lambda _: order_sign(
+            order("n1", TAB50, dosage_=daily(100)),
+            prefetch=active(order("a1", TAB50, dosage_=daily(100), status="active")),
+        ),
+        Card("warning", ("100 mg daily",), ("another naltrexone order", "active")),
+    ),
+    # --- the route from the product when the order gives none (audit 8) -------------------------------
+    _s(
+        "the 380 mg injection product at 50 mg daily with no route: not the tablet's labelled dose",
+        lambda _: order_sign(
+            order("n1", concept(rxnorm=INJECTION_380), dosage_=dosage(dose=quantity(50), timing=gts("QD"))),
+            prefetch=EMPTY,
+        ),
+        Card("warning", (), ("route taken from the product",)),
+    ),
+    _s(
+        "a tablet named in text at 380 mg every 4 weeks with no route: not the injection's labelled dose",
+        lambda _: order_sign(
+            order("n1", TAB_TEXT_ONLY, dosage_=dosage(dose=quantity(380), timing=repeat(1, 4, "wk"))),
+            prefetch=EMPTY,
+        ),
+        Card("warning", (), ("route taken from the product",)),
+    ),
     # --- nothing to say ------------------------------------------------------------------------------
     _s(
         "no naltrexone anywhere",

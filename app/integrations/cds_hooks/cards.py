@@ -133,14 +133,19 @@ class DoseDecision:
     line: str | None = None
     """Which dosage line (``line 2``) or lines taken together (``lines 1 and 2, taken together``) this
     decision is about, when the order has several."""
+    other_orders: tuple[str, ...] = ()
+    """The patient's other naltrexone orders in this call (drafted or active): the total is not assessed."""
 
 
 def _other_lines(decision: DoseDecision) -> list[str]:
-    if not decision.other_lines:
-        return []
-    return ["", f"**This card is about dosage {decision.line}. The order's other lines:**"] + [
-        f"- {text}" for text in decision.other_lines
-    ]
+    lines = []
+    if decision.other_lines:
+        lines += ["", f"**This card is about dosage {decision.line}. The order's other lines:**"]
+        lines += [f"- {text}" for text in decision.other_lines]
+    if decision.other_orders:
+        lines += ["", "**Another naltrexone order is open too (the combined dose was not assessed):**"]
+        lines += [f"- {text}" for text in decision.other_orders]
+    return lines
 
 
 def _evidence_lines(indications: Sequence[dict[str, Any]]) -> list[str]:

@@ -110,21 +110,37 @@ def _quantity_mg(quantity: Any) -> Decimal | None:
 _NALTREXONE_WORD: Final = re.compile(r"\bnaltrexone\b", re.IGNORECASE)
 
 
-def _names_naltrexone(ingredient: Mapping[str, Any]) -> bool:
-    """Whether an ingredient's item (R4 itemCodeableConcept or itemReference, R5 item) names naltrexone."""
+def _ingredient_info(ingredient: Mapping[str, Any]) -> MedicationInfo:
+    """An ingredient's item (R4 itemCodeableConcept or itemReference, R5 item): its names and codes."""
     item = _dict(ingredient.get("item"))
-    concepts = [ingredient.get("itemCodeableConcept"), item.get("concept"), item]
-    references = [ingredient.get("itemReference"), item.get("reference")]
-    texts = [t for c in concepts for t in concept_info(c).texts]
-    texts += [_str(_dict(r).get("display")) for r in references]
-    return any(_NALTREXONE_WORD.search(t) for t in texts)
+    infos = [concept_info(c) for c in (ingredient.get("itemCodeableConcept"), item.get("concept"), item)]
+    displays = [_str(_dict(r).get("display")) for r in (ingredient.get("itemReference"), item.get("reference"))]
+    return MedicationInfo(
+        tuple(dict.fromkeys([*(t for i in infos for t in i.texts), *(d for d in displays if d)])),
+        tuple(c for i in infos for c in i.rxnorm),
+        tuple(c for i in infos for c in i.atc),
+        tuple(c for i in infos for c in i.other_codes),
+    )
+
+
+def _names_naltrexone(ingredient: Mapping[str, Any]) -> bool:
+    """Whether an ingredient's item names naltrexone."""
+    return any(_NALTREXONE_WORD.search(t) for t in _ingredient_info(ingredient).texts)
 
 
 def medication_resource_info(resource: Mapping[str, Any]) -> MedicationInfo:
     """A Medication resource: its code, and naltrexone's strength in mg per 1 unit, read from the one
     ingredient whose item names naltrexone (another ingredient's strength is never taken for it)."""
     info = concept_info(resource.get("code"))
-    ingredients = [i for i in _list(resource.get("ingredient")) if isinstance(i, dict) and _names_naltrexone(i)]
+    every = [i for i in _list(resource.get("ingredient")) if isinstance(i, dict)]
+    parts = [_ingredient_info(i) for i in every]  # what it contains names it too (an opioid in it, or naltrexone)
+    info = MedicationInfo(
+        tuple(dict.fromkeys([*info.texts, *(t for p in parts for t in p.texts)])),
+        (*info.rxnorm, *(c for p in parts for c in p.rxnorm)),
+        (*info.atc, *(c for p in parts for c in p.atc)),
+        (*info.other_codes, *(c for p in parts for c in p.other_codes)),
+    )
+    ingredients = [i for i in every if _names_naltrexone(i)]
     strength = None
     if len(ingredients) == 1:
         ratio = _dict(ingredients[0].get("strength"))
@@ -306,6 +322,8 @@ class Naltrexone:
     """RxNorm product code -> (mg per unit, the product's name), from the content's identifier notes."""
     oral_tablets: frozenset[str] = frozenset()
     """RxNorm product codes whose note names an oral tablet."""
+    injections: frozenset[str] = frozenset()
+    """RxNorm product codes whose note names an injection (naltrexone's is given intramuscularly)."""
 
     def matches(self, medication: MedicationInfo) -> bool:
         if self.rxnorm & set(medication.rxnorm) or self.atc & {c.upper() for c in medication.atc}:
@@ -313,9 +331,23 @@ class Naltrexone:
         words = set(re.findall(r"[a-z]+", " ".join(medication.texts).lower()))
         return any(name.lower() in words for name in self.names)
 
-    def oral_tablet(self, medication: MedicationInfo) -> bool:
-        """Whether the order's RxNorm code is, by the content's note, an oral tablet product."""
-        return any(code in self.oral_tablets for code in medication.rxnorm)
+    def product_route(self, medication: MedicationInfo) -> tuple[str, str] | None:
+        """The route the product itself gives, and what says so: its RxNorm code by the content's note (an
+        oral tablet; an injection, which for naltrexone is the intramuscular extended-release suspension),
+        else its names (a tablet or capsule; an injection). ``None`` when neither says, or they disagree."""
+        found = {("oral", "an oral tablet") for code in medication.rxnorm if code in self.oral_tablets}
+        found |= {
+            ("intramuscular", "an injection, given intramuscularly")
+            for code in medication.rxnorm
+            if code in self.injections
+        }
+        if not found:
+            words = set(re.findall(r"[a-z]+", " ".join(medication.texts).lower()))
+            if words & _ORAL_FORMS:
+                found.add(("oral", "a tablet or capsule"))
+            if words & _INJECTED_FORMS:
+                found.add(("intramuscular", "an injection, given intramuscularly"))
+        return found.pop() if len({route for route, _ in found}) == 1 else None
 
     def strength(self, medication: MedicationInfo) -> tuple[Decimal, str] | None:
         """mg per unit (tablet, injection) from the order's RxNorm code, or the Medication's own strength;
@@ -336,7 +368,7 @@ _PRODUCT: Final = re.compile(r"(\d+(?:\.\d+)?) MG (Oral Tablet|Injection)\b", re
 
 def naltrexone_from_drug(drug: Mapping[str, Any]) -> Naltrexone:
     """From the drug record: RxNorm and ATC identifiers, name and synonyms, product strengths in RxNorm notes."""
-    rxnorm, atc, strengths, tablets = set(), set(), {}, set()
+    rxnorm, atc, strengths, tablets, injections = set(), set(), {}, set(), set()
     for identifier in _list(drug.get("identifiers")):
         system, value, note = identifier.get("system"), str(identifier.get("value")), identifier.get("note") or ""
         if system == "rxnorm":
@@ -347,7 +379,26 @@ def naltrexone_from_drug(drug: Mapping[str, Any]) -> Naltrexone:
                 strengths[value] = (Decimal(product.group(1)), f"RxNorm {value}, {status}: {note}")
                 if product.group(2).lower() == "oral tablet":
                     tablets.add(value)
+                else:
+                    injections.add(value)
         elif system == "atc":
             atc.add(value.upper())
-    names = tuple(n for n in [drug.get("name"), *_list(drug.get("synonyms"))] if isinstance(n, str) and n)
-    return Naltrexone(frozenset(rxnorm), frozenset(atc), names, strengths, frozenset(tablets))
+    names = [n for n in [drug.get("name"), *_list(drug.get("synonyms"))] if isinstance(n, str) and n]
+    for regimen in _list(drug.get("regimens")):  # "Low-dose naltrexone (LDN)": an order for "LDN" is naltrexone
+        names += _REGIMEN_ABBREVIATION.findall(_str(_dict(regimen).get("name")))
+    return Naltrexone(
+        frozenset(rxnorm),
+        frozenset(atc),
+        tuple(dict.fromkeys(names)),
+        strengths,
+        frozenset(tablets),
+        frozenset(injections),
+    )
+
+
+_ORAL_FORMS: Final = frozenset({"tablet", "tablets", "tab", "capsule", "capsules", "cap", "oral"})
+_INJECTED_FORMS: Final = frozenset({"injection", "injectable", "intramuscular", "suspension"})
+
+
+_REGIMEN_ABBREVIATION: Final = re.compile(r"\(([A-Za-z]{2,12})\)")
+"""The one word in brackets after a regimen's name (LDN, VLDN, ULDN, Vivitrol): what orders call it."""

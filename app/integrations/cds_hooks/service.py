@@ -284,12 +284,12 @@ MAX_DOSAGE_LINES: Final = 5
 
 
 def _line_decision(
-    entry: Entry, dosage: dict[str, Any], strength: Any, check: DoseCheck, *, oral_product: bool
+    entry: Entry, dosage: dict[str, Any], strength: Any, check: DoseCheck, *, product_route: tuple[str, str] | None
 ) -> DoseDecision:
     reading = read_dosage(dosage, strength)
-    if reading.route is None and oral_product:
-        reading.route = "oral"
-        reading.notes.append("route taken from the product (an oral tablet)")
+    if reading.route is None and product_route is not None:
+        reading.route = product_route[0]
+        reading.notes.append(f"route taken from the product ({product_route[1]})")
     if reading.problem is not None or reading.amount is None:
         return DoseDecision(entry, reading, None, reading.problem)
     request = DoseRequest(amount=reading.amount, unit=reading.unit, frequency=reading.frequency, route=reading.route)
@@ -307,6 +307,20 @@ def _never_reassuring(answer: dict[str, Any], uncertain: str | None) -> dict[str
     indicator = "warning" if answer.get("indicator") == "info" else answer.get("indicator")
     summary = f"Naltrexone {answer.get('dose_text')}: {uncertain}, so not assessed in full"
     return {**answer, "indicator": indicator, "summary": fit(summary)}
+
+
+def _with_other_orders(decision: DoseDecision, naltrexone_all: Sequence[_Classified]) -> DoseDecision:
+    """The decision, never reassuring and naming them, when the patient has other naltrexone orders open in
+    this call (two of 100 mg daily are 200 mg a day, which no checked source gives): their total is not
+    assessed."""
+    others = [c.entry for c in naltrexone_all if c.entry is not decision.order]
+    if not others:
+        return decision
+    named = tuple(f"{e.name} ({'active' if e.origin == 'active' else 'draft order'} {e.key})" for e in others)
+    answer = decision.answer
+    if answer is not None:
+        answer = _never_reassuring(answer, "another naltrexone order is open")
+    return replace(decision, answer=answer, other_orders=named)
 
 
 def _severity(decision: DoseDecision) -> int:
@@ -408,9 +422,9 @@ def _dose_decision(entry: Entry, naltrexone: Naltrexone, check: DoseCheck) -> Do
     with several such steps (a titration), the most severe one leads and the others are listed by their
     summaries."""
     strength = naltrexone.strength(entry.medication) if entry.medication else None
-    oral_product = entry.medication is not None and naltrexone.oral_tablet(entry.medication)
+    product_route = naltrexone.product_route(entry.medication) if entry.medication else None
     lines = entry.dosages[:MAX_DOSAGE_LINES] or ({},)
-    each = [_line_decision(entry, dosage, strength, check, oral_product=oral_product) for dosage in lines]
+    each = [_line_decision(entry, dosage, strength, check, product_route=product_route) for dosage in lines]
     steps: list[tuple[str, DoseDecision]] = []  # (which lines, the decision about them)
     for group in _sequence_groups(entry.dosages) or [[0]]:  # no dosage at all: one empty line, said as such
         if group[0] >= len(lines):
@@ -503,7 +517,7 @@ def decide(
         return answer if unsure is None else _never_reassuring(answer, unsure)
 
     for c in naltrexone_selected:
-        decision = _dose_decision(c.entry, naltrexone, check_for)
+        decision = _with_other_orders(_dose_decision(c.entry, naltrexone, check_for), naltrexone_all)
         cards.append(
             dose_card(
                 decision,
@@ -522,7 +536,7 @@ def decide(
         relevant = unknown
     elif opioid_selected:  # any of them might be naltrexone; a name not recognised as an opioid says nothing of it
         relevant = [c for c in unknown if not c.named]
-    elif naltrexone_all:
+    elif naltrexone_all or opioid_all:  # a drafted order not read may be an opioid, or naltrexone
         relevant = [c for c in unknown if is_selected(c)]
     else:  # naltrexone nowhere: only a drafted order whose medication could not be read at all
         relevant = [c for c in unknown if is_selected(c) and c.entry.medication is None]
