@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from types import UnionType
+from typing import Annotated, Any, Final, TypeVar, Union, get_args, get_origin
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
@@ -21,14 +22,30 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def _query_aliases(dependant: Dependant) -> set[str]:
-    names = {p.alias for p in dependant.query_params}
+def _query_aliases(dependant: Dependant, *, repeatable: bool | None = None) -> set[str]:
+    """The query parameters ``dependant`` declares (with ``repeatable``: only those that take a list, or only
+    those that take one value)."""
+    names = {
+        p.alias
+        for p in dependant.query_params
+        if repeatable is None or _takes_a_list(p.field_info.annotation) == repeatable
+    }
     for sub in dependant.dependencies:
-        names |= _query_aliases(sub)
+        names |= _query_aliases(sub, repeatable=repeatable)
     return names
 
 
+def _takes_a_list(annotation: Any) -> bool:
+    """Whether a parameter's type is a list (``list[str]``, ``list[Kind] | None``): a repeatable parameter."""
+    origin = get_origin(annotation)
+    if origin is Union or origin is UnionType:
+        return any(_takes_a_list(arg) for arg in get_args(annotation))
+    return (origin or annotation) in _SEQUENCES
+
+
+_SEQUENCES: Final = (list, tuple, set, frozenset, Sequence)
 _ALLOWED: dict[int, frozenset[str]] = {}
+_SINGLE: dict[int, frozenset[str]] = {}
 
 #: The conventional cache-busting parameter (``?_=1700000000``) that browsers' HTTP libraries append:
 #: accepted and ignored everywhere (the response cache leaves it out of its key).
@@ -44,6 +61,14 @@ def _allowed_params(route: APIRoute) -> frozenset[str]:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _single_params(route: APIRoute) -> frozenset[str]:
+    """The query parameters of ``route`` that take one value (not a list)."""
+    single = _SINGLE.get(id(route))
+    if single is None:
+        single = _SINGLE[id(route)] = frozenset(_query_aliases(route.dependant, repeatable=False))
+    return single
 
 
 def allow_any_query_parameters(endpoint: F) -> F:
@@ -77,3 +102,17 @@ async def reject_unknown_params(request: Request) -> None:
             f"Unknown query parameter(s): {', '.join(unknown)}. Documented: {', '.join(sorted(allowed)) or 'none'}.",
             errors=[{"field": k, "in": "query", "message": "not a parameter of this operation"} for k in unknown],
         )
+    # A parameter that takes one value, given twice (amount=4.5&amount=50): which one was meant is not known,
+    # and answering for the last would be a guess (a dose check for the other dose).
+    names = [k for k, _ in request.query_params.multi_items()]
+    if len(names) > len(set(names)):
+        single = _single_params(route)
+        repeated = sorted({k for k in names if k in single and names.count(k) > 1})
+        if repeated:
+            raise ProblemError(
+                "bad-request",
+                f"Query parameter(s) given more than once: {', '.join(repeated)}. Each takes one value.",
+                errors=[
+                    {"field": k, "in": "query", "message": "given more than once; takes one value"} for k in repeated
+                ],
+            )

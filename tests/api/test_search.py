@@ -510,13 +510,24 @@ def _compare_shortcut(app: Any, client: TestClient) -> None:
         before = shortcut.answered
         quick = client.get("/v1/search", params=params)
         assert shortcut.answered == before + 1
-        # A repeated q (the last one counts) is left to the documented route.
-        documented = client.get("/v1/search", params={**params, "q": ["x", params["q"]]})
+        # The documented route, with the shortcut out of the router for this one request.
+        routes = app.router.routes
+        place = routes.index(shortcut)
+        routes.pop(place)
+        try:
+            documented = client.get("/v1/search", params=params)
+        finally:
+            routes.insert(place, shortcut)
         assert shortcut.answered == before + 1
         assert quick.status_code == documented.status_code == 200
         assert quick.json()["data"] == documented.json()["data"]
         assert quick.json()["meta"] == documented.json()["meta"]
-    for params, status in (({"q": "fibro", "limit": "0"}, 422), ({"q": "fibro", "sort": "x"}, 400), ({"q": "!!"}, 422)):
+    for params, status in (
+        ({"q": "fibro", "limit": "0"}, 422),
+        ({"q": "fibro", "sort": "x"}, 400),
+        ({"q": "!!"}, 422),
+        ({"q": ["x", "fibro"]}, 400),  # a repeated q: which one was meant is not known
+    ):
         response = client.get("/v1/search", params=params)
         assert response.status_code == status, params
         assert response.headers["content-type"] == "application/problem+json"

@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from app.api.deps import _takes_a_list
+from app.api.v1.search import SearchKind
 from app.kinds import KINDS
 from app.main import create_app
 from app.settings import Settings
@@ -126,3 +128,31 @@ def test_links_lead_from_answers_to_the_operations_they_feed() -> None:
     assert expression == "$response.header.Content-Location"
     found = re.search(pattern, "https://kb.example.org/fhir/R4/$export-status/abc.DEF_1")
     assert found is not None and found.group(1) == "abc.DEF_1"
+
+
+def test_a_parameter_that_takes_one_value_given_twice_is_a_400_never_the_last_value(tmp_path: Path) -> None:
+    """Audit 8: ``amount=4.5&amount=50`` answered for 50 mg ("labelled dose"): an ambiguous request gets a
+    problem naming the parameter, on every operation; a list parameter (search's ``kind``) may repeat."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}"))
+    with TestClient(app) as client:
+        for path in (
+            "/v1/dose-check?amount=4.5&amount=50&unit=mg&frequency=daily",
+            "/v1/dose-check?amount=4.5&unit=g&unit=mg&frequency=daily",
+            "/v1/indications?limit=20&limit=50",
+            "/v1/indications?sort=slug&limit=5&sort=-slug",
+            "/v1/search?q=pain&q=fibromyalgia",
+            "/v1/drugs/naltrexone?fields=slug&fields=name",
+        ):
+            for _ in range(2):  # the second time too: never a cached answer
+                response = client.get(path)
+                assert response.status_code == 400, (path, response.status_code, response.text[:200])
+                assert response.headers["content-type"].startswith("application/problem+json")
+                problem = response.json()
+                repeated = path.split("?")[1].split("&")
+                name = next(
+                    p.split("=")[0] for p in repeated if sum(q.startswith(p.split("=")[0] + "=") for q in repeated) > 1
+                )
+                assert name in problem["detail"] and problem["errors"][0]["field"] == name, problem
+        assert client.get("/v1/search?q=pain&kind=conditions&kind=indications").status_code == 200
+        assert _takes_a_list(list[SearchKind] | None) and not _takes_a_list(str | None)  # what the stack reads
+        assert client.get("/v1/dose-check?amount=4.5&unit=mg&frequency=daily").status_code == 200
