@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from app.readmodel.model import ReadModel
 
@@ -67,22 +67,33 @@ def _fits_age(entry: KnowledgeEntry, age_years: Decimal | None) -> bool:
     return age_years >= ADULT_AGE_YEARS
 
 
+DRUG_CODE_SYSTEMS: Final = ("rxnorm", "atc", "unii")
+"""The drug record's code systems that have an OID (app/domain/vocabulary.py): a request in any of them finds
+the drug's regimens (its salts' codes too: naltrexone hydrochloride's UNII)."""
+
+
 def knowledge_for_code(
     model: ReadModel, *, code: str, system: str | None, age_years: Decimal | None = None
 ) -> list[KnowledgeEntry]:
     """Entries for a code: indications of the conditions it names (an ICD-10-CM code also matches its header
-    categories, as the list filter ``code`` does), or the regimens of the drug it names (RxNorm), in slug order.
+    categories, as the list filter ``code`` does), or the regimens of the drug it names (RxNorm, ATC, UNII), in
+    slug order.
 
     An age excludes entries for another population (a children's regimen for an adult, and back).
     """
     entries: list[KnowledgeEntry] = []
     if system in (None, "icd-10-cm", "snomed-ct"):
         entries += [_indication_entry(i) for i in model.select("indications", code=code, code_system=system)]
-    if system in (None, "rxnorm"):
+    if system is None or system in DRUG_CODE_SYSTEMS:
+        systems = DRUG_CODE_SYSTEMS if system is None else (system,)
+        wanted = code.upper()
         drugs = {
             d["slug"]
             for d in model.records("drugs")
-            if any(i.get("system") == "rxnorm" and i.get("value") == code for i in d["identifiers"])
+            if any(
+                i.get("system") in systems and str(i.get("value")).upper() == wanted
+                for i in [*d["identifiers"], *(i for salt in d.get("salts") or [] for i in salt["identifiers"])]
+            )
         }
         if drugs:
             entries += [_regimen_entry(r) for r in model.records("regimens") if r["drug"]["slug"] in drugs]

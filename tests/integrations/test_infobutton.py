@@ -1,4 +1,4 @@
-"""Infobutton knowledge requests: codes in three systems, JSON and Atom, audiences, ages, errors."""
+"""Infobutton knowledge requests: codes in five systems, JSON and Atom, audiences, ages, errors."""
 
 from __future__ import annotations
 
@@ -90,6 +90,24 @@ def test_rxnorm_returns_the_drug_regimens(client: TestClient) -> None:
     slugs = {e["id"]["_value"].rsplit("/", 1)[1] for e in feed["entry"]}
     adults_or_any = {r.slug for r in DATASET.regimens if r.population != "children"}
     assert slugs == adults_or_any
+
+
+def test_every_drug_code_the_record_serves_finds_its_regimens(client: TestClient) -> None:
+    """Audit 8: ATC N07BB04 answered "ldn-kb holds no codes of code system 2.16.840.1.113883.6.73", while the
+    drug record serves it. Each code of a system with an OID that the drug record carries (RxNorm, ATC, UNII)
+    finds the drug's regimens, with the system named and without it."""
+    oids = {"rxnorm": "2.16.840.1.113883.6.88", "atc": "2.16.840.1.113883.6.73", "unii": "2.16.840.1.113883.4.9"}
+    drug = client.get("/v1/drugs/naltrexone").json()["data"]
+    codes = [(i["system"], i["value"]) for i in drug["identifiers"] if i["system"] in oids]
+    assert {system for system, _ in codes} == set(oids)
+    regimens = {r.slug for r in DATASET.regimens if r.drug == "naltrexone"}
+    for system, code in codes:
+        for cs in (f"&mainSearchCriteria.v.cs={oids[system]}", ""):
+            params = f"mainSearchCriteria.v.c={code}{cs}&knowledgeResponseType=application/json"
+            feed = client.get(f"/infobutton?{params}").json()["feed"]
+            slugs = {e["id"]["_value"].rsplit("/", 1)[1] for e in feed["entry"]}
+            assert slugs == regimens, (system, code, cs, feed.get("subtitle"))
+            assert "holds no codes" not in str(feed.get("subtitle"))
 
 
 def test_unknown_code_gives_an_empty_feed(client: TestClient) -> None:

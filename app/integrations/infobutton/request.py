@@ -16,7 +16,7 @@ from decimal import Decimal
 from app.domain.vocabulary import CODE_SYSTEM_OIDS
 
 SYSTEM_BY_OID: dict[str, str] = {oid: system for system, oid in CODE_SYSTEM_OIDS.items()}
-SUPPORTED_SYSTEMS = ("icd-10-cm", "snomed-ct", "rxnorm")
+SUPPORTED_SYSTEMS = ("icd-10-cm", "snomed-ct", "rxnorm", "atc", "unii")
 SYSTEM_LABELS = {"icd-10-cm": "ICD-10-CM", "snomed-ct": "SNOMED CT", "rxnorm": "RxNorm"}
 RESPONSE_TYPES = ("text/xml", "application/json")
 RECIPIENTS = ("PAT", "PROV", "PAYOR")  # the guide's values; PAT gets plain language, the others clinical text

@@ -36,8 +36,9 @@ a drug code), each entry with title, summary, updated time and two links: the re
 
 Parameters that change the answer:
 - `mainSearchCriteria.v.c` (required): the code. `mainSearchCriteria.v.cs`: its code system OID:
-  ICD-10-CM `{CODE_SYSTEM_OIDS["icd-10-cm"]}`, SNOMED CT `{CODE_SYSTEM_OIDS["snomed-ct"]}`, RxNorm
-  `{CODE_SYSTEM_OIDS["rxnorm"]}` (omitted: all three are tried). An ICD-10-CM code also matches its header
+  ICD-10-CM `{CODE_SYSTEM_OIDS["icd-10-cm"]}`, SNOMED CT `{CODE_SYSTEM_OIDS["snomed-ct"]}` (conditions), RxNorm
+  `{CODE_SYSTEM_OIDS["rxnorm"]}`, ATC `{CODE_SYSTEM_OIDS["atc"]}`, UNII `{CODE_SYSTEM_OIDS["unii"]}` (the drug and
+  its salts) (omitted: all five are tried). An ICD-10-CM code also matches its header
   categories (K50.90 → K50). Another code system (ICD-9-CM `2.16.840.1.113883.6.103`, LOINC, NDC, ...) is a
   valid request for which we hold nothing: an empty feed, as MedlinePlus Connect answers.
 - `knowledgeResponseType`: `text/xml` (Atom, the default, as MedlinePlus Connect) or `application/json`.
