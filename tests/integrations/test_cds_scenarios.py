@@ -1203,6 +1203,14 @@ SCENARIOS: list[Scenario] = [
         Card("warning", ("could not be checked",), ("draft order",)),
     ),
     _s(
+        "a draft whose medicationCodeableConcept is a string, beside an active opioid: said, in words",
+        lambda _: order_sign(
+            order("n1", "naltrexone 4.5 mg"),  # type: ignore[arg-type]  # as a faulty EHR sends it
+            prefetch=active(order("a1", OXYCODONE, status="active")),
+        ),
+        Card("warning", ("could not be checked",), ("draft order", "could not be read")),
+    ),
+    _s(
         "an opioid signed while LDN (the content's abbreviation) is active: the contraindication",
         lambda _: order_sign(oxy_order(), prefetch=active(order("a1", concept("LDN 4.5 mg capsule"), status="active"))),
         Card("critical", ("oxycodone",), ("LDN 4.5 mg capsule",), delete=("MedicationRequest/oxy-1",)),

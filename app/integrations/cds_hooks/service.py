@@ -240,10 +240,14 @@ def _unknown_why(entry: Entry, *, fhir_unread: str | None, unrecognised: bool = 
         )
     if entry.medication is None and (entry.reference or "").startswith("#"):
         return f"it refers to a contained Medication ({entry.reference}) that the order does not contain"
-    if entry.medication is None:
+    if entry.medication is None and entry.reference:
         where = fhir_unread or "could not be read from the EHR's FHIR server"
         return f"it refers to {entry.reference}, which is not in the request and {where}"
-    return "it carries only a code, which the reference cannot classify"
+    if entry.medication is None:
+        return "its medication could not be read from the order"
+    if entry.medication.rxnorm or entry.medication.atc or entry.medication.other_codes:
+        return "it carries only a code, which the reference cannot classify"
+    return "its medication could not be read from the order (it carries no name and no code)"
 
 
 def _classify(entry: Entry, naltrexone: Naltrexone, *, fhir_unread: str | None) -> _Classified:
