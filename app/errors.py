@@ -23,6 +23,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import OUTAGE_EXCEPTIONS, is_store_outage, outage_summary
+from app.domain.disclaimer import SHORT_DISCLAIMER
 
 log = logging.getLogger("ldn_kb.errors")
 
@@ -161,6 +162,7 @@ def problem_body(
     }
     if errors:
         body["errors"] = errors
+    body["disclaimer"] = SHORT_DISCLAIMER  # an RFC 9457 extension member: every answer carries it
     return body
 
 

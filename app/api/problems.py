@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.domain.disclaimer import SHORT_DISCLAIMER
 from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 
 
@@ -29,6 +30,7 @@ class Problem(BaseModel):
     detail: str = Field(description="What went wrong in this occurrence.")
     instance: str = Field(description="The path of the request that failed.")
     errors: list[FieldProblem] | None = Field(default=None, description="Field problems, when any.")
+    disclaimer: str = Field(description="Reference information, not medical advice (on every answer).")
 
 
 def _response(slug: str) -> dict[str, Any]:
@@ -39,6 +41,7 @@ def _response(slug: str) -> dict[str, Any]:
         "status": p.status,
         "detail": p.description,
         "instance": "/v1/...",
+        "disclaimer": SHORT_DISCLAIMER,
     }
     return {
         "model": Problem,

@@ -298,3 +298,22 @@ def test_models_refuse_an_undocumented_field(client: TestClient) -> None:
     body["data"][0]["undocumented"] = 1
     with pytest.raises(ValueError, match="undocumented"):
         sources.SourceList.model_validate(body)
+
+
+def test_every_error_answer_carries_the_disclaimer_too(client: TestClient) -> None:
+    """Audit 8: problem+json answers (422, 404, 400, 405, 406; the pages' 404 too) carried no disclaimer,
+    while every response is to carry one. It is an RFC 9457 extension member, ``disclaimer``."""
+    requests = [
+        ("GET", "/v1/indications?limit=200", {}),
+        ("GET", "/v1/drugs/nonexistent", {}),
+        ("GET", "/v1/dose-check?dose_mg=4.5", {}),
+        ("DELETE", "/v1/drugs", {}),
+        ("GET", "/v1/drugs", {"Accept": "text/csv"}),
+        ("GET", "/pages/indications/nope", {}),
+        ("POST", "/v1/dose-check", {"Content-Type": "application/json"}),
+    ]
+    for method, path, headers in requests:
+        response = client.request(method, path, headers=headers, content=b"{" if method == "POST" else None)
+        assert response.status_code >= 400, (method, path)
+        assert response.headers["content-type"].startswith("application/problem+json"), (path, response.headers)
+        assert response.json()["disclaimer"] == "Reference information, not medical advice.", (path, response.text)

@@ -48,6 +48,7 @@ def test_discovery_lists_both_order_services(client: TestClient) -> None:
     assert {s["hook"] for s in services} == {"order-select", "order-sign"}
     for service in services:
         assert service["id"] and service["description"] and service["title"]
+        assert service["description"].endswith("Reference information, not medical advice.")  # audit 8
 
 
 def test_ldn_with_oxycodone_gives_an_info_and_a_critical_card(client: TestClient) -> None:

@@ -116,6 +116,9 @@ def test_unknown_code_gives_an_empty_feed(client: TestClient) -> None:
     assert response.status_code == 200 and response.json()["feed"]["entry"] == []
     atom = ET.fromstring(client.get("/infobutton?mainSearchCriteria.v.c=Z99.89").content)
     assert atom.findall(f"{ATOM}entry") == []
+    # Audit 8: an empty feed carried no disclaimer; every feed carries it as its rights
+    assert "not medical advice" in response.json()["feed"]["rights"]["_value"]
+    assert "not medical advice" in (atom.findtext(f"{ATOM}rights") or "")
 
 
 def test_malformed_requests_are_400_problems(client: TestClient) -> None:

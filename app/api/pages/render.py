@@ -16,9 +16,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from app.domain.disclaimer import SHORT_DISCLAIMER
 from app.kinds import KINDS
 
-DISCLAIMER = "Reference information, not medical advice."
+DISCLAIMER = SHORT_DISCLAIMER
 
 #: The collection a nested record under this key belongs to (its page is /pages/{collection}/{slug}).
 LINKED = {

@@ -16,13 +16,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from app.domain.disclaimer import SHORT_DISCLAIMER
 from app.domain.dosing.rules import SUMMARY_MAX_CHARS, cds_indicator, is_checked
 from app.domain.opioids import OpioidFinding
 from app.integrations.cds_hooks.dosage import DoseReading
 from app.integrations.cds_hooks.medications import Entry
 
 SERVICE_LABEL: Final = "ldn-kb naltrexone reference"
-DISCLAIMER: Final = "Reference information, not medical advice."
+DISCLAIMER: Final = SHORT_DISCLAIMER
 OVERRIDE_SYSTEM: Final = "urn:ldn-kb:cds-override-reason"
 DIRECTION_WORDS: Final = {
     "benefit": "supports",

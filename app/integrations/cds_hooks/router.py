@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from app.api.problems import responses
 from app.api.responses import base_url, dumps
+from app.domain.disclaimer import SHORT_DISCLAIMER as DISCLAIMER
 from app.errors import ProblemError
 from app.integrations.cds_hooks import fhir_client
 from app.integrations.cds_hooks.auth import CdsAuthError, JwksCache, bearer_token, verify_token
@@ -51,7 +52,7 @@ SERVICES: dict[str, dict[str, Any]] = {
         "title": "Naltrexone dose and opioid check (order-select)",
         "description": "Places a selected naltrexone order's dose against the documented regimens (low-dose, "
         "standard oral, extended-release injectable) with their evidence, and warns when an opioid is "
-        "selected, drafted or active together with naltrexone (the label's contraindication).",
+        "selected, drafted or active together with naltrexone (the label's contraindication). " + DISCLAIMER,
         "id": "ldn-kb-order-select",
         "prefetch": PREFETCH,
         "usageRequirements": _USAGE,
@@ -60,7 +61,7 @@ SERVICES: dict[str, dict[str, Any]] = {
         "hook": "order-sign",
         "title": "Naltrexone dose and opioid check (order-sign)",
         "description": "At signing: the naltrexone orders' doses against the documented regimens, and the "
-        "opioid contraindication when an opioid is ordered or active together with naltrexone.",
+        "opioid contraindication when an opioid is ordered or active together with naltrexone. " + DISCLAIMER,
         "id": "ldn-kb-order-sign",
         "prefetch": PREFETCH,
         "usageRequirements": _USAGE,

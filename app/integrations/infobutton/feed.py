@@ -62,6 +62,7 @@ def build_feed(
             "id": {"_value": self_url},
             "author": {"name": {"_value": "ldn-kb"}, "uri": {"_value": base_url + "/"}},
             "subtitle": {"_value": _subtitle(request), "type": "text"},
+            "rights": {"_value": DISCLAIMER, "type": "text"},  # on every feed, an empty one too
             "category": categories,
             "entry": [
                 {
@@ -97,6 +98,7 @@ def atom_xml(feed: dict[str, Any]) -> bytes:
     sub(author, "name", data["author"]["name"]["_value"])
     sub(author, "uri", data["author"]["uri"]["_value"])
     sub(root, "subtitle", data["subtitle"]["_value"], type="text")
+    sub(root, "rights", data["rights"]["_value"], type="text")
     for category in data["category"]:
         sub(root, "category", scheme=category["scheme"], term=category["term"])
     for entry in data["entry"]:
