@@ -205,6 +205,17 @@ def test_drug_resource_codes_and_links(client: TestClient) -> None:
     assert {t.slug for t in DATASET.targets if any(m.target == t.slug for m in DATASET.mechanisms)} <= set(atc)
     assert len(mk["drugCharacteristic"]) == len([m for m in DATASET.mechanisms if m.drug == drug.slug])
     assert "not medical advice" in mk["text"]["div"]
+    # Audit 8: every code of the drug carries its status as the RxNorm codings do (ATC was served bare)
+    statuses: dict[tuple[str, str], str] = {(i.system, i.value): i.verification for i in drug.identifiers}
+    codings = [
+        *mk["code"]["coding"],
+        *(c for m in mk["medicineClassification"] for cl in m["classification"] for c in cl["coding"]),
+    ]
+    for c in codings:
+        system = {RXNORM: "rxnorm", "http://www.whocc.no/atc": "atc"}.get(c["system"])
+        if system is not None:
+            status = [e["valueCoding"]["code"] for e in c.get("extension", []) if e["url"].endswith("/verification")]
+            assert status == [statuses[(system, c["code"])]], c
 
 
 def test_every_source_range_is_a_dose_range_attributed_to_its_source(client: TestClient) -> None:

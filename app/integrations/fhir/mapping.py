@@ -127,10 +127,14 @@ def rxnorm_codings(base: str, drug: dict[str, Any], *, ingredient_only: bool) ->
             continue
         if ingredient_only and "ingredient" not in (ident.get("note") or "").lower():
             continue
-        c = coding(RXNORM, str(ident["value"]))
-        extensions = verification_ext(base, ident.get("verification"))
-        out.append({"extension": extensions, **c} if extensions else c)
+        out.append(_with_status(base, coding(RXNORM, str(ident["value"])), ident))
     return out
+
+
+def _with_status(base: str, item: dict[str, Any], fact: dict[str, Any]) -> dict[str, Any]:
+    """A Coding with its fact's status (primary, secondary) as the verification extension, first."""
+    extensions = verification_ext(base, fact.get("verification"))
+    return {"extension": extensions, **item} if extensions else item
 
 
 def condition_concept(base: str, condition: dict[str, Any]) -> dict[str, Any]:
@@ -138,9 +142,7 @@ def condition_concept(base: str, condition: dict[str, Any]) -> dict[str, Any]:
     for c in condition["codes"]:
         if not c.get("system_uri"):
             continue
-        item = coding(c["system_uri"], c["code"], c.get("display"))
-        extensions = verification_ext(base, c.get("verification"))
-        codings.append({"extension": extensions, **item} if extensions else item)
+        codings.append(_with_status(base, coding(c["system_uri"], c["code"], c.get("display")), c))
     out: dict[str, Any] = {"coding": codings} if codings else {}
     out["text"] = condition["name"]
     return out
@@ -258,7 +260,7 @@ def guidelines(base: str, regimen: dict[str, Any], indications: list[dict[str, A
 
 def classifications(base: str, drug: dict[str, Any], mechanisms: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
-    atc = [coding(ATC, str(i["value"])) for i in drug["identifiers"] if i["system"] == "atc"]
+    atc = [_with_status(base, coding(ATC, str(i["value"])), i) for i in drug["identifiers"] if i["system"] == "atc"]
     if atc:
         out.append(
             {"type": term(base, "atc", "WHO ATC classification"), "classification": [{"coding": [c]} for c in atc]}
