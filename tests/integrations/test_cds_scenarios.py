@@ -1251,6 +1251,12 @@ SCENARIOS: list[Scenario] = [
         Card("critical", ("oxycodone",), delete=("MedicationRequest/n1",)),
         Card("info", ("4.5 mg daily",)),
     ),
+    _s(
+        "LDN nightly: the evidence is the regimen's, never said to be at this very dose",
+        lambda _: order_sign(order("n1", LDN, dosage_=NIGHTLY), prefetch=EMPTY),
+        Card("info", ("4.5 mg daily",), ("evidence for the regimens this dose lies in", "a study's own dose")),
+        absent=("evidence at this dose",),
+    ),
     # --- two naltrexone orders at once: their total is not assessed, and said (audit 8) ---------------
     _s(
         "two naltrexone drafts of 100 mg daily: neither card reassures, each names the other",

@@ -154,7 +154,10 @@ def _evidence_lines(indications: Sequence[dict[str, Any]]) -> list[str]:
     claimed = [i for i in indications if i.get("evidence_level") == "source-claim"]
     lines: list[str] = []
     if checked:
-        lines += ["", "**Evidence at this dose (checked sources):**"]
+        lines += [
+            "",
+            "**Evidence for the regimens this dose lies in (checked sources; a study's own dose may differ):**",
+        ]
         for item in checked[:MAX_EVIDENCE_LINES]:
             level = LEVEL_WORDS.get(str(item.get("evidence_level")), str(item.get("evidence_level")))
             direction = DIRECTION_WORDS.get(str(item.get("evidence_direction")), "direction not stated")
