@@ -170,6 +170,14 @@ def test_code_systems_define_every_own_code(client: TestClient) -> None:
         url: fhir_get(client, "/fhir/R4/CodeSystem", params={"url": url})["entry"][0]["resource"] for url in OWN_SYSTEMS
     }
     defined = {(url, c["code"]) for url, cs in systems.items() for c in cs["concept"]}
+    # Audit 8: every terminology resource carries the disclaimer, and a target's accession its status
+    for kind in ("CodeSystem", "ValueSet", "StructureDefinition"):
+        for entry in fhir_get(client, f"/fhir/R4/{kind}")["entry"]:
+            assert "not medical advice" in entry["resource"]["text"]["div"], (kind, entry["resource"]["id"])
+    targets = {c["code"]: c["definition"] for c in systems[f"{CANON}/CodeSystem/target"]["concept"]}
+    for target in DATASET.targets:
+        for identifier in target.identifiers:
+            assert f"{identifier.value} ({identifier.verification})" in targets[target.slug], (target.slug, identifier)
     assert {(f"{CANON}/CodeSystem/evidence-level", level.value) for level in EvidenceLevel} <= defined
     for ident in all_ids():
         for _, node in walk(client.get(f"{MK}/{ident}").json()):
@@ -359,6 +367,7 @@ def outcome(response: Any, status: int) -> dict[str, Any]:
     assert response.headers["content-type"].startswith("application/fhir+json")
     body = validate(response.json())
     assert body["resourceType"] == "OperationOutcome" and body["issue"][0]["diagnostics"]
+    assert "not medical advice" in body["text"]["div"], body  # audit 8: errors carry the disclaimer too
     return body
 
 

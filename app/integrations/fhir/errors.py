@@ -15,7 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.domain.disclaimer import SHORT_DISCLAIMER
 from app.errors import ProblemError
+from app.integrations.fhir.extensions import narrative
 
 log = logging.getLogger("ldn_kb.fhir")
 
@@ -84,6 +86,7 @@ def is_fhir_request(request: Request) -> bool:
 def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> dict[str, Any]:
     return {
         "resourceType": "OperationOutcome",
+        "text": narrative(diagnostics, SHORT_DISCLAIMER),
         "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
     }
 

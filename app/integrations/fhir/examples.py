@@ -21,14 +21,14 @@ EXAMPLE_REQUESTS: dict[str, str] = {
 CAPABILITY_EXAMPLE: dict[str, Any] = {
     "resourceType": "CapabilityStatement",
     "id": "ldn-kb",
-    "meta": {"versionId": "7e2a9073af13a333", "lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
+    "meta": {"versionId": "f397961fd2b37165", "lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
     "url": "https://ldn-kb.example/fhir/CapabilityStatement/ldn-kb",
     "version": "0.1.0",
     "name": "LdnKbFhirFacade",
     "title": "ldn-kb FHIR R4 facade",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T09:38:14.518654+00:00",
+    "date": "2026-11-29T05:07:12.053863+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "Read-only FHIR R4 facade of ldn-kb, a sourced knowledge base about naltrexone and low-dose "
     "naltrexone. Reference information, not medical advice. JSON only (application/fhir+json; "
@@ -498,7 +498,7 @@ CAPABILITY_EXAMPLE: dict[str, Any] = {
 
 SEARCH_EXAMPLE: dict[str, Any] = {
     "resourceType": "Bundle",
-    "meta": {"lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
+    "meta": {"lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
     "type": "searchset",
     "total": 1,
     "link": [
@@ -529,8 +529,8 @@ SEARCH_EXAMPLE: dict[str, Any] = {
                 "resourceType": "MedicationKnowledge",
                 "id": "naltrexone",
                 "meta": {
-                    "versionId": "057eb64fa6ce348f",
-                    "lastUpdated": "2026-11-28T09:38:14.518654+00:00",
+                    "versionId": "6ccb2984e6d58f0f",
+                    "lastUpdated": "2026-11-29T05:07:12.053863+00:00",
                     "tag": [
                         {
                             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -594,8 +594,8 @@ READ_EXAMPLE: dict[str, Any] = {
     "resourceType": "MedicationKnowledge",
     "id": "naltrexone",
     "meta": {
-        "versionId": "057eb64fa6ce348f",
-        "lastUpdated": "2026-11-28T09:38:14.518654+00:00",
+        "versionId": "6ccb2984e6d58f0f",
+        "lastUpdated": "2026-11-29T05:07:12.053863+00:00",
         "tag": [
             {
                 "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -671,14 +671,19 @@ INSTANCE_HISTORY_EXAMPLE: dict[str, Any] = {
 STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
     "resourceType": "StructureDefinition",
     "id": "off-label",
-    "meta": {"versionId": "997c507bf57915e1", "lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
+    "meta": {"versionId": "d492d8cc3ced761b", "lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
+    "text": {
+        "status": "additional",
+        "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>Off-label</p><p>Reference information, not '
+        "medical advice.</p></div>",
+    },
     "url": "https://ldn-kb.example/fhir/StructureDefinition/off-label",
     "version": "1",
     "name": "OffLabel",
     "title": "Off-label",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T09:38:14.518654+00:00",
+    "date": "2026-11-29T05:07:12.053863+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "true when the use (an indication guideline) or the whole regimen is not approved by the "
     "FDA; false when it is approved.",
@@ -717,14 +722,19 @@ STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
 CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
     "resourceType": "CodeSystem",
     "id": "verification",
-    "meta": {"versionId": "7185dfc96b0714d8", "lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
+    "meta": {"versionId": "597dc938ee78e0a8", "lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
+    "text": {
+        "status": "additional",
+        "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>ldn-kb verification status</p><p>Reference '
+        "information, not medical advice.</p></div>",
+    },
     "url": "https://ldn-kb.example/fhir/CodeSystem/verification",
     "version": "1",
     "name": "Verification",
     "title": "ldn-kb verification status",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T09:38:14.518654+00:00",
+    "date": "2026-11-29T05:07:12.053863+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "How a fact was checked.",
     "caseSensitive": True,
@@ -753,14 +763,19 @@ CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
 VALUE_SET_EXAMPLE: dict[str, Any] = {
     "resourceType": "ValueSet",
     "id": "verification",
-    "meta": {"versionId": "71261a206656f40a", "lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
+    "meta": {"versionId": "95ad913134fa51ae", "lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
+    "text": {
+        "status": "additional",
+        "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>All codes of ldn-kb verification '
+        "status</p><p>Reference information, not medical advice.</p></div>",
+    },
     "url": "https://ldn-kb.example/fhir/ValueSet/verification",
     "version": "1",
     "name": "VerificationCodes",
     "title": "All codes of ldn-kb verification status",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-28T09:38:14.518654+00:00",
+    "date": "2026-11-29T05:07:12.053863+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "Every code of the CodeSystem https://ldn-kb.example/fhir/CodeSystem/verification: How a "
     "fact was checked.",
@@ -770,7 +785,7 @@ VALUE_SET_EXAMPLE: dict[str, Any] = {
 
 DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
     "resourceType": "Bundle",
-    "meta": {"lastUpdated": "2026-11-28T09:38:14.518654+00:00"},
+    "meta": {"lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
     "type": "searchset",
     "total": 1,
     "link": [
@@ -786,8 +801,8 @@ DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
                 "resourceType": "CodeSystem",
                 "id": "verification",
                 "meta": {
-                    "versionId": "7185dfc96b0714d8",
-                    "lastUpdated": "2026-11-28T09:38:14.518654+00:00",
+                    "versionId": "597dc938ee78e0a8",
+                    "lastUpdated": "2026-11-29T05:07:12.053863+00:00",
                     "tag": [
                         {
                             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -802,7 +817,7 @@ DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
                 "title": "ldn-kb verification status",
                 "status": "active",
                 "experimental": False,
-                "date": "2026-11-28T09:38:14.518654+00:00",
+                "date": "2026-11-29T05:07:12.053863+00:00",
                 "publisher": "ldn-kb maintainers",
                 "description": "How a fact was checked.",
                 "caseSensitive": True,

@@ -7,12 +7,32 @@ Canonical URLs are ``{canonical}/StructureDefinition/{id}``, where ``canonical``
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
+
+from app.domain.disclaimer import SHORT_DISCLAIMER
 
 FHIR_PATH = "/fhir/R4"
 FHIR_VERSION = "4.0.1"
 PUBLISHER = "ldn-kb maintainers"
+XHTML = "http://www.w3.org/1999/xhtml"
+
+
+def narrative(*paragraphs: str) -> dict[str, Any]:
+    """A resource's narrative (``text``, status ``additional``): the paragraphs as XHTML."""
+    body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs if p)
+    return {"status": "additional", "div": f'<div xmlns="{XHTML}">{body}</div>'}
+
+
+def disclaimed(resource: dict[str, Any], *paragraphs: str) -> dict[str, Any]:
+    """``resource`` with a narrative of ``paragraphs`` and the disclaimer, after its id (every answer says it)."""
+    return {
+        "resourceType": resource["resourceType"],
+        "id": resource["id"],
+        "text": narrative(*paragraphs, SHORT_DISCLAIMER),
+        **resource,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +144,7 @@ def structure_definition(base: str, ext: ExtensionDef, date: str) -> dict[str, A
             "description": f"Codes from {canonical(base, 'CodeSystem', ext.binding)}",
             "valueSet": canonical(base, "ValueSet", ext.binding),
         }
-    return {
+    sd = {
         "resourceType": "StructureDefinition",
         "id": ext.id,
         "url": url,
@@ -159,3 +179,4 @@ def structure_definition(base: str, ext: ExtensionDef, date: str) -> dict[str, A
             ]
         },
     }
+    return disclaimed(sd, ext.title)

@@ -24,7 +24,6 @@ Design (see also the CapabilityStatement's documentation):
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +34,7 @@ from app.integrations.fhir.extensions import (
     SOURCE_CITATION,
     VERIFICATION,
     extension_url,
+    narrative,
 )
 from app.integrations.fhir.terminology import ATC, RXNORM, UCUM, system_url
 from app.services.record_warnings import build_warnings
@@ -42,7 +42,6 @@ from app.services.record_warnings import build_warnings
 RESOURCE = "MedicationKnowledge"
 UNIT_DISPLAY = {"mg": "mg", "ug": "µg", "mg/kg": "mg/kg"}
 PERIOD_DISPLAY = {"d": "day", "wk": "week", "mo": "month"}
-XHTML = "http://www.w3.org/1999/xhtml"
 
 
 def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
@@ -102,11 +101,6 @@ def regimen_ref(regimen: dict[str, Any]) -> dict[str, Any]:
 
 def regimen_ext(base: str, regimen: dict[str, Any]) -> dict[str, Any]:
     return ext(base, REGIMEN, "valueReference", regimen_ref(regimen))
-
-
-def narrative(*paragraphs: str) -> dict[str, Any]:
-    body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs if p)
-    return {"status": "additional", "div": f'<div xmlns="{XHTML}">{body}</div>'}
 
 
 def latest(*stamps: str | None) -> str | None:

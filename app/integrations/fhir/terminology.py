@@ -13,7 +13,7 @@ from typing import Any
 
 from app.domain.evidence import DEFINITIONS
 from app.domain.vocabulary import CODE_SYSTEM_URIS
-from app.integrations.fhir.extensions import FHIR_PATH, PUBLISHER, canonical
+from app.integrations.fhir.extensions import FHIR_PATH, PUBLISHER, canonical, disclaimed
 
 RXNORM = CODE_SYSTEM_URIS["rxnorm"]
 ATC = CODE_SYSTEM_URIS["atc"]
@@ -50,7 +50,7 @@ def system_url(base: str, ident: str) -> str:
 def _code_system(
     base: str, ident: str, title: str, description: str, concepts: list[dict[str, Any]], date: str
 ) -> dict[str, Any]:
-    return {
+    resource = {
         "resourceType": "CodeSystem",
         "id": ident,
         "url": system_url(base, ident),
@@ -68,10 +68,19 @@ def _code_system(
         "count": len(concepts),
         "concept": concepts,
     }
+    return disclaimed(resource, title)
 
 
 def _concepts(rows: tuple[tuple[str, str, str], ...] | list[tuple[str, str, str]]) -> list[dict[str, Any]]:
     return [{"code": c, "display": d, "definition": text} for c, d, text in rows]
+
+
+def _with_status(target: dict[str, Any], system: str, value: Any) -> str:
+    """``P35372 (secondary)``: an identifier with the status the target's record gives it (or not recorded)."""
+    if not value:
+        return "not recorded"
+    status = next((i.get("verification") for i in target.get("identifiers") or [] if i.get("value") == value), None)
+    return f"{value} ({status})" if status else str(value)
 
 
 def code_systems(base: str, targets: list[dict[str, Any]], date: str) -> dict[str, dict[str, Any]]:
@@ -81,8 +90,8 @@ def code_systems(base: str, targets: list[dict[str, Any]], date: str) -> dict[st
         (
             t["slug"],
             t["name"],
-            f"{t['name']} (gene {t.get('gene_symbol') or 'not recorded'}, UniProt {t.get('uniprot') or 'not recorded'}"
-            f", family {t['family']}).",
+            f"{t['name']} (gene {_with_status(t, 'hgnc', t.get('gene_symbol'))}, "
+            f"UniProt {_with_status(t, 'uniprot', t.get('uniprot'))}, family {t['family']}).",
         )
         for t in targets
     ]
@@ -126,7 +135,7 @@ def code_systems(base: str, targets: list[dict[str, Any]], date: str) -> dict[st
 def value_set(base: str, system: dict[str, Any], date: str) -> dict[str, Any]:
     """The ValueSet of every code of our CodeSystem ``system`` (what a required binding to it allows)."""
     ident = system["id"]
-    return {
+    resource = {
         "resourceType": "ValueSet",
         "id": ident,
         "url": canonical(base, "ValueSet", ident),
@@ -141,6 +150,7 @@ def value_set(base: str, system: dict[str, Any], date: str) -> dict[str, Any]:
         "immutable": False,
         "compose": {"include": [{"system": system["url"], "version": system["version"]}]},
     }
+    return disclaimed(resource, resource["title"])
 
 
 def value_sets(base: str, systems: dict[str, dict[str, Any]], date: str) -> dict[str, dict[str, Any]]:
