@@ -110,6 +110,25 @@ def test_injection_at_low_dose_warns_of_the_route(client: TestClient) -> None:
     assert "route-mismatch" in {w["code"] for w in data["warnings"]}
 
 
+def test_a_dose_documented_without_a_route_says_whose_route_it_was_documented_for(client: TestClient) -> None:
+    """Audit 8: 380 mg every 4 weeks with no route was a 'labelled dose' whose summary, verdict and warnings
+    never said the range is for intramuscular use (only a match's note did). The route was not checked: a
+    warning says so and names the routes of the ranges that document it; with the route given, none."""
+    for body, routes in (
+        ({"amount": 380, "unit": "mg", "frequency": "every 4 weeks"}, {"intramuscular"}),
+        ({"amount": 50, "unit": "mg", "frequency": "daily"}, {"oral"}),
+        ({"amount": 4.5, "unit": "mg", "frequency": "daily"}, {"oral"}),
+    ):
+        data = _check(client, **body)
+        assert data["documented"] is True, body
+        said = [w for w in data["warnings"] if w["code"] == "route-not-given"]
+        assert len(said) == 1 and all(route in said[0]["message"] for route in routes), (body, data["warnings"])
+        assert "route not given" in data["summary"], data["summary"]
+        given = _check(client, **body, route=next(iter(routes)))
+        assert "route-not-given" not in {w["code"] for w in given["warnings"]}
+        assert "route not given" not in given["summary"]
+
+
 def test_weight_based_dose_uses_the_paediatric_limit(client: TestClient) -> None:
     ok = _check(client, amount=0.1, unit="mg/kg", frequency="daily", weight_kg=30)
     assert ok["normalized"]["mg_per_administration"] == 3
@@ -364,19 +383,19 @@ def test_every_match_carries_its_verification(client: TestClient) -> None:
         (
             {"amount": 4.5, "unit": "mg", "frequency": "daily"},
             "info",
-            "Naltrexone 4.5 mg daily: low-dose (off-label)",
+            "Naltrexone 4.5 mg daily: low-dose (off-label) (route not given: documented for oral use)",
             "4.5 mg daily",
         ),
         (
             {"amount": 50, "unit": "mg", "frequency": "daily"},
             "info",
-            "Naltrexone 50 mg daily: labelled dose",
+            "Naltrexone 50 mg daily: labelled dose (route not given: documented for oral use)",
             "50 mg daily",
         ),
         (
             {"amount": 1, "unit": "mg", "frequency": "BID"},
             "info",
-            "Naltrexone 1 mg twice daily: low-dose (off-label)",
+            "Naltrexone 1 mg twice daily: low-dose (off-label) (route not given: documented for oral use)",
             "1 mg twice daily",
         ),
         (

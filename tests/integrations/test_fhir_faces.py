@@ -430,8 +430,8 @@ def test_a_new_host_per_request_rebuilds_nothing(client: TestClient, settings: S
 
 
 def test_a_new_content_version_moves_versions_and_last_updated(client: TestClient, app: FastAPI) -> None:
-    holder = app.state.fhir_catalogues
     before = {i: fhir_get(client, f"{MK}/{i}") for i in all_ids()}
+    holder = app.state.fhir_catalogues  # made by the first FHIR request: this test may run first of its module
     builds = holder.builds
     dataset = read_dataset()
     target = next(r for r in dataset.regimens if r.slug == "low-dose-naltrexone")

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Final, Literal
 from app.domain.dosing.numbers import _CTX, _display, _mul, _tidy
 
 if TYPE_CHECKING:
-    from app.domain.dosing.classification import Classification, RangeSpec
+    from app.domain.dosing.classification import Classification, Match, RangeSpec
     from app.domain.dosing.doses import Dose
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "Indicator",
     "cds_indicator",
     "clinician_summary",
+    "documenting_routes",
     "dose_phrase",
     "frequency_phrase",
     "is_checked",
@@ -282,6 +283,20 @@ def _fit(text: str) -> str:
     return text[: SUMMARY_MAX_CHARS - 1].rstrip(" ,;:") + "…"
 
 
+def documenting_routes(documenting: Sequence[Match]) -> str:
+    """``intramuscular`` or ``oral and intramuscular``: the routes of the ranges that document a dose."""
+    routes = list(dict.fromkeys(m.range.canonical_route for m in documenting))
+    return " and ".join(routes)
+
+
+def _route_caveat(dose: Dose, documenting: Sequence[Match]) -> str:
+    """`` (route not given: documented for oral use)`` for a dose without a route, else nothing: the route
+    was not checked, and the summary never leaves that to a match's note."""
+    if dose.route is not None:
+        return ""
+    return f" (route not given: documented for {documenting_routes(documenting)} use)"
+
+
 def clinician_summary(classification: Classification) -> str:
     """One plain sentence under 140 characters: the dose and the decision, leading with what matters.
 
@@ -305,20 +320,21 @@ def clinician_summary(classification: Classification) -> str:
         )
     checked_inside = [m for m in classification.matches if m.documents]
     if checked_inside:
+        caveat = _route_caveat(dose, checked_inside)
         labelled = [m for m in checked_inside if m.range.approval_status == "approved" and m.range.is_reference]
         if labelled:
-            return _fit(f"{head}: labelled dose")
+            return _fit(f"{head}: labelled dose{caveat}")
         approved = [m for m in checked_inside if m.range.approval_status == "approved"]
         if approved:
             reference = label_reference(classification)
             ratio = None if reference is None else _ratio(classification, reference)
-            text = f"{head}: documented ({approved[0].range.label})"
+            text = f"{head}: documented ({approved[0].range.label}){caveat}"
             if reference is not None and ratio is not None and ratio[0] != 1:
                 text += f"; {_number(ratio[0])}{ratio[1]} the label's {label_phrase(reference)}"
             return _fit(text)
         bands = ", ".join(dict.fromkeys(m.range.band for m in checked_inside))
         statuses = {m.range.approval_status for m in checked_inside}
-        return _fit(f"{head}: {bands} (off-label)" if statuses == {"off-label"} else f"{head}: {bands}")
+        return _fit((f"{head}: {bands} (off-label)" if statuses == {"off-label"} else f"{head}: {bands}") + caveat)
     if classification.population_unstated:
         return _fit(f"{head}: not documented for children")
     if classification.schedule_differs:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.domain.dosing.classification import Classification, RangeSpec
 from app.domain.dosing.doses import Dose
-from app.domain.dosing.rules import dose_phrase, label_phrase, label_reference
+from app.domain.dosing.rules import documenting_routes, dose_phrase, label_phrase, label_reference
 
 
 def route_mismatch(dose: Dose, ranges: Sequence[RangeSpec]) -> tuple[RangeSpec, ...]:
@@ -84,6 +84,16 @@ def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
                     m.range.range_slug,
                 )
             )
+    if dose.route is None and classification.documented:
+        documenting = [m for m in classification.matches if m.documents]
+        out.append(
+            DoseWarning(
+                "route-not-given",
+                f"No route was given, so none was checked: the ranges that document this dose are for "
+                f"{documenting_routes(documenting)} use.",
+                documenting[0].range.range_slug,
+            )
+        )
     label = label_reference(classification)
     named = label if label is not None and label.checked else None
     label_text = "" if named is None else f" The label gives {label_phrase(named)} ({named.cited})."
