@@ -129,6 +129,19 @@ def test_a_dose_documented_without_a_route_says_whose_route_it_was_documented_fo
         assert "route not given" not in given["summary"]
 
 
+def test_a_verdict_never_names_an_unchecked_source_among_fitting_ranges_without_saying_so(client: TestClient) -> None:
+    """Audit 8: 380 mg IM weekly: 'the amount fits the standard-oral range (…; Low Dose Naltrexone (LDN))'
+    named the seed article beside a checked trial as a fitting range, without saying it is only a claim."""
+    data = _check(client, amount=380, unit="mg", frequency="weekly", route="intramuscular")
+    unchecked = [m for m in data["matches"] if m["verification"] not in ("primary", "secondary")]
+    assert unchecked and any(m["position"] == "inside" and not m["route_fits"] for m in unchecked)
+    assert "Low Dose Naltrexone (LDN) (unchecked claim)" in data["verdict"], data["verdict"]
+    sources = {m["source"]: m["verification"] for m in data["matches"]}
+    for w in data["warnings"]:
+        if w["code"] == "route-mismatch" and sources.get(w["source"]) not in ("primary", "secondary"):
+            assert "documented" not in w["message"] and "only claimed" in w["message"], w
+
+
 def test_weight_based_dose_uses_the_paediatric_limit(client: TestClient) -> None:
     ok = _check(client, amount=0.1, unit="mg/kg", frequency="daily", weight_kg=30)
     assert ok["normalized"]["mg_per_administration"] == 3

@@ -687,7 +687,7 @@ def _verdict(
     wrong_route = [m for m in matches if not m.route_fits and m.position == "inside"]
     for regimen in _ordered(m.range.regimen for m in wrong_route):
         ms = [m for m in wrong_route if m.range.regimen == regimen]
-        named = "; ".join(_ordered(m.range.cited for m in ms))
+        named = "; ".join(_ordered(m.range.cited + ("" if m.checked else " (unchecked claim)") for m in ms))
         parts.append(
             f"the amount fits the {ms[0].range.band} range ({named}), but that range is for "
             f"{ms[0].range.canonical_route} use and the dose is {dose.route}"

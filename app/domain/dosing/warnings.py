@@ -46,7 +46,8 @@ def dose_warnings(classification: Classification) -> tuple[DoseWarning, ...]:
             out.append(
                 DoseWarning(
                     "route-mismatch",
-                    f"The amount fits {m.range.cited}: '{m.range.label}' ({m.range.band}), documented for "
+                    f"The amount fits {m.range.cited}: '{m.range.label}' ({m.range.band}), "
+                    f"{'documented' if m.range.checked else 'only claimed, not checked,'} for "
                     f"{m.range.canonical_route} use, but the dose is {dose.route}.{schedule}",
                     m.range.range_slug,
                 )
