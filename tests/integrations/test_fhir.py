@@ -205,9 +205,13 @@ def test_drug_resource_codes_and_links(client: TestClient) -> None:
     # contraindications: contained DetectedIssues, one per label statement, each referenced
     contained = {c["id"]: c for c in mk["contained"]}
     issues = [contained[ref["reference"][1:]] for ref in mk["contraindication"]]
-    assert [
-        i["detail"].split(" Note:")[0] for i in issues if i["code"]["coding"][0]["code"] == "label-contraindication"
-    ] == [c.text for c in drug.contraindications]
+    assert [i["detail"].split(" Note:")[0] for i in issues] == [c.text for c in drug.contraindications]
+    # Audit 8: a label warning (the hepatotoxicity warning that remains) is no contraindication: it is
+    # referenced from the label-warning extension, and every contained resource is referenced (dom-3)
+    assert {i["code"]["coding"][0]["code"] for i in issues} == {"label-contraindication"}
+    warnings = [e["valueReference"]["reference"][1:] for e in mk["extension"] if e["url"].endswith("/label-warning")]
+    assert warnings and {contained[w]["code"]["coding"][0]["code"] for w in warnings} == {"label-warning"}
+    assert set(contained) == {ref["reference"][1:] for ref in mk["contraindication"]} | set(warnings)
     atc = [c["code"] for m in mk["medicineClassification"] for cl in m["classification"] for c in cl["coding"]]
     assert {i.value for i in drug.identifiers if i.system == "atc"} <= set(atc)
     assert {t.slug for t in DATASET.targets if any(m.target == t.slug for m in DATASET.mechanisms)} <= set(atc)

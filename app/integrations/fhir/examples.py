@@ -21,14 +21,14 @@ EXAMPLE_REQUESTS: dict[str, str] = {
 CAPABILITY_EXAMPLE: dict[str, Any] = {
     "resourceType": "CapabilityStatement",
     "id": "ldn-kb",
-    "meta": {"versionId": "f397961fd2b37165", "lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
+    "meta": {"versionId": "909b0f8da2418059", "lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
     "url": "https://ldn-kb.example/fhir/CapabilityStatement/ldn-kb",
     "version": "0.1.0",
     "name": "LdnKbFhirFacade",
     "title": "ldn-kb FHIR R4 facade",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-29T05:07:12.053863+00:00",
+    "date": "2026-11-29T05:12:27.903289+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "Read-only FHIR R4 facade of ldn-kb, a sourced knowledge base about naltrexone and low-dose "
     "naltrexone. Reference information, not medical advice. JSON only (application/fhir+json; "
@@ -79,13 +79,16 @@ CAPABILITY_EXAMPLE: dict[str, Any] = {
                     "its sources. Receptor targets are medicineClassification entries "
                     "beside the WHO ATC class; mechanisms are drugCharacteristic "
                     "entries with their evidence level and sources. Label "
-                    "contraindications are contained DetectedIssue resources. "
-                    "meta.versionId changes exactly when the resource's content "
-                    "changes; meta.lastUpdated is the latest update of the records it "
-                    "is built from. History holds the current version only: earlier "
-                    "versions are not kept, so vread answers the current versionId and "
-                    "a 404 for any other. Extensions used: "
+                    "contraindications are contained DetectedIssue resources "
+                    "referenced from contraindication; label warnings that are not "
+                    "contraindications are contained DetectedIssues referenced from "
+                    "the label-warning extension. meta.versionId changes exactly when "
+                    "the resource's content changes; meta.lastUpdated is the latest "
+                    "update of the records it is built from. History holds the current "
+                    "version only: earlier versions are not kept, so vread answers the "
+                    "current versionId and a 404 for any other. Extensions used: "
                     "https://ldn-kb.example/fhir/StructureDefinition/evidence-level, "
+                    "https://ldn-kb.example/fhir/StructureDefinition/label-warning, "
                     "https://ldn-kb.example/fhir/StructureDefinition/off-label, "
                     "https://ldn-kb.example/fhir/StructureDefinition/regimen, "
                     "https://ldn-kb.example/fhir/StructureDefinition/source-citation, "
@@ -195,6 +198,7 @@ CAPABILITY_EXAMPLE: dict[str, Any] = {
                     "type": "StructureDefinition",
                     "documentation": "The extensions this server defines. Published: "
                     "https://ldn-kb.example/fhir/StructureDefinition/evidence-level, "
+                    "https://ldn-kb.example/fhir/StructureDefinition/label-warning, "
                     "https://ldn-kb.example/fhir/StructureDefinition/off-label, "
                     "https://ldn-kb.example/fhir/StructureDefinition/regimen, "
                     "https://ldn-kb.example/fhir/StructureDefinition/source-citation, "
@@ -498,7 +502,7 @@ CAPABILITY_EXAMPLE: dict[str, Any] = {
 
 SEARCH_EXAMPLE: dict[str, Any] = {
     "resourceType": "Bundle",
-    "meta": {"lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
+    "meta": {"lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
     "type": "searchset",
     "total": 1,
     "link": [
@@ -529,8 +533,8 @@ SEARCH_EXAMPLE: dict[str, Any] = {
                 "resourceType": "MedicationKnowledge",
                 "id": "naltrexone",
                 "meta": {
-                    "versionId": "6ccb2984e6d58f0f",
-                    "lastUpdated": "2026-11-29T05:07:12.053863+00:00",
+                    "versionId": "b16fe95aac3c09f1",
+                    "lastUpdated": "2026-11-29T05:12:27.903289+00:00",
                     "tag": [
                         {
                             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -594,8 +598,8 @@ READ_EXAMPLE: dict[str, Any] = {
     "resourceType": "MedicationKnowledge",
     "id": "naltrexone",
     "meta": {
-        "versionId": "6ccb2984e6d58f0f",
-        "lastUpdated": "2026-11-29T05:07:12.053863+00:00",
+        "versionId": "b16fe95aac3c09f1",
+        "lastUpdated": "2026-11-29T05:12:27.903289+00:00",
         "tag": [
             {
                 "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -671,7 +675,7 @@ INSTANCE_HISTORY_EXAMPLE: dict[str, Any] = {
 STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
     "resourceType": "StructureDefinition",
     "id": "off-label",
-    "meta": {"versionId": "d492d8cc3ced761b", "lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
+    "meta": {"versionId": "8f578c5a0a9b091c", "lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
     "text": {
         "status": "additional",
         "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>Off-label</p><p>Reference information, not '
@@ -683,7 +687,7 @@ STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
     "title": "Off-label",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-29T05:07:12.053863+00:00",
+    "date": "2026-11-29T05:12:27.903289+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "true when the use (an indication guideline) or the whole regimen is not approved by the "
     "FDA; false when it is approved.",
@@ -722,7 +726,7 @@ STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
 CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
     "resourceType": "CodeSystem",
     "id": "verification",
-    "meta": {"versionId": "597dc938ee78e0a8", "lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
+    "meta": {"versionId": "0c4783c6d4f38ecf", "lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
     "text": {
         "status": "additional",
         "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>ldn-kb verification status</p><p>Reference '
@@ -734,7 +738,7 @@ CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
     "title": "ldn-kb verification status",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-29T05:07:12.053863+00:00",
+    "date": "2026-11-29T05:12:27.903289+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "How a fact was checked.",
     "caseSensitive": True,
@@ -763,7 +767,7 @@ CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
 VALUE_SET_EXAMPLE: dict[str, Any] = {
     "resourceType": "ValueSet",
     "id": "verification",
-    "meta": {"versionId": "95ad913134fa51ae", "lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
+    "meta": {"versionId": "437c356827a2dda1", "lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
     "text": {
         "status": "additional",
         "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>All codes of ldn-kb verification '
@@ -775,7 +779,7 @@ VALUE_SET_EXAMPLE: dict[str, Any] = {
     "title": "All codes of ldn-kb verification status",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-29T05:07:12.053863+00:00",
+    "date": "2026-11-29T05:12:27.903289+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "Every code of the CodeSystem https://ldn-kb.example/fhir/CodeSystem/verification: How a "
     "fact was checked.",
@@ -785,7 +789,7 @@ VALUE_SET_EXAMPLE: dict[str, Any] = {
 
 DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
     "resourceType": "Bundle",
-    "meta": {"lastUpdated": "2026-11-29T05:07:12.053863+00:00"},
+    "meta": {"lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
     "type": "searchset",
     "total": 1,
     "link": [
@@ -801,8 +805,8 @@ DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
                 "resourceType": "CodeSystem",
                 "id": "verification",
                 "meta": {
-                    "versionId": "597dc938ee78e0a8",
-                    "lastUpdated": "2026-11-29T05:07:12.053863+00:00",
+                    "versionId": "0c4783c6d4f38ecf",
+                    "lastUpdated": "2026-11-29T05:12:27.903289+00:00",
                     "tag": [
                         {
                             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -817,7 +821,7 @@ DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
                 "title": "ldn-kb verification status",
                 "status": "active",
                 "experimental": False,
-                "date": "2026-11-29T05:07:12.053863+00:00",
+                "date": "2026-11-29T05:12:27.903289+00:00",
                 "publisher": "ldn-kb maintainers",
                 "description": "How a fact was checked.",
                 "caseSensitive": True,

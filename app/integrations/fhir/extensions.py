@@ -52,6 +52,7 @@ EVIDENCE_LEVEL = "evidence-level"
 OFF_LABEL = "off-label"
 REGIMEN = "regimen"
 VERIFICATION = "verification"
+LABEL_WARNING = "label-warning"
 
 MK = "MedicationKnowledge"
 GUIDELINE = "MedicationKnowledge.administrationGuidelines"
@@ -97,6 +98,17 @@ EXTENSIONS: dict[str, ExtensionDef] = {
             "The dosing regimen (its own MedicationKnowledge resource) that a guideline or mechanism belongs to.",
             (GUIDELINE, f"{MK}.drugCharacteristic"),
             target_profile="http://hl7.org/fhir/StructureDefinition/MedicationKnowledge",
+        ),
+        ExtensionDef(
+            LABEL_WARNING,
+            "LabelWarning",
+            "Label warning",
+            "Reference",
+            "A warning of a drug label that is not a contraindication (the hepatotoxicity warning that remains after "
+            "the boxed warning was removed), as a contained DetectedIssue: R4 MedicationKnowledge.contraindication "
+            "holds the label's contraindications only.",
+            (MK,),
+            target_profile="http://hl7.org/fhir/StructureDefinition/DetectedIssue",
         ),
         ExtensionDef(
             VERIFICATION,

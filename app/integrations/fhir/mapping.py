@@ -18,7 +18,8 @@ Design (see also the CapabilityStatement's documentation):
   the WHO ATC class; mechanisms are ``drugCharacteristic`` (type ``mechanism``, valueString) with their
   evidence level and sources.
 * The label contraindications are contained DetectedIssue resources referenced from ``contraindication``
-  (R4 types that element as Reference(DetectedIssue)).
+  (R4 types that element as Reference(DetectedIssue)); the label warnings that are not contraindications are
+  contained DetectedIssues referenced from the ``label-warning`` extension.
 * The disclaimer and the clinical summary are the narrative (``text``, status ``additional``).
 """
 
@@ -29,6 +30,7 @@ from typing import Any
 
 from app.integrations.fhir.extensions import (
     EVIDENCE_LEVEL,
+    LABEL_WARNING,
     OFF_LABEL,
     REGIMEN,
     SOURCE_CITATION,
@@ -353,20 +355,28 @@ def _resource(
     code: dict[str, Any],
     body: dict[str, Any],
 ) -> dict[str, Any]:
-    issues = contained_issues(base, drug) + warning_issues(base, drug)
+    contraindications, warnings = contained_issues(base, drug), warning_issues(base, drug)
+    issues = contraindications + warnings
     out: dict[str, Any] = {"resourceType": RESOURCE, "id": ident}
     if last_updated:
         out["meta"] = {"lastUpdated": last_updated}
     out["text"] = narrative(title, summary, disclaimer)
     if issues:
         out["contained"] = issues
+    extension = [
+        *extension,
+        *(
+            ext(base, LABEL_WARNING, "valueReference", {"reference": f"#{w['id']}", "display": w["detail"]})
+            for w in warnings
+        ),
+    ]
     if extension:
         out["extension"] = extension
     out["code"] = code
     out["status"] = "active"
     out.update(body)
-    if issues:
-        out["contraindication"] = [{"reference": f"#{i['id']}", "display": i["detail"]} for i in issues]
+    if contraindications:
+        out["contraindication"] = [{"reference": f"#{i['id']}", "display": i["detail"]} for i in contraindications]
     return out
 
 
