@@ -85,6 +85,14 @@ CODE_SYSTEM_URIS: dict[str, str] = {
     "unii": "http://fdasis.nlm.nih.gov",
     "ucum": "http://unitsofmeasure.org",
 }
+CODE_SYSTEM_LABELS: dict[str, str] = {
+    "icd-10-cm": "ICD-10-CM",
+    "snomed-ct": "SNOMED CT",
+    "rxnorm": "RxNorm",
+    "atc": "WHO ATC",
+    "unii": "UNII",
+}
+"""How a code system is named to people (``ICD-10-CM B27.0``)."""
 CODE_SYSTEM_OIDS: dict[str, str] = {
     "rxnorm": "2.16.840.1.113883.6.88",
     "snomed-ct": "2.16.840.1.113883.6.96",

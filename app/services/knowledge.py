@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
+from app.domain.vocabulary import CODE_SYSTEM_LABELS
+from app.kinds.conditions import matched_codes
 from app.readmodel.model import ReadModel
 
 ADULT_AGE_YEARS = Decimal(18)
@@ -26,11 +28,21 @@ class KnowledgeEntry:
     status: str | None
     evidence_level: str | None
     warnings: tuple[dict[str, Any], ...] = ()  # the record's label warnings (app.services.record_warnings)
+    code_notes: tuple[str, ...] = ()
+    """What the content notes about the code the request matched (``ICD-10-CM B27.0: these are mononucleosis
+    codes …``): a mapping caveat is never dropped on the way to an EHR."""
 
 
-def _indication_entry(item: dict[str, Any]) -> KnowledgeEntry:
+def _indication_entry(item: dict[str, Any], code: str | None = None, system: str | None = None) -> KnowledgeEntry:
     regimen = item["regimen"]
+    matched = matched_codes(item["condition"]["codes"], code, system) if code else []
+    notes = tuple(
+        f"{CODE_SYSTEM_LABELS.get(c['system'], c['system'])} {c['code']}: {c['version_note']}"
+        for c in matched
+        if c.get("version_note")
+    )
     return KnowledgeEntry(
+        code_notes=notes,
         kind="indications",
         slug=item["slug"],
         title=f"Naltrexone ({regimen['name']}) for {item['condition']['name']}: {item['status']}",
@@ -83,7 +95,9 @@ def knowledge_for_code(
     """
     entries: list[KnowledgeEntry] = []
     if system in (None, "icd-10-cm", "snomed-ct"):
-        entries += [_indication_entry(i) for i in model.select("indications", code=code, code_system=system)]
+        entries += [
+            _indication_entry(i, code, system) for i in model.select("indications", code=code, code_system=system)
+        ]
     if system is None or system in DRUG_CODE_SYSTEMS:
         systems = DRUG_CODE_SYSTEMS if system is None else (system,)
         wanted = code.upper()

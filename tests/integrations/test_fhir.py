@@ -278,6 +278,21 @@ def test_indications_carry_codes_evidence_and_off_label(client: TestClient) -> N
             assert values["evidence-level"]["valueCoding"]["code"] == indication.evidence_level
 
 
+def test_a_condition_code_carries_its_mapping_caveat(client: TestClient) -> None:
+    """Audit 8: Reactivated EBV was coded B27.0 (mononucleosis codes) with no caveat, while /v1 keeps the
+    code's version note. Every condition coding with a note carries it in the code-note extension."""
+    notes = {(c.code, c.version_note) for cond in DATASET.conditions for c in cond.codes if c.version_note}
+    seen = set()
+    for ident in all_ids():
+        for _, node in walk(fhir_get(client, f"{MK}/{ident}")):
+            if isinstance(node, dict) and node.get("system") == "http://hl7.org/fhir/sid/icd-10-cm":
+                note = [e["valueString"] for e in node.get("extension", []) if e["url"].endswith("/code-note")]
+                wanted = [n for code, n in notes if code == node["code"]]
+                assert note == wanted[:1], node
+                seen.add(node["code"])
+    assert "B27.0" in seen
+
+
 def test_summary_true_keeps_only_summary_elements(client: TestClient) -> None:
     from fhir.resources.R4B.medicationknowledge import MedicationKnowledge
 

@@ -110,6 +110,18 @@ def test_every_drug_code_the_record_serves_finds_its_regimens(client: TestClient
             assert "holds no codes" not in str(feed.get("subtitle"))
 
 
+def test_a_code_with_a_mapping_caveat_says_it_in_the_entry(client: TestClient) -> None:
+    """Audit 8: B27.00 found 'Reactivated EBV: off-label' with no word that B27.0- are mononucleosis codes and
+    no code is confirmed for EBV reactivation; /v1 keeps that caveat (the code's version note). Every entry
+    found by a code carries the note of the code it matched."""
+    for code, words in (("B27.00", "no code is confirmed for EBV reactivation"), ("F41.1", "generalized anxiety")):
+        params = f"mainSearchCriteria.v.c={code}&mainSearchCriteria.v.cs={ICD}&knowledgeResponseType=application/json"
+        entries = client.get(f"/infobutton?{params}").json()["feed"]["entry"]
+        assert entries
+        for entry in entries:
+            assert words in entry["summary"]["_value"], (code, entry["summary"]["_value"][:300])
+
+
 def test_unknown_code_gives_an_empty_feed(client: TestClient) -> None:
     params = f"mainSearchCriteria.v.c=Z99.89&mainSearchCriteria.v.cs={ICD}&knowledgeResponseType=application/json"
     response = client.get(f"/infobutton?{params}")

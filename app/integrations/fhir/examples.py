@@ -21,14 +21,14 @@ EXAMPLE_REQUESTS: dict[str, str] = {
 CAPABILITY_EXAMPLE: dict[str, Any] = {
     "resourceType": "CapabilityStatement",
     "id": "ldn-kb",
-    "meta": {"versionId": "909b0f8da2418059", "lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
+    "meta": {"versionId": "2d19bfc56150bfe1", "lastUpdated": "2026-11-29T05:14:32.659729+00:00"},
     "url": "https://ldn-kb.example/fhir/CapabilityStatement/ldn-kb",
     "version": "0.1.0",
     "name": "LdnKbFhirFacade",
     "title": "ldn-kb FHIR R4 facade",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-29T05:12:27.903289+00:00",
+    "date": "2026-11-29T05:14:32.659729+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "Read-only FHIR R4 facade of ldn-kb, a sourced knowledge base about naltrexone and low-dose "
     "naltrexone. Reference information, not medical advice. JSON only (application/fhir+json; "
@@ -87,6 +87,7 @@ CAPABILITY_EXAMPLE: dict[str, Any] = {
                     "update of the records it is built from. History holds the current "
                     "version only: earlier versions are not kept, so vread answers the "
                     "current versionId and a 404 for any other. Extensions used: "
+                    "https://ldn-kb.example/fhir/StructureDefinition/code-note, "
                     "https://ldn-kb.example/fhir/StructureDefinition/evidence-level, "
                     "https://ldn-kb.example/fhir/StructureDefinition/label-warning, "
                     "https://ldn-kb.example/fhir/StructureDefinition/off-label, "
@@ -197,6 +198,7 @@ CAPABILITY_EXAMPLE: dict[str, Any] = {
                 {
                     "type": "StructureDefinition",
                     "documentation": "The extensions this server defines. Published: "
+                    "https://ldn-kb.example/fhir/StructureDefinition/code-note, "
                     "https://ldn-kb.example/fhir/StructureDefinition/evidence-level, "
                     "https://ldn-kb.example/fhir/StructureDefinition/label-warning, "
                     "https://ldn-kb.example/fhir/StructureDefinition/off-label, "
@@ -502,7 +504,7 @@ CAPABILITY_EXAMPLE: dict[str, Any] = {
 
 SEARCH_EXAMPLE: dict[str, Any] = {
     "resourceType": "Bundle",
-    "meta": {"lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
+    "meta": {"lastUpdated": "2026-11-29T05:14:32.659729+00:00"},
     "type": "searchset",
     "total": 1,
     "link": [
@@ -533,8 +535,8 @@ SEARCH_EXAMPLE: dict[str, Any] = {
                 "resourceType": "MedicationKnowledge",
                 "id": "naltrexone",
                 "meta": {
-                    "versionId": "b16fe95aac3c09f1",
-                    "lastUpdated": "2026-11-29T05:12:27.903289+00:00",
+                    "versionId": "60a498627f38dd7f",
+                    "lastUpdated": "2026-11-29T05:14:32.659729+00:00",
                     "tag": [
                         {
                             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -598,8 +600,8 @@ READ_EXAMPLE: dict[str, Any] = {
     "resourceType": "MedicationKnowledge",
     "id": "naltrexone",
     "meta": {
-        "versionId": "b16fe95aac3c09f1",
-        "lastUpdated": "2026-11-29T05:12:27.903289+00:00",
+        "versionId": "60a498627f38dd7f",
+        "lastUpdated": "2026-11-29T05:14:32.659729+00:00",
         "tag": [
             {
                 "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -675,7 +677,7 @@ INSTANCE_HISTORY_EXAMPLE: dict[str, Any] = {
 STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
     "resourceType": "StructureDefinition",
     "id": "off-label",
-    "meta": {"versionId": "8f578c5a0a9b091c", "lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
+    "meta": {"versionId": "96067ae2e238e65a", "lastUpdated": "2026-11-29T05:14:32.659729+00:00"},
     "text": {
         "status": "additional",
         "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>Off-label</p><p>Reference information, not '
@@ -687,7 +689,7 @@ STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
     "title": "Off-label",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-29T05:12:27.903289+00:00",
+    "date": "2026-11-29T05:14:32.659729+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "true when the use (an indication guideline) or the whole regimen is not approved by the "
     "FDA; false when it is approved.",
@@ -726,7 +728,7 @@ STRUCTURE_DEFINITION_EXAMPLE: dict[str, Any] = {
 CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
     "resourceType": "CodeSystem",
     "id": "verification",
-    "meta": {"versionId": "0c4783c6d4f38ecf", "lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
+    "meta": {"versionId": "4559c56ef1ddbcab", "lastUpdated": "2026-11-29T05:14:32.659729+00:00"},
     "text": {
         "status": "additional",
         "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>ldn-kb verification status</p><p>Reference '
@@ -738,7 +740,7 @@ CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
     "title": "ldn-kb verification status",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-29T05:12:27.903289+00:00",
+    "date": "2026-11-29T05:14:32.659729+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "How a fact was checked.",
     "caseSensitive": True,
@@ -767,7 +769,7 @@ CODE_SYSTEM_EXAMPLE: dict[str, Any] = {
 VALUE_SET_EXAMPLE: dict[str, Any] = {
     "resourceType": "ValueSet",
     "id": "verification",
-    "meta": {"versionId": "437c356827a2dda1", "lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
+    "meta": {"versionId": "2a9b3c858c5debf1", "lastUpdated": "2026-11-29T05:14:32.659729+00:00"},
     "text": {
         "status": "additional",
         "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>All codes of ldn-kb verification '
@@ -779,7 +781,7 @@ VALUE_SET_EXAMPLE: dict[str, Any] = {
     "title": "All codes of ldn-kb verification status",
     "status": "active",
     "experimental": False,
-    "date": "2026-11-29T05:12:27.903289+00:00",
+    "date": "2026-11-29T05:14:32.659729+00:00",
     "publisher": "ldn-kb maintainers",
     "description": "Every code of the CodeSystem https://ldn-kb.example/fhir/CodeSystem/verification: How a "
     "fact was checked.",
@@ -789,7 +791,7 @@ VALUE_SET_EXAMPLE: dict[str, Any] = {
 
 DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
     "resourceType": "Bundle",
-    "meta": {"lastUpdated": "2026-11-29T05:12:27.903289+00:00"},
+    "meta": {"lastUpdated": "2026-11-29T05:14:32.659729+00:00"},
     "type": "searchset",
     "total": 1,
     "link": [
@@ -805,8 +807,8 @@ DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
                 "resourceType": "CodeSystem",
                 "id": "verification",
                 "meta": {
-                    "versionId": "0c4783c6d4f38ecf",
-                    "lastUpdated": "2026-11-29T05:12:27.903289+00:00",
+                    "versionId": "4559c56ef1ddbcab",
+                    "lastUpdated": "2026-11-29T05:14:32.659729+00:00",
                     "tag": [
                         {
                             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -821,7 +823,7 @@ DEFINITION_SEARCH_EXAMPLE: dict[str, Any] = {
                 "title": "ldn-kb verification status",
                 "status": "active",
                 "experimental": False,
-                "date": "2026-11-29T05:12:27.903289+00:00",
+                "date": "2026-11-29T05:14:32.659729+00:00",
                 "publisher": "ldn-kb maintainers",
                 "description": "How a fact was checked.",
                 "caseSensitive": True,

@@ -53,6 +53,7 @@ OFF_LABEL = "off-label"
 REGIMEN = "regimen"
 VERIFICATION = "verification"
 LABEL_WARNING = "label-warning"
+CODE_NOTE = "code-note"
 
 MK = "MedicationKnowledge"
 GUIDELINE = "MedicationKnowledge.administrationGuidelines"
@@ -109,6 +110,16 @@ EXTENSIONS: dict[str, ExtensionDef] = {
             "holds the label's contraindications only.",
             (MK,),
             target_profile="http://hl7.org/fhir/StructureDefinition/DetectedIssue",
+        ),
+        ExtensionDef(
+            CODE_NOTE,
+            "CodeNote",
+            "Code note",
+            "string",
+            "What the content notes about a condition's code: a header and the codes under it, a change between code "
+            "versions, or how the code maps to the condition the source names (B27.0- are mononucleosis codes: no "
+            "code is confirmed for EBV reactivation without mononucleosis).",
+            ("Coding",),
         ),
         ExtensionDef(
             VERIFICATION,

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from app.integrations.fhir.extensions import (
+    CODE_NOTE,
     EVIDENCE_LEVEL,
     LABEL_WARNING,
     OFF_LABEL,
@@ -138,7 +139,13 @@ def condition_concept(base: str, condition: dict[str, Any]) -> dict[str, Any]:
     for c in condition["codes"]:
         if not c.get("system_uri"):
             continue
-        codings.append(_with_status(base, coding(c["system_uri"], c["code"], c.get("display")), c))
+        item = _with_status(base, coding(c["system_uri"], c["code"], c.get("display")), c)
+        if c.get("version_note"):  # the code's caveat goes with it (B27.0 is no code for EBV reactivation)
+            item = {
+                **item,
+                "extension": [*item.get("extension", []), ext(base, CODE_NOTE, "valueString", c["version_note"])],
+            }
+        codings.append(item)
     out: dict[str, Any] = {"coding": codings} if codings else {}
     out["text"] = condition["name"]
     return out

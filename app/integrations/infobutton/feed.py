@@ -22,6 +22,7 @@ FEED_TITLE = "ldn-kb knowledge response"
 def _summary(entry: KnowledgeEntry, recipient: str) -> str:
     text = entry.plain_summary if recipient == "PAT" else entry.clinical_summary
     text += f" {warnings_text(entry.warnings)}" if entry.warnings else ""  # label warnings (record_warnings)
+    text += "".join(f" Code note ({note})." for note in entry.code_notes)  # how the code asked for maps
     return f"{text} {DISCLAIMER}"
 
 

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.domain.vocabulary import CODE_SYSTEM_OIDS
+from app.domain.vocabulary import CODE_SYSTEM_LABELS, CODE_SYSTEM_OIDS
 
 SYSTEM_BY_OID: dict[str, str] = {oid: system for system, oid in CODE_SYSTEM_OIDS.items()}
 SUPPORTED_SYSTEMS = ("icd-10-cm", "snomed-ct", "rxnorm", "atc", "unii")
-SYSTEM_LABELS = {"icd-10-cm": "ICD-10-CM", "snomed-ct": "SNOMED CT", "rxnorm": "RxNorm"}
+SYSTEM_LABELS = CODE_SYSTEM_LABELS
 RESPONSE_TYPES = ("text/xml", "application/json")
 RECIPIENTS = ("PAT", "PROV", "PAYOR")  # the guide's values; PAT gets plain language, the others clinical text
 GENDERS = ("F", "M", "UN")
