@@ -1195,6 +1195,14 @@ SCENARIOS: list[Scenario] = [
         Card("warning", ("could not be checked",), ("RxNorm 0000001", "draft order")),
     ),
     _s(
+        "an order named by a medication that is not naltrexone's, beside an active opioid: nothing to say",
+        lambda _: order_sign(
+            order("x1", concept("amoxicillin 500 MG Oral Capsule")),
+            prefetch=active(order("a1", OXYCODONE, status="active")),
+        ),
+        absent=("could not be checked",),
+    ),
+    _s(
         "a draft whose coding is an object, not a list, beside an active opioid: said",
         lambda _: order_sign(
             order("n1", {"coding": {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "7243"}}),

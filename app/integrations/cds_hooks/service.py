@@ -540,8 +540,10 @@ def decide(
         relevant = unknown
     elif opioid_selected:  # any of them might be naltrexone; a name not recognised as an opioid says nothing of it
         relevant = [c for c in unknown if not c.named]
-    elif naltrexone_all or opioid_all:  # a drafted order not read may be an opioid, or naltrexone
+    elif naltrexone_all:  # a drafted order not recognised may be an opioid
         relevant = [c for c in unknown if is_selected(c)]
+    elif opioid_all:  # a drafted order not read may be naltrexone; a name that is not naltrexone's is not
+        relevant = [c for c in unknown if is_selected(c) and not c.named]
     else:  # naltrexone nowhere: only a drafted order whose medication could not be read at all
         relevant = [c for c in unknown if is_selected(c) and c.entry.medication is None]
     for c in relevant:
