@@ -118,12 +118,15 @@ def test_a_dose_documented_without_a_route_says_whose_route_it_was_documented_fo
         ({"amount": 380, "unit": "mg", "frequency": "every 4 weeks"}, {"intramuscular"}),
         ({"amount": 50, "unit": "mg", "frequency": "daily"}, {"oral"}),
         ({"amount": 4.5, "unit": "mg", "frequency": "daily"}, {"oral"}),
+        ({"amount": 100, "unit": "mg", "frequency": "every 2 days"}, {"oral"}),  # audit 9: a long label was cut
     ):
         data = _check(client, **body)
         assert data["documented"] is True, body
         said = [w for w in data["warnings"] if w["code"] == "route-not-given"]
         assert len(said) == 1 and all(route in said[0]["message"] for route in routes), (body, data["warnings"])
-        assert "route not given" in data["summary"], data["summary"]
+        assert data["summary"].endswith(f"(route not given: documented for {' and '.join(routes)} use)"), data[
+            "summary"
+        ]
         given = _check(client, **body, route=next(iter(routes)))
         assert "route-not-given" not in {w["code"] for w in given["warnings"]}
         assert "route not given" not in given["summary"]

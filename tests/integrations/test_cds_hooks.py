@@ -121,6 +121,23 @@ def test_no_naltrexone_no_cards(client: TestClient) -> None:
     assert client.post(SIGN, json=order_sign(oxycodone(), prefetch=EMPTY)).json() == {"cards": []}
 
 
+def test_a_draft_entry_that_is_no_fhir_resource_is_a_400_never_dropped(client: TestClient) -> None:
+    """Audit 9: beside an active opioid, a draft entry with no resourceType, a lower-case one, or a resource
+    sent as a string was dropped and the answer was {"cards": []}. Each is a 400 problem naming the entry."""
+    for bad in (
+        {"medicationCodeableConcept": {"text": "naltrexone 4.5 mg"}},
+        {"resourceType": "medicationrequest", "medicationCodeableConcept": {"text": "naltrexone 4.5 mg"}},
+        "MedicationRequest naltrexone",
+    ):
+        for entry in ({"resource": bad}, {}):
+            body = order_sign(ldn_nightly(), prefetch=EMPTY)
+            body["context"]["draftOrders"]["entry"].append(entry)
+            response = client.post(SIGN, json=body)
+            assert response.status_code == 400, (bad, entry, response.text[:300])
+            problem = response.json()
+            assert problem["errors"][0]["field"] == "context.draftOrders.entry[1].resource", problem
+
+
 def test_bad_requests(client: TestClient) -> None:
     assert client.post("/cds-services/nope", json=order_sign(ldn_nightly())).status_code == 404
     wrong_hook = order_sign(ldn_nightly())

@@ -1265,6 +1265,94 @@ SCENARIOS: list[Scenario] = [
         Card("info", ("4.5 mg daily",), ("evidence for the regimens this dose lies in", "a study's own dose")),
         absent=("evidence at this dose",),
     ),
+    # --- the second audit of this session's changes (audit 9) ----------------------------------------------
+    _s(
+        "a Medication whose ingredient is given only by reference, beside active naltrexone: not checked",
+        lambda _: order_sign(
+            order(
+                "x1",
+                reference="#m1",
+                contained=[
+                    {
+                        "resourceType": "Medication",
+                        "id": "m1",
+                        "code": {"coding": [{"system": "http://www.whocc.no/atc", "code": "M01AE01"}]},
+                        "ingredient": [{"itemReference": {"reference": "#m2"}}],
+                    }
+                ],
+            ),
+            prefetch=active(order("a1", TAB50, dosage_=daily(50), status="active")),
+        ),
+        Card("warning", ("could not be checked",), ("#m2",)),
+    ),
+    _s(
+        "the injection's code with route oral at 4.5 mg daily: product and route disagree, never reassuring",
+        lambda _: order_sign(
+            order(
+                "n1", concept(rxnorm=INJECTION_380), dosage_=dosage(dose=quantity(4.5), timing=gts("QD"), route=ORAL)
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("warning", (), ("the order's route (oral)", "an injection")),
+    ),
+    _s(
+        "a Medication whose form is a tablet, at 380 mg every 4 weeks with no route: not the injection's dose",
+        lambda _: order_sign(
+            order(
+                "n1",
+                reference="#m1",
+                contained=[
+                    {
+                        "resourceType": "Medication",
+                        "id": "m1",
+                        "code": {"text": "naltrexone"},
+                        "form": {"text": "tablet"},
+                    }
+                ],
+                dosage_=dosage(dose=quantity(380), timing=repeat(1, 4, "wk")),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("warning", (), ("route taken from the product",)),
+    ),
+    _s(
+        "a transdermal cream with no route: never 'documented for oral use'",
+        lambda _: order_sign(
+            order(
+                "n1",
+                concept("naltrexone transdermal cream 4.5 mg"),
+                dosage_=dosage(dose=quantity(4.5), timing=gts("QD")),
+            ),
+            prefetch=EMPTY,
+        ),
+        Card("warning", (), ("route taken from the product",)),
+        absent=("documented for oral use",),
+    ),
+    _s(
+        "a suspension with no route is no injection: the route is not guessed",
+        lambda _: order_sign(
+            order("n1", concept("naltrexone 1 mg/mL suspension"), dosage_=dosage(dose=quantity(4.5), timing=gts("QD"))),
+            prefetch=EMPTY,
+        ),
+        Card("info", ("route not given",)),
+        absent=("given intramuscularly", " IM "),
+    ),
+    _s(
+        "a renewal (priorPrescription: the active order) is no second naltrexone order",
+        lambda _: order_sign(
+            {**order("n1", TAB50, dosage_=daily(50)), "priorPrescription": {"reference": "MedicationRequest/a1"}},
+            prefetch=active(order("a1", TAB50, dosage_=daily(50), status="active")),
+        ),
+        Card("info", ("50 mg daily",)),
+        absent=("another naltrexone order",),
+    ),
+    _s(
+        "a research compound named LDN-193189 beside an active opioid is not naltrexone",
+        lambda _: order_sign(
+            order("x1", concept("LDN-193189 10 mg")), prefetch=active(order("a1", OXYCODONE, status="active"))
+        ),
+        absent=("naltrexone ordered with an opioid", "contraindicated"),
+    ),
     # --- two naltrexone orders at once: their total is not assessed, and said (audit 8) ---------------
     _s(
         "two naltrexone drafts of 100 mg daily: neither card reassures, each names the other",

@@ -328,10 +328,12 @@ def clinician_summary(classification: Classification) -> str:
         if approved:
             reference = label_reference(classification)
             ratio = None if reference is None else _ratio(classification, reference)
-            text = f"{head}: documented ({approved[0].range.label}){caveat}"
+            text = f"{head}: documented ({approved[0].range.label})"
             if reference is not None and ratio is not None and ratio[0] != 1:
                 text += f"; {_number(ratio[0])}{ratio[1]} the label's {label_phrase(reference)}"
-            return _fit(text)
+            if caveat and len(text + caveat) > SUMMARY_MAX_CHARS:  # the route caveat is never the part cut off
+                text = f"{head}: documented"
+            return _fit(text + caveat)
         bands = ", ".join(dict.fromkeys(m.range.band for m in checked_inside))
         statuses = {m.range.approval_status for m in checked_inside}
         return _fit((f"{head}: {bands} (off-label)" if statuses == {"off-label"} else f"{head}: {bands}") + caveat)

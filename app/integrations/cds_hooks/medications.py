@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 from app.integrations.cds_hooks.dosage import STATED_BY_MEDICATION
@@ -64,6 +65,10 @@ class MedicationInfo:
     """Other codings, as ``"System code"`` (for saying what could not be classified)."""
     strength_mg: Decimal | None = None
     """Amount of ingredient per unit (tablet, injection), when the Medication resource states it in mg."""
+    form: tuple[str, ...] = ()
+    """The Medication resource's dose form, as named (``tablet``): what the product's route is read from."""
+    unread_ingredients: tuple[str, ...] = ()
+    """Ingredients given only by a reference, with no name to read (``#m2``): what it contains is not known."""
 
     @property
     def label(self) -> str | None:
@@ -140,6 +145,17 @@ def medication_resource_info(resource: Mapping[str, Any]) -> MedicationInfo:
         (*info.atc, *(c for p in parts for c in p.atc)),
         (*info.other_codes, *(c for p in parts for c in p.other_codes)),
     )
+    unread = tuple(
+        ref
+        for i, part in zip(every, parts, strict=True)
+        if not part.texts and not part.rxnorm and not part.atc
+        for ref in [
+            _str(_dict(i.get("itemReference")).get("reference"))
+            or _str(_dict(_dict(i.get("item")).get("reference")).get("reference"))
+        ]
+        if ref
+    )
+    info = replace(info, form=concept_info(resource.get("form")).texts, unread_ingredients=unread)
     ingredients = [i for i in every if _names_naltrexone(i)]
     strength = None
     if len(ingredients) == 1:
@@ -172,6 +188,9 @@ class Entry:
     """The dosage lines (``dosageInstruction``, or ``dosage`` of a statement), in order."""
     full_url: str | None = None
     """The Bundle entry's ``fullUrl`` (order-select ``selections`` may name an order by it)."""
+    replaces: tuple[str, ...] = ()
+    """The orders this one renews or records (``priorPrescription``, ``basedOn``, a statement's
+    ``derivedFrom``), as references (``MedicationRequest/a1``): the same prescription, not another one."""
 
     @property
     def name(self) -> str:
@@ -206,8 +225,20 @@ def _entry(resource: Mapping[str, Any], origin: Origin, place: str, full_url: st
     lines = tuple(d for d in dosages if isinstance(d, dict))
     status = _str(resource.get("status")).lower() or None
 
+    replaces = tuple(
+        ref
+        for item in [
+            resource.get("priorPrescription"),
+            *_list(resource.get("basedOn")),
+            *_list(resource.get("derivedFrom")),
+        ]
+        if (ref := _str(_dict(item).get("reference")))
+    )
+
     def entry(medication: MedicationInfo | None, reference: str | None = None, display: str | None = None) -> Entry:
-        return Entry(key, resource_type, resource_id, origin, status, medication, reference, display, lines, full_url)
+        return Entry(
+            key, resource_type, resource_id, origin, status, medication, reference, display, lines, full_url, replaces
+        )
 
     r5 = _dict(resource.get("medication"))  # FHIR R5's CodeableReference, sent by some clients
     concept = resource.get("medicationCodeableConcept", r5.get("concept"))
@@ -328,8 +359,12 @@ class Naltrexone:
     def matches(self, medication: MedicationInfo) -> bool:
         if self.rxnorm & set(medication.rxnorm) or self.atc & {c.upper() for c in medication.atc}:
             return True
-        words = set(re.findall(r"[a-z]+", " ".join(medication.texts).lower()))
-        return any(name.lower() in words for name in self.names)
+        text = " ".join(medication.texts)
+        words = set(re.findall(r"[a-z]+", text.lower()))
+        return any(
+            _abbreviation(name).search(text) is not None if name.isupper() else name.lower() in words
+            for name in self.names
+        )
 
     def product_route(self, medication: MedicationInfo) -> tuple[str, str] | None:
         """The route the product itself gives, and what says so: its RxNorm code by the content's note (an
@@ -342,11 +377,14 @@ class Naltrexone:
             if code in self.injections
         }
         if not found:
-            words = set(re.findall(r"[a-z]+", " ".join(medication.texts).lower()))
+            words = set(re.findall(r"[a-z]+", " ".join((*medication.texts, *medication.form)).lower()))
             if words & _ORAL_FORMS:
                 found.add(("oral", "a tablet or capsule"))
             if words & _INJECTED_FORMS:
                 found.add(("intramuscular", "an injection, given intramuscularly"))
+            other = next((route for word, route in _OTHER_FORMS.items() if word in words), None)
+            if other is not None:  # the first form named decides (a transdermal cream is transdermal)
+                found.add((other, f"a {other} product"))
         return found.pop() if len({route for route, _ in found}) == 1 else None
 
     def strength(self, medication: MedicationInfo) -> tuple[Decimal, str] | None:
@@ -397,7 +435,23 @@ def naltrexone_from_drug(drug: Mapping[str, Any]) -> Naltrexone:
 
 
 _ORAL_FORMS: Final = frozenset({"tablet", "tablets", "tab", "capsule", "capsules", "cap", "oral"})
-_INJECTED_FORMS: Final = frozenset({"injection", "injectable", "intramuscular", "suspension"})
+_INJECTED_FORMS: Final = frozenset({"injection", "injectable", "intramuscular"})
+_OTHER_FORMS: Final = {
+    "transdermal": "transdermal",
+    "patch": "transdermal",
+    "cream": "topical",
+    "gel": "topical",
+    "ointment": "topical",
+    "topical": "topical",
+    "sublingual": "sublingual",
+}
+"""A product form that gives another route than oral or intramuscular: no naltrexone range is for it."""
+
+
+@lru_cache(maxsize=64)
+def _abbreviation(name: str) -> re.Pattern[str]:
+    """``LDN`` as a word of its own: not in ``LDN-193189``, a research compound's code."""
+    return re.compile(rf"(?<![A-Za-z0-9-]){re.escape(name)}(?![A-Za-z0-9]|-[0-9])", re.IGNORECASE)
 
 
 _REGIMEN_ABBREVIATION: Final = re.compile(r"\(([A-Za-z]{2,12})\)")

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -401,6 +401,31 @@ def _drug_facts(model: ReadModel) -> _DrugFacts | None:
     return facts
 
 
+_RESOURCE_TYPE: Final = re.compile(r"[A-Z][A-Za-z]{1,63}")
+
+
+def _check_draft_entries(draft: dict[str, Any]) -> None:
+    """Every draft entry is a FHIR resource (an object with a resource type): one that is not cannot be read,
+    and dropping it would leave its order unchecked without a word."""
+    entries = draft.get("entry", [])
+    bad = [
+        n
+        for n, item in enumerate(entries if isinstance(entries, list) else [None])
+        if not isinstance(item, dict)
+        or not isinstance(item.get("resource"), dict)
+        or not _RESOURCE_TYPE.fullmatch(str(item["resource"].get("resourceType", "")))
+    ]
+    if bad:
+        raise ProblemError(
+            "bad-request",
+            "Every entry of context.draftOrders must hold a FHIR resource (an object with a resourceType).",
+            errors=[
+                {"field": f"context.draftOrders.entry[{n}].resource", "in": "body", "message": "not a FHIR resource"}
+                for n in bad
+            ],
+        )
+
+
 async def answer_call(service_id: str, body: CdsRequest, request: Request, model: ReadModel | None = None) -> Response:
     """The service call's answer (shared with :mod:`app.integrations.cds_hooks.shortcut`), from ``model`` when
     the caller holds it, else from the app's read model."""
@@ -416,6 +441,7 @@ async def answer_call(service_id: str, body: CdsRequest, request: Request, model
             "context.draftOrders must be a FHIR Bundle of draft orders.",
             errors=[{"field": "context.draftOrders", "in": "body", "message": "a FHIR Bundle is required"}],
         )
+    _check_draft_entries(draft)
     settings = request.app.state.settings
     gathered = gather(service["hook"], body.context, body.prefetch)
     fhir, fhir_unread = fhir_client.access(

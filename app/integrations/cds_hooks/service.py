@@ -260,6 +260,11 @@ def _classify(entry: Entry, naltrexone: Naltrexone, *, fhir_unread: str | None) 
         return _Classified(entry, "opioid", finding=check.finding)
     if naltrexone.matches(medication):
         return _Classified(entry, "naltrexone")
+    if medication.unread_ingredients:  # what it contains is not known: never "not an opioid"
+        refs = ", ".join(medication.unread_ingredients)
+        return _Classified(
+            entry, "unknown", why=f"an ingredient is given only by a reference that was not read ({refs})"
+        )
     if check.status in ("unknown", "unrecognised"):
         why = _unknown_why(entry, fhir_unread=fhir_unread, unrecognised=check.status == "unrecognised")
         return _Classified(entry, "unknown", why=why, named=check.status == "unrecognised")
@@ -294,6 +299,10 @@ def _line_decision(
     if reading.route is None and product_route is not None:
         reading.route = product_route[0]
         reading.notes.append(f"route taken from the product ({product_route[1]})")
+    elif reading.route is not None and product_route is not None and reading.route != product_route[0]:
+        disagree = f"the order's route ({reading.route}) differs from its product's ({product_route[1]})"
+        reading.notes.append(disagree)
+        reading.uncertain = disagree if reading.uncertain is None else f"{reading.uncertain}; {disagree}"
     if reading.problem is not None or reading.amount is None:
         return DoseDecision(entry, reading, None, reading.problem)
     request = DoseRequest(amount=reading.amount, unit=reading.unit, frequency=reading.frequency, route=reading.route)
@@ -317,7 +326,15 @@ def _with_other_orders(decision: DoseDecision, naltrexone_all: Sequence[_Classif
     """The decision, never reassuring and naming them, when the patient has other naltrexone orders open in
     this call (two of 100 mg daily are 200 mg a day, which no checked source gives): their total is not
     assessed."""
-    others = [c.entry for c in naltrexone_all if c.entry is not decision.order]
+    order = decision.order
+    same = {order.key, *order.replaces}  # the prescription this order renews is not another one
+    others: list[Entry] = []
+    for entry in (c.entry for c in naltrexone_all):
+        if entry is order or entry.key in same or same & set(entry.replaces):
+            continue
+        if any(o.key in entry.replaces or entry.key in o.replaces for o in others):
+            continue  # a statement recorded from an order already named: one prescription
+        others.append(entry)
     if not others:
         return decision
     named = tuple(f"{e.name} ({'active' if e.origin == 'active' else 'draft order'} {e.key})" for e in others)
