@@ -81,11 +81,13 @@ def test_fhir_medication_knowledge_carries_them(client: TestClient) -> None:
     mk = response.json()
     contained = {c["id"]: c for c in mk["contained"]}
     referenced = [contained[ref["reference"][1:]] for ref in mk["contraindication"]]
-    codes = [i["code"]["coding"][0]["code"] for i in referenced]
+    codes = {i["code"]["coding"][0]["code"] for i in referenced}
     details = [i["detail"] for i in referenced]
-    assert "label-warning" in codes and "label-contraindication" in codes
+    assert codes == {"label-contraindication"}  # a label warning is no contraindication (audit 8)
     assert any(d.startswith("Patients receiving opioid analgesics.") for d in details)
-    warnings = [i for i in referenced if i["code"]["coding"][0]["code"] == "label-warning"]
+    warned = [e["valueReference"]["reference"][1:] for e in mk["extension"] if e["url"].endswith("/label-warning")]
+    warnings = [contained[ref] for ref in warned]
+    assert {w["code"]["coding"][0]["code"] for w in warnings} == {"label-warning"}
     assert [w["detail"].rsplit(" (", 1)[0] for w in warnings] == HEPATOTOXICITY_EVENTS
     assert all(w["extension"] for w in warnings)  # attributed, with status
 
