@@ -127,6 +127,20 @@ def _patient(body: dict[str, Any], patient_id: str) -> dict[str, Any]:
     return body
 
 
+def _ldn_beside_atc_only(code: str) -> Callable[[str], dict[str, Any]]:
+    """LDN signed beside an active medication coded only by the ATC code ``code``."""
+    return lambda _: order_sign(
+        order("n1", LDN, dosage_=NIGHTLY), prefetch=active(order("a1", concept(atc=code), status="active"))
+    )
+
+
+def _with_contained(resource_id: str, medication: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    """An order for the contained Medication ``#m1`` made of ``medication``'s elements."""
+    return order(
+        resource_id, reference="#m1", contained=[{"resourceType": "Medication", "id": "m1", **medication}], **kw
+    )
+
+
 def oxy_order(resource_id: str = "oxy-1", med: dict[str, Any] = OXYCODONE) -> dict[str, Any]:
     return order(resource_id, med, dosage_=dosage(dose=quantity(5), timing=gts("Q6H"), route=ORAL))
 
@@ -1223,36 +1237,20 @@ SCENARIOS: list[Scenario] = [
         lambda _: order_sign(oxy_order(), prefetch=active(order("a1", concept("LDN 4.5 mg capsule"), status="active"))),
         Card("critical", ("oxycodone",), ("LDN 4.5 mg capsule",), delete=("MedicationRequest/oxy-1",)),
     ),
-    _s(
-        "LDN + an active medication with a malformed ATC code: not checked, never 'not an opioid'",
-        lambda _: order_sign(
-            order("n1", LDN, dosage_=NIGHTLY), prefetch=active(order("a1", concept(atc="XYZ"), status="active"))
-        ),
-        Card("warning", ("could not be checked",), ("ATC XYZ",)),
-        Card("info", ("4.5 mg daily",)),
-    ),
-    _s(
-        "LDN + an active medication coded only at an ATC group that holds the opioids (N02): not checked",
-        lambda _: order_sign(
-            order("n1", LDN, dosage_=NIGHTLY), prefetch=active(order("a1", concept(atc="N02"), status="active"))
-        ),
-        Card("warning", ("could not be checked",), ("ATC N02",)),
-        Card("info", ("4.5 mg daily",)),
+    *(
+        _s(
+            f"LDN + an active medication coded only by ATC {code} ({why}): not checked, never 'not an opioid'",
+            _ldn_beside_atc_only(code),
+            Card("warning", ("could not be checked",), (f"ATC {code}",)),
+            Card("info", ("4.5 mg daily",)),
+        )
+        for code, why in (("XYZ", "malformed"), ("N02", "a group that holds the opioid classes"))
     ),
     _s(
         "a contained Medication named only by its ingredient (naltrexone) beside an active opioid",
         lambda _: order_sign(
-            order(
-                "n1",
-                reference="#m1",
-                contained=[
-                    {
-                        "resourceType": "Medication",
-                        "id": "m1",
-                        "ingredient": [{"itemCodeableConcept": {"text": "naltrexone hydrochloride"}}],
-                    }
-                ],
-                dosage_=NIGHTLY,
+            _with_contained(
+                "n1", {"ingredient": [{"itemCodeableConcept": {"text": "naltrexone hydrochloride"}}]}, dosage_=NIGHTLY
             ),
             prefetch=active(order("a1", OXYCODONE, status="active")),
         ),
@@ -1269,17 +1267,12 @@ SCENARIOS: list[Scenario] = [
     _s(
         "a Medication whose ingredient is given only by reference, beside active naltrexone: not checked",
         lambda _: order_sign(
-            order(
+            _with_contained(
                 "x1",
-                reference="#m1",
-                contained=[
-                    {
-                        "resourceType": "Medication",
-                        "id": "m1",
-                        "code": {"coding": [{"system": "http://www.whocc.no/atc", "code": "M01AE01"}]},
-                        "ingredient": [{"itemReference": {"reference": "#m2"}}],
-                    }
-                ],
+                {
+                    "code": {"coding": [{"system": "http://www.whocc.no/atc", "code": "M01AE01"}]},
+                    "ingredient": [{"itemReference": {"reference": "#m2"}}],
+                },
             ),
             prefetch=active(order("a1", TAB50, dosage_=daily(50), status="active")),
         ),
@@ -1298,17 +1291,9 @@ SCENARIOS: list[Scenario] = [
     _s(
         "a Medication whose form is a tablet, at 380 mg every 4 weeks with no route: not the injection's dose",
         lambda _: order_sign(
-            order(
+            _with_contained(
                 "n1",
-                reference="#m1",
-                contained=[
-                    {
-                        "resourceType": "Medication",
-                        "id": "m1",
-                        "code": {"text": "naltrexone"},
-                        "form": {"text": "tablet"},
-                    }
-                ],
+                {"code": {"text": "naltrexone"}, "form": {"text": "tablet"}},
                 dosage_=dosage(dose=quantity(380), timing=repeat(1, 4, "wk")),
             ),
             prefetch=EMPTY,
