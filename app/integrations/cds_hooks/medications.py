@@ -369,7 +369,8 @@ class Naltrexone:
     def product_route(self, medication: MedicationInfo) -> tuple[str, str] | None:
         """The route the product itself gives, and what says so: its RxNorm code by the content's note (an
         oral tablet; an injection, which for naltrexone is the intramuscular extended-release suspension),
-        else its names (a tablet or capsule; an injection). ``None`` when neither says, or they disagree."""
+        else its names and dose form (a tablet or capsule; an injection; a transdermal, topical or sublingual
+        form). ``None`` when neither says, or they disagree."""
         found = {("oral", "an oral tablet") for code in medication.rxnorm if code in self.oral_tablets}
         found |= {
             ("intramuscular", "an injection, given intramuscularly")
