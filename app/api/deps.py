@@ -44,31 +44,26 @@ def _takes_a_list(annotation: Any) -> bool:
 
 
 _SEQUENCES: Final = (list, tuple, set, frozenset, Sequence)
-_ALLOWED: dict[int, frozenset[str]] = {}
-_SINGLE: dict[int, frozenset[str]] = {}
+_PARAMS: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
 
 #: The conventional cache-busting parameter (``?_=1700000000``) that browsers' HTTP libraries append:
 #: accepted and ignored everywhere (the response cache leaves it out of its key).
 CACHE_BUSTER = "_"
 
 
-def _allowed_params(route: APIRoute) -> frozenset[str]:
-    """The query parameters a route declares (cached per route object: routes are not hashable)."""
-    allowed = _ALLOWED.get(id(route))
-    if allowed is None:
-        allowed = _ALLOWED[id(route)] = frozenset(_query_aliases(route.dependant))
-    return allowed
+def _route_params(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
+    """The query parameters a route declares, and those of them that take one value (cached per route
+    object: routes are not hashable)."""
+    found = _PARAMS.get(id(route))
+    if found is None:
+        found = _PARAMS[id(route)] = (
+            frozenset(_query_aliases(route.dependant)),
+            frozenset(_query_aliases(route.dependant, repeatable=False)),
+        )
+    return found
 
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _single_params(route: APIRoute) -> frozenset[str]:
-    """The query parameters of ``route`` that take one value (not a list)."""
-    single = _SINGLE.get(id(route))
-    if single is None:
-        single = _SINGLE[id(route)] = frozenset(_query_aliases(route.dependant, repeatable=False))
-    return single
 
 
 def allow_any_query_parameters(endpoint: F) -> F:
@@ -94,7 +89,7 @@ async def reject_unknown_params(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or getattr(route.endpoint, "__ldnkb_any_query__", False):
         return
-    allowed = _allowed_params(route)
+    allowed, single = _route_params(route)
     unknown = sorted({k for k in request.query_params if k not in allowed and k != CACHE_BUSTER})
     if unknown:
         raise ProblemError(
@@ -106,7 +101,6 @@ async def reject_unknown_params(request: Request) -> None:
     # and answering for the last would be a guess (a dose check for the other dose).
     names = [k for k, _ in request.query_params.multi_items()]
     if len(names) > len(set(names)):
-        single = _single_params(route)
         repeated = sorted({k for k in names if k in single and names.count(k) > 1})
         if repeated:
             raise ProblemError(

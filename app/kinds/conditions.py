@@ -30,25 +30,9 @@ CodeQuery = Annotated[
 CodeSystemQuery = Annotated[CodeSystem | None, Query(description="Restrict `code` to one code system.")]
 
 
-def matched_codes(codes: Sequence[Mapping[str, Any]], code: str, system: str | None) -> list[Mapping[str, Any]]:
-    """The codes of ``codes`` equal to ``code``, or ICD-10-CM headers above it (the same rule as
-    ``app.services.conditions.matches_code``, over represented codes)."""
-    exact = code.strip()
-    headers = set(service.code_candidates(code))
-    return [
-        c
-        for c in codes
-        if (not system or c["system"] == system)
-        and (
-            c["code"] == exact
-            or (system in (None, "icd-10-cm") and c["system"] == "icd-10-cm" and c["code"] in headers)
-        )
-    ]
-
-
 def codes_match(codes: Sequence[Mapping[str, Any]], code: str, system: str | None) -> bool:
     """Whether a code of ``codes`` is ``code`` or an ICD-10-CM header above it (see :func:`matched_codes`)."""
-    return bool(matched_codes(codes, code, system))
+    return bool(service.matched_codes(codes, code, system))
 
 
 def code_filter(*path: str) -> Filter:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
@@ -32,6 +32,22 @@ def matches_code(code: str, system: str | None = None) -> ColumnElement[bool]:
     if system:
         cond = cond & (col(ConditionCode.system) == system)
     return cond
+
+
+def matched_codes(codes: Sequence[Mapping[str, Any]], code: str, system: str | None) -> list[Mapping[str, Any]]:
+    """The codes of ``codes`` equal to ``code``, or ICD-10-CM headers above it: :func:`matches_code`'s rule,
+    over represented codes (the read model's filter and Infobutton read it)."""
+    exact = code.strip()
+    headers = set(code_candidates(code))
+    return [
+        c
+        for c in codes
+        if (not system or c["system"] == system)
+        and (
+            c["code"] == exact
+            or (system in (None, "icd-10-cm") and c["system"] == "icd-10-cm" and c["code"] in headers)
+        )
+    ]
 
 
 def condition_ids_for_code(code: str, system: str | None = None) -> Any:

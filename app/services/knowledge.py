@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any, Final
 
 from app.domain.vocabulary import CODE_SYSTEM_LABELS
-from app.kinds.conditions import matched_codes
 from app.readmodel.model import ReadModel
+from app.services.conditions import matched_codes
 
 ADULT_AGE_YEARS = Decimal(18)
 

@@ -114,6 +114,13 @@ class DoseReading:
     problem: str | None = None
     """Why the dose cannot be assessed, for a clinician; ``None`` when it can."""
 
+    def leave_open(self, what: str) -> None:
+        """Add ``what`` to what the order leaves open (each is said, none replaces another)."""
+        if self.uncertain is None:
+            self.uncertain = what
+        elif what not in self.uncertain.split("; "):
+            self.uncertain = f"{self.uncertain}; {what}"
+
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
@@ -158,14 +165,6 @@ def _whole(value: Any) -> int | None:
     if not isinstance(value, int) or value < 1:
         return None
     return value
-
-
-def _leave_open(reading: DoseReading, what: str) -> None:
-    """Add ``what`` to what the order leaves open (each is said, none replaces another)."""
-    if reading.uncertain is None:
-        reading.uncertain = what
-    elif what not in reading.uncertain.split("; "):
-        reading.uncertain = f"{reading.uncertain}; {what}"
 
 
 def _fmt(value: Decimal | Fraction | int) -> str:
@@ -378,7 +377,7 @@ def _given_frequency(timing: dict[str, Any], from_repeat: str | bool, reading: D
             f"the order's timing gives different frequencies ({', '.join(said)}): assessed at the most "
             f"frequent, {given[lead][1]}"
         )
-        _leave_open(reading, "the order's timing gives different frequencies")
+        reading.leave_open("the order's timing gives different frequencies")
     return given[lead][1]
 
 
@@ -452,7 +451,7 @@ def _doses(dosage: dict[str, Any], strength: tuple[Decimal, str] | None, reading
             return False
         for what in (part.uncertain or "").split("; "):
             if what:
-                _leave_open(reading, what)
+                reading.leave_open(what)
         parts.append((entry, part, part.amount, part.unit))
     if not parts:
         reading.problem = "the order states no dose amount"
@@ -471,7 +470,7 @@ def _doses(dosage: dict[str, Any], strength: tuple[Decimal, str] | None, reading
                 f"the order gives different doses, {', '.join(listed[:-1])} and {listed[-1]}: assessed at the "
                 f"largest, {_fmt(parts[lead][2])} {parts[lead][3]}",
             )
-            _leave_open(reading, "the order gives different doses")
+            reading.leave_open("the order gives different doses")
     reading.amount, reading.unit = parts[lead][2], parts[lead][3]
     return True
 
@@ -528,12 +527,12 @@ def _dose_quantity(quantity: dict[str, Any], reading: DoseReading) -> tuple[Deci
             f"the order gives the dose as {_COMPARATORS[read.comparator]} {read.shown()}, with no upper "
             "limit: assessed at that amount only"
         )
-        _leave_open(reading, "the dose has no upper limit")
+        reading.leave_open("the dose has no upper limit")
     elif read.comparator:
         reading.notes.append(
             f"the order gives the dose as {_COMPARATORS[read.comparator]} {read.shown()}: assessed at that amount"
         )
-        _leave_open(reading, "the order gives only the most the dose may be")
+        reading.leave_open("the order gives only the most the dose may be")
     return read.value, read.unit
 
 
@@ -555,14 +554,14 @@ def _range(dose_range: dict[str, Any], reading: DoseReading) -> tuple[Decimal, s
     low, high = ends["low"], ends["high"]
     if high is None and low is not None:
         reading.notes.append("the dose range has no upper limit: assessed at its lower limit only")
-        _leave_open(reading, "the dose range has no upper limit")
+        reading.leave_open("the dose range has no upper limit")
         return low
     if high is None:
         reading.problem = "the dose range in the order has no readable amount"
         return None
     if open_ended:  # "high >= 4.5 mg": as a range without its high end
         reading.notes.append("the dose range's upper end is given with no limit: assessed at that amount only")
-        _leave_open(reading, "the dose range has no upper limit")
+        reading.leave_open("the dose range has no upper limit")
     if low is None:
         reading.notes.append("assessed at the dose range's upper limit")
         return high

@@ -302,7 +302,7 @@ def _line_decision(
     elif reading.route is not None and product_route is not None and reading.route != product_route[0]:
         disagree = f"the order's route ({reading.route}) differs from its product's ({product_route[1]})"
         reading.notes.append(disagree)
-        reading.uncertain = disagree if reading.uncertain is None else f"{reading.uncertain}; {disagree}"
+        reading.leave_open(disagree)
     if reading.problem is not None or reading.amount is None:
         return DoseDecision(entry, reading, None, reading.problem)
     request = DoseRequest(amount=reading.amount, unit=reading.unit, frequency=reading.frequency, route=reading.route)

@@ -75,7 +75,7 @@ def _concepts(rows: tuple[tuple[str, str, str], ...] | list[tuple[str, str, str]
     return [{"code": c, "display": d, "definition": text} for c, d, text in rows]
 
 
-def _with_status(target: dict[str, Any], system: str, value: Any) -> str:
+def _identifier_text(target: dict[str, Any], system: str, value: Any) -> str:
     """``P35372 (secondary)``: an identifier with the status the target's record gives it (or not recorded)."""
     if not value:
         return "not recorded"
@@ -90,8 +90,8 @@ def code_systems(base: str, targets: list[dict[str, Any]], date: str) -> dict[st
         (
             t["slug"],
             t["name"],
-            f"{t['name']} (gene {_with_status(t, 'hgnc', t.get('gene_symbol'))}, "
-            f"UniProt {_with_status(t, 'uniprot', t.get('uniprot'))}, family {t['family']}).",
+            f"{t['name']} (gene {_identifier_text(t, 'hgnc', t.get('gene_symbol'))}, "
+            f"UniProt {_identifier_text(t, 'uniprot', t.get('uniprot'))}, family {t['family']}).",
         )
         for t in targets
     ]
